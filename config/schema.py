@@ -1,0 +1,173 @@
+"""The configuration schema: every key once, with its type, default and meaning.
+
+A file holding only the keys of the foundation issue is complete; everything else
+has a default here. `config/klachten.example.toml` documents the same keys for
+operators.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class ImapSettings:
+    host: str = "127.0.0.1"
+    port: int = 993
+    security: str = "ssl"  # ssl | starttls | none
+    username: str = "klachten@libmutov.be"
+    password: str = ""
+    mailbox: str = "INBOX"
+    poll_interval: int = 60  # seconds, used when IDLE is not available
+    idle: bool = True
+    # Certificate verification stays on unless an operator turns it off.
+    verify_certificate: bool = True
+    ca_file: str = ""
+    # After registration: add this keyword and \Seen, or move to processed_mailbox.
+    processed_keyword: str = "$Klachten"
+    processed_mailbox: str = ""
+    # Messages larger than this are set aside without being fetched whole.
+    max_message_size: int = 25 * 1024 * 1024
+    # IDLE is renewed before the 29-minute limit of RFC 2177.
+    idle_renew: int = 25 * 60
+    timeout: int = 60
+    backoff_cap: int = 300  # seconds: ceiling of the reconnect backoff
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str = "127.0.0.1"
+    port: int = 587
+    security: str = "starttls"  # ssl | starttls | none
+    username: str = ""
+    password: str = ""
+    from_address: str = "klachten@libmutov.be"
+    from_name: str = "LM Klachtendienst"
+    reply_to: str = ""
+    verify_certificate: bool = True
+    ca_file: str = ""
+    timeout: int = 30
+    # Temporary failures are retried with exponential backoff from this base.
+    retry_base: int = 30
+    retry_cap: int = 3600
+    max_attempts: int = 12
+
+
+@dataclass(frozen=True)
+class StoreSettings:
+    url: str = "sqlite:///klachten.db"
+
+
+@dataclass(frozen=True)
+class CasesSettings:
+    number_format: str = "KL-{year}-{seq:05d}"
+    timezone: str = "Europe/Brussels"
+    ack_days: int = 10
+    answer_days: int = 45
+    # "calendar" as the procedure states, or "business" (Belgian public holidays).
+    day_kind: str = "calendar"
+    default_language: str = "nl"
+    categories: list[str] = field(
+        default_factory=lambda: [
+            "terugbetaling",
+            "dossierbehandeling",
+            "onthaal en medewerkers",
+            "facturatie en bijdragen",
+            "arbeidsongeschiktheid",
+            "andere",
+        ]
+    )
+    regional_offices: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RemindersSettings:
+    coordinators: list[str] = field(
+        default_factory=lambda: ["klachtencoordinator@libmutov.be"]
+    )
+    days_before_answer_deadline: list[int] = field(default_factory=lambda: [14, 7, 2])
+    escalation: list[str] = field(default_factory=list)
+    send_time: str = "08:00"  # local time of day at which reminders go out
+    weekends: bool = False
+    digest: bool = True
+    digest_day: str = "mon"
+    digest_time: str = "08:00"
+
+
+@dataclass(frozen=True)
+class SourceSettings:
+    kind: str = "imap"  # imap | maildir
+    path: str = ""  # the Maildir, when kind = "maildir"
+
+
+@dataclass(frozen=True)
+class ResponderSettings:
+    # Authentication-Results from these authserv-ids (and their subdomains) count.
+    # Empty: the domain of smtp.from_address.
+    trusted_authserv_ids: list[str] = field(default_factory=list)
+    per_address_limit: int = 5  # acknowledgements per address per 24 hours
+    suppression: list[str] = field(
+        default_factory=lambda: [
+            "noreply@*",
+            "no-reply@*",
+            "no_reply@*",
+            "donotreply@*",
+            "do-not-reply@*",
+            "mailer-daemon@*",
+            "postmaster@*",
+        ]
+    )
+    templates_dir: str = ""
+    org_name: str = "LM"
+    org_phone: str = ""
+
+
+@dataclass(frozen=True)
+class IngestSettings:
+    # Header rules marking spam: "Header-Name: value" (case-insensitive).
+    spam_headers: list[str] = field(default_factory=lambda: ["X-Spam-Flag: YES"])
+    max_attempts: int = 3  # failures before a message stays in quarantine
+    ocr_timeout: int = 30  # seconds per page
+    ocr_max_pages: int = 5
+
+
+@dataclass(frozen=True)
+class MetricsSettings:
+    listen: str = ""  # e.g. "127.0.0.1:9464"; empty: no listener
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    log_level: str = "INFO"
+    stall_alarm_minutes: int = 30
+    # Who gets the stall alarm; empty: the coordinators.
+    operators: list[str] = field(default_factory=list)
+    outbox_interval: int = 15  # seconds between outbox delivery runs
+
+
+@dataclass(frozen=True)
+class Settings:
+    imap: ImapSettings = field(default_factory=ImapSettings)
+    smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    store: StoreSettings = field(default_factory=StoreSettings)
+    cases: CasesSettings = field(default_factory=CasesSettings)
+    reminders: RemindersSettings = field(default_factory=RemindersSettings)
+    source: SourceSettings = field(default_factory=SourceSettings)
+    responder: ResponderSettings = field(default_factory=ResponderSettings)
+    ingest: IngestSettings = field(default_factory=IngestSettings)
+    metrics: MetricsSettings = field(default_factory=MetricsSettings)
+    service: ServiceSettings = field(default_factory=ServiceSettings)
+
+    @property
+    def trusted_authserv_ids(self) -> list[str]:
+        """The configured ids, else the domain of the sending address."""
+        if self.responder.trusted_authserv_ids:
+            return list(self.responder.trusted_authserv_ids)
+        return [self.smtp.from_address.rpartition("@")[2].lower()]
+
+    @property
+    def alarm_recipients(self) -> list[str]:
+        return list(self.service.operators or self.reminders.coordinators)
+
+
+SECRET_KEYS = frozenset({("imap", "password"), ("smtp", "password")})

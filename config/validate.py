@@ -1,0 +1,95 @@
+"""Value checks that go beyond types: enums, ranges, URLs, time zones."""
+
+from __future__ import annotations
+
+import re
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from config.errors import ConfigError
+from config.schema import Settings
+
+_ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_STORE_URL = re.compile(r"^(sqlite(\+pysqlite)?|postgresql(\+psycopg)?)://")
+_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_LANGUAGES = ("nl", "fr", "de", "en")
+
+
+def check(settings: Settings) -> None:
+    """Raise ConfigError for the first value that cannot work."""
+    _one_of("imap", "security", settings.imap.security, ("ssl", "starttls", "none"))
+    _one_of("smtp", "security", settings.smtp.security, ("ssl", "starttls", "none"))
+    _one_of("source", "kind", settings.source.kind, ("imap", "maildir"))
+    _one_of("cases", "day_kind", settings.cases.day_kind, ("calendar", "business"))
+    _one_of("cases", "default_language", settings.cases.default_language, _LANGUAGES)
+    _one_of("reminders", "digest_day", settings.reminders.digest_day, _DAYS)
+    for section, key, value in (
+        ("imap", "port", settings.imap.port),
+        ("smtp", "port", settings.smtp.port),
+    ):
+        if not 0 < value < 65536:
+            raise ConfigError(f"config: [{section}] {key} must be 1-65535")
+    for section, key, value in (
+        ("imap", "poll_interval", settings.imap.poll_interval),
+        ("cases", "ack_days", settings.cases.ack_days),
+        ("cases", "answer_days", settings.cases.answer_days),
+        ("imap", "max_message_size", settings.imap.max_message_size),
+        ("responder", "per_address_limit", settings.responder.per_address_limit),
+    ):
+        if value <= 0:
+            raise ConfigError(f"config: [{section}] {key} must be positive")
+    if not _STORE_URL.match(settings.store.url):
+        raise ConfigError(
+            "config: [store] url must start with sqlite:/// or postgresql+psycopg://"
+        )
+    try:
+        ZoneInfo(settings.cases.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"config: [cases] timezone {settings.cases.timezone!r} is unknown"
+        ) from None
+    _check_number_format(settings.cases.number_format)
+    _check_addresses(settings)
+    for key in ("send_time", "digest_time"):
+        if not _TIME.match(getattr(settings.reminders, key)):
+            raise ConfigError(f"config: [reminders] {key} must be HH:MM")
+    if any(d < 0 for d in settings.reminders.days_before_answer_deadline):
+        raise ConfigError(
+            "config: [reminders] days_before_answer_deadline must be >= 0"
+        )
+    if settings.source.kind == "maildir" and not settings.source.path:
+        raise ConfigError('config: [source] path is required when kind = "maildir"')
+    if settings.metrics.listen and not re.match(
+        r"^[\w.\-\[\]:]+:\d+$", settings.metrics.listen
+    ):
+        raise ConfigError("config: [metrics] listen must be HOST:PORT")
+
+
+def _one_of(section: str, key: str, value: str, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise ConfigError(
+            f"config: [{section}] {key} must be one of {', '.join(allowed)}, "
+            f"got {value!r}"
+        )
+
+
+def _check_number_format(fmt: str) -> None:
+    if "{seq" not in fmt or "{year" not in fmt:
+        raise ConfigError("config: [cases] number_format must contain {year} and {seq}")
+    try:
+        fmt.format(year=2026, seq=1)
+    except (KeyError, ValueError, IndexError) as exc:
+        raise ConfigError(f"config: [cases] number_format is invalid: {exc}") from None
+
+
+def _check_addresses(settings: Settings) -> None:
+    if not _ADDRESS.match(settings.smtp.from_address):
+        raise ConfigError("config: [smtp] from_address is not an e-mail address")
+    for section, key, values in (
+        ("reminders", "coordinators", settings.reminders.coordinators),
+        ("reminders", "escalation", settings.reminders.escalation),
+        ("service", "operators", settings.service.operators),
+    ):
+        for value in values:
+            if not _ADDRESS.match(value):
+                raise ConfigError(f"config: [{section}] {key} holds an invalid address")

@@ -1,0 +1,253 @@
+"""The argument parser: the public contract of commands and options.
+
+Nothing heavy is imported here. Each command names its handler as
+"module:function" in `service.commands`.
+"""
+
+from __future__ import annotations
+
+import argparse
+from datetime import date
+
+CHANNELS_REGISTER = ("post", "oral", "e-loket", "contact-form")
+CHANNELS_ALL = ("email", "form", "e-loket", "contact-form", "post", "oral")
+STATUSES = (
+    "registered",
+    "awaiting_confirmation",
+    "acknowledged",
+    "in_progress",
+    "answered",
+    "closed",
+)
+OUTCOMES = ("founded", "partly-founded", "unfounded", "withdrawn", "not-admissible")
+MESSAGE_CLASSES = (
+    "complaint",
+    "follow_up",
+    "auto_reply",
+    "bounce",
+    "list",
+    "spam",
+    "rejected",
+    "quarantined",
+)
+
+
+def iso_date(text: str) -> date:
+    """An argparse type: YYYY-MM-DD, with a clear message when impossible."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"invalid date {text!r}: expected YYYY-MM-DD"
+        ) from None
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative: {text!r}")
+    return value
+
+
+def _handler(parser: argparse.ArgumentParser, name: str) -> None:
+    parser.set_defaults(handler=f"service.commands.{name}")
+
+
+def _fmt(parser: argparse.ArgumentParser, *choices: str) -> None:
+    parser.add_argument("--format", choices=choices, default=choices[0])
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="klachten",
+        description="Complaints procedure of LM by e-mail: intake, "
+        "acknowledgements, deadlines, yearly analysis.",
+    )
+    parser.add_argument(
+        "--config",
+        metavar="PATH",
+        help="configuration file (default: $KLACHTEN_CONFIG, "
+        "else /etc/klachten/klachten.toml)",
+    )
+    parser.add_argument(
+        "--actor", help="who acts, for the audit trail (default: the OS user)"
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _service_commands(commands)
+    _case_commands(commands)
+    _other_commands(commands)
+    return parser
+
+
+def _service_commands(commands: argparse._SubParsersAction) -> None:
+    p = commands.add_parser(
+        "check-config", help="validate the config, try database, IMAP and SMTP"
+    )
+    _handler(p, "check:check_config")
+
+    db = commands.add_parser("db", help="database schema").add_subparsers(
+        dest="db_command", metavar="ACTION", required=True
+    )
+    _handler(db.add_parser("upgrade", help="apply Alembic migrations"), "db:upgrade")
+    _handler(db.add_parser("current", help="show the schema revision"), "db:current")
+
+    p = commands.add_parser("run", help="the daemon (until SIGTERM)")
+    p.add_argument(
+        "--once",
+        action="store_true",
+        help="process everything waiting, deliver the outbox, send due "
+        "reminders, then exit",
+    )
+    _handler(p, "run:run")
+
+    p = commands.add_parser("import", help="register messages from files")
+    p.add_argument("paths", nargs="+", metavar="FILE.eml|DIR|FILE.mbox")
+    p.add_argument("--no-progress", action="store_true")
+    _handler(p, "importer:import_files")
+
+    p = commands.add_parser("status", help="health; non-zero exit when attention")
+    _fmt(p, "text", "json")
+    _handler(p, "status:status")
+
+
+def _case_commands(commands: argparse._SubParsersAction) -> None:
+    p = commands.add_parser("cases", help="list cases").add_subparsers(
+        dest="cases_command", metavar="ACTION", required=True
+    )
+    lst = p.add_parser("list", help="list cases")
+    lst.add_argument("--status", choices=STATUSES)
+    lst.add_argument("--open", action="store_true")
+    lst.add_argument("--overdue", action="store_true")
+    lst.add_argument("--due-within", type=positive_int, metavar="DAYS")
+    lst.add_argument("--assigned-to", metavar="ADDRESS")
+    lst.add_argument("--channel", choices=CHANNELS_ALL)
+    lst.add_argument("--year", type=positive_int)
+    _fmt(lst, "table", "json")
+    _handler(lst, "cases:list_cases")
+
+    case = commands.add_parser("case", help="act on one case").add_subparsers(
+        dest="case_command", metavar="ACTION", required=True
+    )
+    show = case.add_parser("show", help="one case with everything")
+    show.add_argument("number")
+    _fmt(show, "text", "json")
+    _handler(show, "cases:show_case")
+
+    reg = case.add_parser("register", help="register a postal or oral complaint")
+    reg.add_argument("--channel", choices=CHANNELS_REGISTER, required=True)
+    reg.add_argument("--received-at", type=iso_date, required=True)
+    for option in (
+        "--name",
+        "--email",
+        "--phone",
+        "--address",
+        "--street",
+        "--postcode",
+        "--city",
+        "--member-number",
+        "--insz",
+        "--category",
+        "--subject",
+        "--regional-office",
+    ):
+        reg.add_argument(option)
+    reg.add_argument("--language", choices=("nl", "fr", "de", "en"))
+    text = reg.add_mutually_exclusive_group(required=True)
+    text.add_argument("--description")
+    text.add_argument("--description-file", metavar="F")
+    reg.add_argument("--attach", action="append", default=[], metavar="FILE")
+    reg.add_argument(
+        "--handled-immediately",
+        action="store_true",
+        help="oral complaint handled on the spot: registered and closed at once",
+    )
+    _handler(reg, "cases:register_case")
+
+    _lifecycle_commands(case)
+
+
+def _lifecycle_commands(case: argparse._SubParsersAction) -> None:
+    p = case.add_parser("assign", help="assign to a coordinator")
+    p.add_argument("number")
+    p.add_argument("--to", required=True, metavar="ADDRESS")
+    _handler(p, "lifecycle:assign")
+
+    p = case.add_parser("note", help="add a note to the audit trail")
+    p.add_argument("number")
+    p.add_argument("text")
+    _handler(p, "lifecycle:note")
+
+    p = case.add_parser("answer", help="record (and send) the answer")
+    p.add_argument("number")
+    p.add_argument("--outcome", choices=OUTCOMES, required=True)
+    p.add_argument("--message-file", metavar="F", required=True)
+    how = p.add_mutually_exclusive_group()
+    how.add_argument("--send", action="store_true", help="mail it to the member")
+    how.add_argument("--by-post", action="store_true", help="sent as a letter")
+    _handler(p, "lifecycle:answer")
+
+    p = case.add_parser("close", help="close the case")
+    p.add_argument("number")
+    _handler(p, "lifecycle:close")
+
+    p = case.add_parser("reopen", help="reopen a closed or answered case")
+    p.add_argument("number")
+    p.add_argument("--reason", required=True)
+    _handler(p, "lifecycle:reopen")
+
+    p = case.add_parser("refer", help="the member turned to the ombudsdienst")
+    p.add_argument("number")
+    p.add_argument("--ombudsdienst", action="store_true", required=True)
+    p.add_argument("--date", type=iso_date)
+    _handler(p, "lifecycle:refer")
+
+    p = case.add_parser("confirm", help="record the member's written confirmation")
+    p.add_argument("number")
+    p.add_argument("--received-at", type=iso_date)
+    p.add_argument("--attach", action="append", default=[], metavar="FILE")
+    _handler(p, "lifecycle:confirm")
+
+    p = case.add_parser("letter", help="the acknowledgement as a printable letter")
+    p.add_argument("number")
+    p.add_argument("--output", metavar="PATH")
+    p.add_argument(
+        "--mark-sent", action="store_true", help="record that the letter was posted"
+    )
+    _handler(p, "letter:letter")
+
+
+def _other_commands(commands: argparse._SubParsersAction) -> None:
+    p = commands.add_parser("messages", help="stored messages").add_subparsers(
+        dest="messages_command", metavar="ACTION", required=True
+    )
+    lst = p.add_parser("list", help="one entry per stored message")
+    lst.add_argument("--class", dest="klass", choices=MESSAGE_CLASSES)
+    _fmt(lst, "table", "json")
+    _handler(lst, "messages:list_messages")
+
+    p = commands.add_parser("reminders", help="reminders to coordinators")
+    sub = p.add_subparsers(dest="reminders_command", metavar="ACTION", required=True)
+    prev = sub.add_parser("preview", help="what would be sent, without sending")
+    prev.add_argument("--as-of", type=iso_date, metavar="DATE")
+    _fmt(prev, "text", "json")
+    _handler(prev, "reminders:preview")
+    _handler(sub.add_parser("run", help="send every due reminder now"), "reminders:run")
+
+    p = commands.add_parser("report", help="the yearly analysis")
+    p.add_argument("--year", type=positive_int, required=True)
+    p.add_argument(
+        "--format", choices=("html", "pdf", "csv", "json", "xlsx"), default="html"
+    )
+    p.add_argument("--output", metavar="PATH")
+    p.add_argument("--with-cases", action="store_true")
+    p.add_argument("--language", choices=("nl", "fr"), default="nl")
+    p.add_argument("--no-progress", action="store_true")
+    _handler(p, "report:report")
+
+    p = commands.add_parser("demo", help="seed a throwaway mailbox and run once")
+    p.add_argument("--dir", default="demo-run", metavar="DIR")
+    p.set_defaults(needs_config=False)
+    _handler(p, "demo:demo")

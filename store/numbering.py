@@ -1,0 +1,34 @@
+"""Gapless case numbers per calendar year.
+
+The counter row is incremented with one atomic upsert inside the registering
+transaction: the row lock serialises concurrent registrations on PostgreSQL
+(the SQLite write lock does the same), and a rollback returns the number, so
+the numbers of a year have no gaps.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from store.models import CaseCounter
+
+
+def next_seq(session: Session, year: int) -> int:
+    """Take the next sequence number of `year` (locks the year until commit)."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(CaseCounter)
+        .values(year=year, last_seq=1)
+        .on_conflict_do_update(
+            index_elements=[CaseCounter.year],
+            set_={"last_seq": CaseCounter.last_seq + 1},
+        )
+        .returning(CaseCounter.last_seq)
+    )
+    return int(session.execute(statement).scalar_one())
+
+
+def format_number(number_format: str, year: int, seq: int) -> str:
+    return number_format.format(year=year, seq=seq)

@@ -1,0 +1,164 @@
+"""The store on SQLite and PostgreSQL: numbers, registration, idempotence."""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from store.db import make_engine, session_factory, transaction
+from store.migrate import current_revision, head_revision, require_current
+from store.models import Case, Event, Message, OutboxMail
+from store.records import CaseRules, InboundRecord, MemberRecord, NewCase
+from store.registration import (
+    enqueue_acknowledgement,
+    register_case,
+    register_inbound,
+)
+
+RULES = CaseRules()
+BRUSSELS = ZoneInfo("Europe/Brussels")
+
+
+def complaint(n: int, received: datetime | None = None, **kw) -> InboundRecord:  # noqa: ANN003
+    raw = f"Message-ID: <m{n}@example.be>\r\n\r\nKlacht {n}\r\n".encode()
+    received = received or datetime(2026, 5, 4, 10, 0, tzinfo=BRUSSELS)
+    defaults = {
+        "raw": raw,
+        "sha256": hashlib.sha256(raw).hexdigest(),
+        "source": "test",
+        "received_at": received,
+        "klass": "complaint",
+        "reason": "no other rule matched",
+        "message_id": f"m{n}@example.be",
+        "new_case": NewCase(
+            channel="email",
+            received_at=received,
+            language="nl",
+            member=MemberRecord(name="An Peeters", email="an@example.be"),
+            subject=f"Klacht {n}",
+        ),
+        "acknowledge_to": "an@example.be",
+    }
+    defaults.update(kw)
+    return InboundRecord(**defaults)
+
+
+def test_schema_is_at_head(db_url: str) -> None:
+    engine = make_engine(db_url)
+    try:
+        assert current_revision(engine) == head_revision()
+        require_current(engine)
+    finally:
+        engine.dispose()
+
+
+def test_register_gives_number_dates_event_and_one_outbox_row(sessions) -> None:  # noqa: ANN001
+    factory = sessions
+    with transaction(factory) as session:
+        result = register_inbound(session, RULES, complaint(1))
+    assert result.outcome == "case"
+    assert result.case_number == "KL-2026-00001"
+    with transaction(factory) as session:
+        case = session.scalars(select(Case)).one()
+        assert case.ack_due == datetime(2026, 5, 14, 23, 59, 59, tzinfo=BRUSSELS)
+        assert case.answer_due == datetime(2026, 6, 18, 23, 59, 59, tzinfo=BRUSSELS)
+        assert case.received_at.tzinfo is not None
+        assert [e.kind for e in session.scalars(select(Event))] == ["registered"]
+        outbox = session.scalars(select(OutboxMail)).one()
+        assert outbox.recipients == ["an@example.be"]
+        assert outbox.in_reply_to == "<m1@example.be>"
+        assert outbox.dedupe_key == f"ack:{case.id}"
+
+
+def test_same_message_twice_is_one_case(sessions) -> None:  # noqa: ANN001
+    factory = sessions
+    with transaction(factory) as session:
+        register_inbound(session, RULES, complaint(1))
+    with transaction(factory) as session:
+        again = register_inbound(session, RULES, complaint(1, uid=7))
+    assert again.outcome == "duplicate"
+    assert again.case_number == "KL-2026-00001"
+    with transaction(factory) as session:
+        assert session.scalar(select(func.count()).select_from(Case)) == 1
+        assert session.scalar(select(func.count()).select_from(Message)) == 1
+
+
+def test_second_acknowledgement_is_refused_by_the_database(sessions) -> None:  # noqa: ANN001
+    factory = sessions
+    with transaction(factory) as session:
+        register_inbound(session, RULES, complaint(1))
+    with pytest.raises(IntegrityError), transaction(factory) as session:
+        case = session.scalars(select(Case)).one()
+        enqueue_acknowledgement(session, RULES, case, "an@example.be")
+        session.flush()
+
+
+def test_number_uses_year_of_local_received_date(sessions) -> None:  # noqa: ANN001
+    factory = sessions
+    # Received 31 Dec 23:30 UTC = 1 Jan 00:30 in Brussels: the new year's number.
+    late = datetime(2026, 12, 31, 23, 30, tzinfo=UTC)
+    letter = datetime(2026, 12, 28, 12, 0, tzinfo=BRUSSELS)
+    with transaction(factory) as session:
+        first = register_inbound(session, RULES, complaint(1, received=late))
+        case = register_case(
+            session,
+            RULES,
+            NewCase(channel="post", received_at=letter, language="nl"),
+        )
+        assert case.number == "KL-2026-00001"
+    assert first.case_number == "KL-2027-00001"
+
+
+def test_rollback_returns_the_number(sessions) -> None:  # noqa: ANN001
+    factory = sessions
+    with pytest.raises(RuntimeError), transaction(factory) as session:
+        register_inbound(session, RULES, complaint(1))
+        raise RuntimeError("crash before commit")
+    with transaction(factory) as session:
+        result = register_inbound(session, RULES, complaint(2))
+    assert result.case_number == "KL-2026-00001"
+
+
+def _register_many(url: str, start: int, count: int) -> None:
+    engine = make_engine(url)
+    factory = session_factory(engine)
+    for n in range(start, start + count):
+        with transaction(factory) as session:
+            register_case(
+                session,
+                RULES,
+                NewCase(
+                    channel="post",
+                    received_at=datetime(2026, 3, 1, 12, tzinfo=BRUSSELS),
+                    language="nl",
+                    subject=f"brief {n}",
+                ),
+            )
+    engine.dispose()
+
+
+def test_two_processes_register_gapless_distinct_numbers(
+    db_url: str,
+    sessions,  # noqa: ANN001
+) -> None:
+    context = multiprocessing.get_context("spawn")
+    workers = [
+        context.Process(target=_register_many, args=(db_url, i * 1000, 200))
+        for i in range(2)
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=300)
+        assert worker.exitcode == 0
+    with transaction(sessions) as session:
+        seqs = sorted(session.scalars(select(Case.seq)))
+        numbers = set(session.scalars(select(Case.number)))
+    assert seqs == list(range(1, 401))
+    assert len(numbers) == 400
