@@ -130,7 +130,7 @@ def test_config_path_precedence(tmp_path: Path) -> None:
     assert config_path(None, {}) == Path("/etc/klachten/klachten.toml")
 
 
-def test_cli_bad_config_exits_2_with_one_line(tmp_path: Path, cli) -> None:  # noqa: ANN001
+def test_cli_bad_config_exits_2_with_one_line(tmp_path: Path, cli) -> None:
     path = write(tmp_path, "[smtp]\npassword = 'geheim'\nport = 'x'\n")
     result = cli("--config", path, "cases", "list")
     assert result.code == 2

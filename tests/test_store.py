@@ -25,7 +25,7 @@ RULES = CaseRules()
 BRUSSELS = ZoneInfo("Europe/Brussels")
 
 
-def complaint(n: int, received: datetime | None = None, **kw) -> InboundRecord:  # noqa: ANN003
+def complaint(n: int, received: datetime | None = None, **kw) -> InboundRecord:
     raw = f"Message-ID: <m{n}@example.be>\r\n\r\nKlacht {n}\r\n".encode()
     received = received or datetime(2026, 5, 4, 10, 0, tzinfo=BRUSSELS)
     defaults = {
@@ -58,7 +58,7 @@ def test_schema_is_at_head(db_url: str) -> None:
         engine.dispose()
 
 
-def test_register_gives_number_dates_event_and_one_outbox_row(sessions) -> None:  # noqa: ANN001
+def test_register_gives_number_dates_event_and_one_outbox_row(sessions) -> None:
     factory = sessions
     with transaction(factory) as session:
         result = register_inbound(session, RULES, complaint(1))
@@ -76,7 +76,7 @@ def test_register_gives_number_dates_event_and_one_outbox_row(sessions) -> None:
         assert outbox.dedupe_key == f"ack:{case.id}"
 
 
-def test_same_message_twice_is_one_case(sessions) -> None:  # noqa: ANN001
+def test_same_message_twice_is_one_case(sessions) -> None:
     factory = sessions
     with transaction(factory) as session:
         register_inbound(session, RULES, complaint(1))
@@ -89,7 +89,7 @@ def test_same_message_twice_is_one_case(sessions) -> None:  # noqa: ANN001
         assert session.scalar(select(func.count()).select_from(Message)) == 1
 
 
-def test_second_acknowledgement_is_refused_by_the_database(sessions) -> None:  # noqa: ANN001
+def test_second_acknowledgement_is_refused_by_the_database(sessions) -> None:
     factory = sessions
     with transaction(factory) as session:
         register_inbound(session, RULES, complaint(1))
@@ -99,7 +99,7 @@ def test_second_acknowledgement_is_refused_by_the_database(sessions) -> None:  #
         session.flush()
 
 
-def test_number_uses_year_of_local_received_date(sessions) -> None:  # noqa: ANN001
+def test_number_uses_year_of_local_received_date(sessions) -> None:
     factory = sessions
     # Received 31 Dec 23:30 UTC = 1 Jan 00:30 in Brussels: the new year's number.
     late = datetime(2026, 12, 31, 23, 30, tzinfo=UTC)
@@ -115,7 +115,7 @@ def test_number_uses_year_of_local_received_date(sessions) -> None:  # noqa: ANN
     assert first.case_number == "KL-2027-00001"
 
 
-def test_rollback_returns_the_number(sessions) -> None:  # noqa: ANN001
+def test_rollback_returns_the_number(sessions) -> None:
     factory = sessions
     with pytest.raises(RuntimeError), transaction(factory) as session:
         register_inbound(session, RULES, complaint(1))
@@ -145,7 +145,7 @@ def _register_many(url: str, start: int, count: int) -> None:
 
 def test_two_processes_register_gapless_distinct_numbers(
     db_url: str,
-    sessions,  # noqa: ANN001
+    sessions,
 ) -> None:
     context = multiprocessing.get_context("spawn")
     workers = [
