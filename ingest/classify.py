@@ -1,0 +1,171 @@
+"""Decide what a parsed message is: a new complaint, a follow-up, or machine mail.
+
+The decision is separate from the action: classify() only returns a Verdict with
+a reason a person can read; registering, answering or ignoring is done elsewhere.
+Rule groups run in a fixed order and the first rule that answers wins: bounce,
+auto_reply, list, spam, follow_up, and complaint for everything else.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from ingest import rules
+from ingest.parse import ParsedMessage
+
+KLASSES = ("complaint", "follow_up", "auto_reply", "bounce", "list", "spam", "rejected")
+
+
+class CaseLookup(Protocol):
+    """What the classifier needs to know about existing cases (the store has it)."""
+
+    def case_for_message_ids(self, message_ids: Sequence[str]) -> str | None:
+        """The number of the case that owns any of these Message-IDs, or None."""
+        ...
+
+    def case_exists(self, number: str) -> bool:
+        """Whether a case with this number exists."""
+        ...
+
+
+@dataclass(frozen=True)
+class ClassifierSettings:
+    """Site settings for the classifier (from the [cases] and [responder] config)."""
+
+    number_pattern: re.Pattern[str]
+    # (header name, value) pairs; a message with any of them is spam.
+    spam_headers: tuple[tuple[str, str], ...] = (("x-spam-flag", "yes"),)
+    # Authentication-Results from these authserv-ids (and subdomains) are believed.
+    trusted_authserv_ids: tuple[str, ...] = ()
+    # Our own addresses: mail from them is a loop, never a complaint.
+    own_addresses: tuple[str, ...] = ()
+    # Messages larger than this many bytes are rejected; None means no limit.
+    max_message_bytes: int | None = None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The class of a message, why, and whether its sender is unverified."""
+
+    klass: str
+    reason: str
+    case_number: str | None = None
+    sender_unverified: bool = False
+    sender_unverified_reason: str | None = None
+
+
+_FIELD = re.compile(r"\{(\w+)(?::0?(\d+)d)?\}")
+
+
+def number_pattern_from_format(number_format: str) -> re.Pattern[str]:
+    """Build the regex that finds case numbers, e.g. "KL-{year}-{seq:05d}".
+
+    {year} matches four digits; {seq:05d} matches at least five digits (a
+    sequence may outgrow its padding); any other field matches digits. Word
+    boundaries keep "XKL-2026-00042" or "KL-2026-000421" from matching partly.
+    """
+    parts: list[str] = []
+    position = 0
+    for field in _FIELD.finditer(number_format):
+        parts.append(re.escape(number_format[position : field.start()]))
+        if field.group(1) == "year":
+            parts.append(r"\d{4}")
+        else:
+            width = int(field.group(2) or 1)
+            parts.append(rf"\d{{{width},}}")
+        position = field.end()
+    parts.append(re.escape(number_format[position:]))
+    return re.compile(rf"(?<![\w-])(?:{''.join(parts)})(?![\w-])", re.IGNORECASE)
+
+
+def rejected(reason: str) -> Verdict:
+    """The verdict for a message that cannot be handled at all (unparseable)."""
+    return Verdict(klass="rejected", reason=reason)
+
+
+def classify(
+    msg: ParsedMessage, settings: ClassifierSettings, lookup: CaseLookup
+) -> Verdict:
+    """Classify ``msg``; the first rule group that answers decides the class."""
+    klass, reason, number = _decide(msg, settings, lookup)
+    failure = dmarc_failed(msg, settings.trusted_authserv_ids)
+    return Verdict(
+        klass=klass,
+        reason=reason,
+        case_number=number,
+        sender_unverified=failure is not None,
+        sender_unverified_reason=failure,
+    )
+
+
+def _decide(
+    msg: ParsedMessage, settings: ClassifierSettings, lookup: CaseLookup
+) -> tuple[str, str, str | None]:
+    limit = settings.max_message_bytes
+    if limit is not None and len(msg.raw) > limit:
+        return "rejected", f"message of {len(msg.raw)} bytes exceeds {limit}", None
+    groups = (
+        ("bounce", rules.BOUNCE),
+        ("auto_reply", rules.AUTO_REPLY),
+        ("list", rules.LIST),
+        ("spam", rules.SPAM),
+    )
+    for klass, group in groups:
+        for rule in group:
+            reason = rule(msg, settings)
+            if reason:
+                return klass, reason, None
+    number, reason = _follow_up(msg, settings, lookup)
+    if number is not None:
+        return "follow_up", reason, number
+    return "complaint", "no rule matched: a new complaint", None
+
+
+def _follow_up(
+    msg: ParsedMessage, settings: ClassifierSettings, lookup: CaseLookup
+) -> tuple[str | None, str]:
+    """The existing case this message belongs to, with the reason."""
+    for match in settings.number_pattern.finditer(msg.subject):
+        for number in dict.fromkeys((match.group(0), match.group(0).upper())):
+            if lookup.case_exists(number):
+                return number, f"case number {number} in subject"
+    for header, ids in (
+        ("In-Reply-To", msg.in_reply_to),
+        ("References", msg.references),
+    ):
+        if ids:
+            number = lookup.case_for_message_ids(ids)
+            if number is not None:
+                return number, f"{header} names a message of case {number}"
+    return None, ""
+
+
+_RESULT = re.compile(r"\bdmarc\s*=\s*([a-z]+)", re.IGNORECASE)
+
+
+def _trusted(authserv_id: str, trusted: Sequence[str]) -> bool:
+    host = authserv_id.lower().rstrip(".")
+    for domain in trusted:
+        domain = domain.lower().strip().rstrip(".")
+        if domain and (host == domain or host.endswith("." + domain)):
+            return True
+    return False
+
+
+def dmarc_failed(msg: ParsedMessage, trusted_authserv_ids: Sequence[str]) -> str | None:
+    """Why the sender is unverified: a trusted Authentication-Results dmarc=fail.
+
+    Only headers whose authserv-id (RFC 8601) is a trusted domain or one of its
+    subdomains count; anybody can write an Authentication-Results header.
+    """
+    for value in msg.headers.get("authentication-results", ()):
+        authserv_id = value.split(";", 1)[0].strip().split()
+        if not authserv_id or not _trusted(authserv_id[0], trusted_authserv_ids):
+            continue
+        result = _RESULT.search(value)
+        if result and result.group(1).lower() == "fail":
+            return f"DMARC failed according to {authserv_id[0]}"
+    return None

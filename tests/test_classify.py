@@ -1,0 +1,227 @@
+"""classify() and its rules on small hand-written messages."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pytest
+
+from ingest.classify import (
+    ClassifierSettings,
+    Verdict,
+    classify,
+    dmarc_failed,
+    number_pattern_from_format,
+)
+from ingest.parse import parse_message
+
+SETTINGS = ClassifierSettings(
+    number_pattern=number_pattern_from_format("KL-{year}-{seq:05d}"),
+    trusted_authserv_ids=("libmutov.be",),
+    own_addresses=("klachten@libmutov.be",),
+)
+
+
+class DictLookup:
+    """Cases by number, each with the Message-IDs of its messages."""
+
+    def __init__(self, cases: dict[str, set[str]]) -> None:
+        self.cases = cases
+
+    def case_for_message_ids(self, message_ids: Sequence[str]) -> str | None:
+        for number, ids in self.cases.items():
+            if ids.intersection(message_ids):
+                return number
+        return None
+
+    def case_exists(self, number: str) -> bool:
+        return number in self.cases
+
+
+LOOKUP = DictLookup({"KL-2026-00003": {"ack-3@libmutov.be"}})
+
+
+def verdict(headers: str, body: str = "Ik heb een klacht.\n") -> Verdict:
+    raw = f"From: Jan <jan@example.be>\n{headers}\n{body}".encode()
+    return classify(parse_message(raw), SETTINGS, LOOKUP)
+
+
+def test_plain_message_is_a_complaint() -> None:
+    result = verdict("Subject: Klacht over terugbetaling\n")
+    assert (result.klass, result.case_number) == ("complaint", None)
+    assert not result.sender_unverified
+
+
+def test_follow_up_by_case_number_in_subject() -> None:
+    result = verdict("Subject: Re: uw klacht KL-2026-00003 - aanvulling\n")
+    assert result.klass == "follow_up"
+    assert result.case_number == "KL-2026-00003"
+    assert result.reason == "case number KL-2026-00003 in subject"
+
+
+def test_unknown_case_number_is_a_new_complaint() -> None:
+    assert verdict("Subject: KL-2026-00999\n").klass == "complaint"
+
+
+def test_follow_up_by_in_reply_to() -> None:
+    result = verdict("Subject: Re: bevestiging\nIn-Reply-To: <ack-3@libmutov.be>\n")
+    assert (result.klass, result.case_number) == ("follow_up", "KL-2026-00003")
+    assert "In-Reply-To" in result.reason
+
+
+def test_follow_up_by_references() -> None:
+    result = verdict("Subject: x\nReferences: <a@b> <ack-3@libmutov.be>\n")
+    assert (result.klass, result.case_number) == ("follow_up", "KL-2026-00003")
+
+
+@pytest.mark.parametrize(
+    ("number_format", "text", "found"),
+    [
+        ("KL-{year}-{seq:05d}", "zie KL-2026-00042.", "KL-2026-00042"),
+        ("KL-{year}-{seq:05d}", "kl-2026-00042", "kl-2026-00042"),
+        ("KL-{year}-{seq:05d}", "KL-2026-123456", "KL-2026-123456"),
+        ("KL-{year}-{seq:05d}", "XKL-2026-00042", None),
+        ("KL-{year}-{seq:05d}", "KL-2026-0042", None),
+        ("{year}/{seq:04d}", "dossier 2026/0007", "2026/0007"),
+    ],
+)
+def test_number_pattern_from_format(
+    number_format: str, text: str, found: str | None
+) -> None:
+    match = number_pattern_from_format(number_format).search(text)
+    assert (match.group(0) if match else None) == found
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        "Auto-Submitted: auto-replied\nSubject: Re: klacht\n",
+        "X-Autoreply: yes\nSubject: x\n",
+        "X-Autorespond: yes\nSubject: x\n",
+        "Precedence: auto_reply\nSubject: x\n",
+        "Precedence: bulk\nSubject: x\n",
+        "Subject: Automatisch antwoord: Klacht\n",
+        "Subject: Afwezig\n",
+        "Subject: Réponse automatique : Plainte\n",
+        "Subject: Abwesenheitsnotiz: Beschwerde\n",
+        "Subject: Out of Office: complaint\n",
+        "Subject: Automatic reply: KL-2026-00003\n",
+        "X-Auto-Response-Suppress: All\nSubject: Fw: automatic reply received\n",
+    ],
+)
+def test_auto_replies(headers: str) -> None:
+    assert verdict(headers).klass == "auto_reply"
+
+
+def test_auto_submitted_no_is_not_an_auto_reply() -> None:
+    assert verdict("Auto-Submitted: no\nSubject: x\n").klass == "complaint"
+
+
+@pytest.mark.parametrize(
+    "subject",
+    ["Absence de remboursement", "Afwezigheid van antwoord op mijn klacht"],
+)
+def test_complaint_about_absence_is_not_an_out_of_office(subject: str) -> None:
+    assert verdict(f"Subject: {subject}\n").klass == "complaint"
+
+
+def test_mail_from_our_own_address_is_a_loop() -> None:
+    raw = b"From: klachten@libmutov.be\nSubject: Bevestiging\n\nx\n"
+    assert classify(parse_message(raw), SETTINGS, LOOKUP).klass == "auto_reply"
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        "Content-Type: multipart/report; report-type=delivery-status; boundary=b\n",
+        "Content-Type: multipart/report; report-type=feedback-report; boundary=b\n",
+        "Return-Path: <>\nSubject: x\n",
+        "Subject: Undeliverable: Klacht\n",
+        "Subject: Onbestelbaar: Klacht\n",
+        "Subject: Non remis : Plainte\n",
+        "Subject: Unzustellbar: Beschwerde\n",
+        "Subject: Mail delivery failed: returning message to sender\n",
+    ],
+)
+def test_bounces(headers: str) -> None:
+    assert verdict(headers).klass == "bounce"
+
+
+def test_bounce_from_mailer_daemon() -> None:
+    raw = b"From: MAILER-DAEMON@mx.example.be\nSubject: x\n\nx\n"
+    assert classify(parse_message(raw), SETTINGS, LOOKUP).klass == "bounce"
+
+
+def test_null_return_path_auto_reply_is_an_auto_reply() -> None:
+    # RFC 3834 auto-replies also use Return-Path <>.
+    result = verdict("Return-Path: <>\nAuto-Submitted: auto-replied\nSubject: x\n")
+    assert result.klass == "auto_reply"
+
+
+@pytest.mark.parametrize(
+    ("headers", "reason"),
+    [
+        ("List-Id: <members.example.be>\nSubject: x\n", "list-id header"),
+        ("List-Unsubscribe: <mailto:u@x>\nSubject: x\n", "list-unsubscribe header"),
+        ("List-Post: <mailto:l@x>\nSubject: x\n", "list-post header"),
+        ("Precedence: list\nSubject: x\n", "Precedence: list"),
+        ("Precedence: bulk\nList-Id: <n.example>\nSubject: x\n", "list-id header"),
+    ],
+)
+def test_lists(headers: str, reason: str) -> None:
+    result = verdict(headers)
+    assert (result.klass, result.reason) == ("list", reason)
+
+
+def test_spam_flag_and_configured_rule() -> None:
+    assert verdict("X-Spam-Flag: YES\nSubject: x\n").klass == "spam"
+    assert verdict("X-Spam-Flag: NO\nSubject: x\n").klass == "complaint"
+    custom = ClassifierSettings(
+        number_pattern=SETTINGS.number_pattern,
+        spam_headers=(("X-Rspamd-Action", "reject"),),
+    )
+    raw = b"From: a@example.be\nX-Rspamd-Action: Reject\n\nx\n"
+    assert classify(parse_message(raw), custom, LOOKUP).klass == "spam"
+
+
+def test_spam_rule_comes_before_follow_up() -> None:
+    assert verdict("X-Spam-Flag: YES\nSubject: KL-2026-00003\n").klass == "spam"
+
+
+def test_too_large_is_rejected() -> None:
+    small = ClassifierSettings(
+        number_pattern=SETTINGS.number_pattern, max_message_bytes=10
+    )
+    raw = b"From: a@example.be\nSubject: x\n\nmore than ten bytes\n"
+    assert classify(parse_message(raw), small, LOOKUP).klass == "rejected"
+
+
+DMARC_FAIL = (
+    "Authentication-Results: {id}; spf=pass smtp.mailfrom=x;\n"
+    " dmarc=fail header.from=bank.be\n"
+)
+
+
+def test_dmarc_fail_from_trusted_authserv_id_flags_sender() -> None:
+    result = verdict(DMARC_FAIL.format(id="mx.libmutov.be") + "Subject: x\n")
+    assert result.klass == "complaint"
+    assert result.sender_unverified
+    assert result.sender_unverified_reason == "DMARC failed according to mx.libmutov.be"
+
+
+@pytest.mark.parametrize(
+    "authserv_id", ["mx.evil.example", "libmutov.be.evil.example", "xlibmutov.be"]
+)
+def test_dmarc_fail_from_untrusted_authserv_id_is_ignored(authserv_id: str) -> None:
+    result = verdict(DMARC_FAIL.format(id=authserv_id) + "Subject: x\n")
+    assert not result.sender_unverified
+    assert result.sender_unverified_reason is None
+
+
+def test_dmarc_pass_and_version_token() -> None:
+    raw = (
+        b"From: a@example.be\n"
+        b"Authentication-Results: libmutov.be 1;\n"
+        b" dmarc=pass header.from=example.be\n\nx\n"
+    )
+    assert dmarc_failed(parse_message(raw), ("libmutov.be",)) is None
