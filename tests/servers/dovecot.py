@@ -60,11 +60,15 @@ class DovecotServer(MailboxHelpers):
         self.port = free_port()
         self.ssl_port = free_port(exclude={self.port})
         self.log_file = self.root / "dovecot.log"
-        # The config process reads the key as root, so any readable place will do.
-        self.certs: TlsCerts = certs or make_certs(self.root / "tls")
-        self.ca_file = self.certs.ca_file
         self._process: subprocess.Popen[bytes] | None = None
-        self._write_files()
+        try:
+            # The config process reads the key as root: any readable place will do.
+            self.certs: TlsCerts = certs or make_certs(self.root / "tls")
+            self.ca_file = self.certs.ca_file
+            self._write_files()
+        except BaseException:
+            shutil.rmtree(self.root, ignore_errors=True)
+            raise
 
     # -- lifecycle -----------------------------------------------------------------
 
