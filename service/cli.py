@@ -51,8 +51,6 @@ def _make_app(args: argparse.Namespace):
     from service.app import App
 
     path = config_path(args.config, os.environ)
-    if not getattr(args, "needs_config", True):
-        return None
     settings = load_settings(path)
     return App(settings, path, actor=getattr(args, "actor", None))
 

@@ -246,8 +246,3 @@ def _other_commands(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--language", choices=("nl", "fr"), default="nl")
     p.add_argument("--no-progress", action="store_true")
     _handler(p, "report:report")
-
-    p = commands.add_parser("demo", help="seed a throwaway mailbox and run once")
-    p.add_argument("--dir", default="demo-run", metavar="DIR")
-    p.set_defaults(needs_config=False)
-    _handler(p, "demo:demo")
