@@ -33,9 +33,12 @@ from ingest.htmltext import html_to_text
 from ingest.language import guess_language
 from ingest.replies import split_reply
 
-# mail-parser logs undecodable header values in clear at ERROR level; those hold
-# names and addresses, which must not reach our logs.
-logging.getLogger("mailparser").setLevel(logging.CRITICAL)
+# mail-parser logs undecodable header values (file names, Received lines) in
+# clear at ERROR level; those hold names and addresses, which must not reach
+# our logs. The level is set on the loggers that write, not only on their
+# parent, because the service's logging set-up resets "mailparser" itself.
+for _name in ("mailparser", "mailparser.core", "mailparser.utils"):
+    logging.getLogger(_name).setLevel(logging.CRITICAL)
 
 
 @dataclass(frozen=True)
@@ -282,6 +285,9 @@ def _decode_bytes(data: bytes, charset: str | None) -> tuple[str, str | None]:
         defect, name = f"unknown charset {charset!r}", "utf-8"
     try:
         text = data.decode(name, "replace")
+    except LookupError:  # rot13, base64, zlib: codecs, but not text encodings
+        defect = f"unknown charset {charset!r}"
+        text = data.decode("utf-8", "replace")
     except UnicodeError:  # a few codecs cannot replace; utf-8 always can
         defect, text = f"undecodable {charset!r}", data.decode("utf-8", "replace")
     # Some codecs (utf-7) emit lone surrogates; NUL breaks PostgreSQL text.
@@ -300,8 +306,10 @@ def _decode_header(value: str) -> str:
         if isinstance(chunk, str):
             parts.append(chunk)
         elif charset is None:
-            # decode_header returns the unencoded stretches this way.
-            parts.append(chunk.decode("raw-unicode-escape", "replace"))
+            # decode_header returns the unencoded stretches this way; a
+            # literal "\\ud800" in them comes back as a lone surrogate.
+            text = chunk.decode("raw-unicode-escape", "replace")
+            parts.append(_SURROGATES.sub("\ufffd", text))
         else:
             parts.append(_decode_bytes(chunk, charset)[0])
     return _CONTROL.sub(" ", "".join(parts)).strip()
@@ -351,8 +359,10 @@ class _Body:
 
 
 _MAX_DEPTH = 40
+# Lone surrogates are unsafe too: no file system or database takes them.
 _UNSAFE_NAME = re.compile(
-    r'[\x00-\x1f\x7f-\x9f<>:"|?*\u200b-\u200f\u202a-\u202e\u2066-\u2069]'
+    r'[\x00-\x1f\x7f-\x9f<>:"|?*\u200b-\u200f\u202a-\u202e\u2066-\u2069'
+    r"\ud800-\udfff]"
 )
 MAX_FILENAME = 200
 
