@@ -1,0 +1,289 @@
+"""The delivery worker: claim due outbox rows, decide, render, send, mark.
+
+One batch is: a short transaction that claims rows (see store.outbox), then one
+SMTP connection for all of them, and one short transaction per row to record
+what happened. Nothing is removed from the outbox: a row ends "sent",
+"skipped" or "failed", and a temporary failure puts it back to "pending" with
+a later `next_attempt_at`.
+
+The envelope sender is `smtp.from_address`, for member mail as well. RFC 3834
+allows a null sender for automatic replies, but then a bounce of an
+acknowledgement would be lost; with our own address it comes back to the intake
+mailbox, is classified as a bounce there and never answered.
+"""
+
+from __future__ import annotations
+
+import os
+import smtplib
+import socket
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from typing import TYPE_CHECKING, Any, Protocol
+
+import jinja2
+import structlog
+
+from responder import policy
+from responder.compose import Envelope, compose
+from responder.context import Org, mail_context
+from responder.render import render_mail
+from responder.smtp import SendFailure, SmtpSettingsLike, close_quietly, send
+from store import outbox
+from store.db import transaction
+from store.outbox import ClaimedMail
+from store.records import CaseRules
+
+if TYPE_CHECKING:
+    from store.outbox import Session, SessionFactory
+
+log = structlog.get_logger("klachten.responder")
+
+LEASE = timedelta(minutes=15)
+# Stop taking new rows this long before the lease runs out, so that a slow
+# batch never overlaps a second worker's claim of the same rows.
+LEASE_MARGIN = 60.0
+
+
+class SmtpDeliverySettings(SmtpSettingsLike, Protocol):
+    """The [smtp] keys the worker reads beyond the connection's."""
+
+    from_address: str
+    from_name: str
+    reply_to: str
+    retry_base: int
+    retry_cap: int
+    max_attempts: int
+
+
+@dataclass(frozen=True)
+class DeliveryConfig:
+    smtp: SmtpDeliverySettings
+    policy: policy.PolicyRules
+    org: Org
+    rules: CaseRules  # the domain of new Message-IDs (failure notices)
+    coordinators: tuple[str, ...]
+    connect: Callable[[Any], smtplib.SMTP]
+    lease: timedelta = LEASE
+    worker: str = field(
+        default_factory=lambda: (
+            f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        )
+    )
+
+
+@dataclass
+class DeliveryReport:
+    """What one run did. `outage` holds the connection error, if any."""
+
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    skipped: int = 0
+    outage: str | None = None
+
+    @property
+    def handled(self) -> int:
+        return self.sent + self.retried + self.failed + self.skipped
+
+    def add(self, other: DeliveryReport) -> None:
+        self.sent += other.sent
+        self.retried += other.retried
+        self.failed += other.failed
+        self.skipped += other.skipped
+        self.outage = self.outage or other.outage
+
+
+class _Outage(Exception):
+    """The server cannot be reached: every remaining row waits."""
+
+
+def deliver_batch(
+    sessions: SessionFactory,
+    env: jinja2.Environment,
+    config: DeliveryConfig,
+    *,
+    now: datetime,
+    limit: int,
+) -> DeliveryReport:
+    """Claim up to `limit` due rows and deliver them over one connection."""
+    with transaction(sessions) as session:
+        claimed = outbox.claim_due(
+            session, worker=config.worker, now=now, lease=config.lease, limit=limit
+        )
+    batch = _Batch(sessions, env, config, now)
+    try:
+        batch.run(claimed)
+    finally:
+        close_quietly(batch.client)
+    return batch.report
+
+
+class _Batch:
+    def __init__(
+        self,
+        sessions: SessionFactory,
+        env: jinja2.Environment,
+        config: DeliveryConfig,
+        now: datetime,
+    ) -> None:
+        self.sessions = sessions
+        self.env = env
+        self.config = config
+        self.now = now
+        self.report = DeliveryReport()
+        self.client: smtplib.SMTP | None = None
+        self.deadline = time.monotonic() + config.lease.total_seconds() - LEASE_MARGIN
+
+    def run(self, claimed: list[ClaimedMail]) -> None:
+        for index, mail in enumerate(claimed):
+            if time.monotonic() > self.deadline:
+                self._release(claimed[index:])
+                return
+            try:
+                self._deliver(mail)
+            except _Outage as exc:
+                self.report.outage = str(exc)
+                for rest in claimed[index:]:
+                    self._retry(rest, str(exc))
+                return
+
+    def _deliver(self, mail: ClaimedMail) -> None:
+        if self._skipped(mail):
+            return
+        try:
+            message = self._compose(mail)
+        except (jinja2.TemplateError, ValueError, TypeError) as exc:
+            self._fail(mail, f"cannot render {mail.audience}/{mail.template}: {exc}")
+            return
+        try:
+            result = send(
+                self._client(),
+                self.config.smtp.from_address,
+                mail.recipients,
+                message.as_bytes(),
+            )
+        except SendFailure as exc:
+            if exc.permanent:
+                self._fail(mail, str(exc))
+            else:
+                self._retry(mail, str(exc))
+            return
+        except (smtplib.SMTPServerDisconnected, OSError) as exc:
+            # The connection broke during this mail: it may or may not have
+            # arrived; retrying with the same Message-ID is the safe side.
+            self.client = None
+            self._retry(mail, f"connection lost: {exc}")
+            return
+        self._sent(mail, result.reply, result.refused)
+
+    def _skipped(self, mail: ClaimedMail) -> bool:
+        with transaction(self.sessions) as session:
+            reason = policy.decide(self.config.policy, self._facts(session, mail))
+            if reason is not None:
+                outbox.mark_skipped(session, mail.id, reason=reason)
+        if reason is None:
+            return False
+        self.report.skipped += 1
+        log.info("outbox.skipped", outbox_id=mail.id, case=_number(mail), reason=reason)
+        return True
+
+    def _facts(self, session: Session, mail: ClaimedMail) -> policy.MailFacts:
+        recent = 0
+        if mail.kind == policy.ACK_KIND and mail.recipients:
+            recent = outbox.recent_acknowledgements(
+                session, mail.recipients[0], now=self.now, before_id=mail.id
+            )
+        return policy.MailFacts(
+            kind=mail.kind,
+            audience=mail.audience,
+            recipients=mail.recipients,
+            case_flags=mail.case.flags if mail.case else (),
+            recent_acknowledgements=recent,
+        )
+
+    def _compose(self, mail: ClaimedMail) -> EmailMessage:
+        context = mail_context(self.config.org, mail.case, mail.context)
+        rendered = render_mail(
+            self.env, mail.audience, mail.template, mail.language, context
+        )
+        smtp = self.config.smtp
+        envelope = Envelope(
+            from_name=smtp.from_name,
+            from_address=smtp.from_address,
+            recipients=mail.recipients,
+            message_id=mail.message_id,
+            reply_to=smtp.reply_to,
+            in_reply_to=mail.in_reply_to,
+            references=mail.references,
+            case_number=_number(mail),
+            audience=mail.audience,
+        )
+        return compose(rendered, envelope, self.now)
+
+    def _client(self) -> smtplib.SMTP:
+        """The batch's one connection, opened on first use and again after the
+        server closed it (a 421 reply closes the session)."""
+        if self.client is not None and getattr(self.client, "sock", None) is None:
+            self.client = None
+        if self.client is None:
+            try:
+                self.client = self.config.connect(self.config.smtp)
+            except (smtplib.SMTPException, OSError, ValueError) as exc:
+                raise _Outage(f"{type(exc).__name__}: {exc}") from None
+        return self.client
+
+    def _sent(self, mail: ClaimedMail, reply: str, refused: tuple[str, ...]) -> None:
+        with transaction(self.sessions) as session:
+            outbox.mark_sent(session, mail.id, now=self.now, reply=reply)
+        self.report.sent += 1
+        log.info(
+            "outbox.sent", outbox_id=mail.id, case=_number(mail), refused=len(refused)
+        )
+
+    def _retry(self, mail: ClaimedMail, error: str) -> None:
+        smtp = self.config.smtp
+        attempts = mail.attempts + 1
+        if attempts >= smtp.max_attempts:
+            self._fail(mail, f"gave up after {attempts} attempts: {error}")
+            return
+        delay = policy.retry_delay(attempts, smtp.retry_base, smtp.retry_cap)
+        with transaction(self.sessions) as session:
+            outbox.mark_retry(
+                session,
+                mail.id,
+                error=error,
+                next_attempt_at=self.now + timedelta(seconds=delay),
+            )
+        self.report.retried += 1
+        log.info(
+            "outbox.retry",
+            outbox_id=mail.id,
+            case=_number(mail),
+            attempts=attempts,
+            delay=round(delay),
+        )
+
+    def _fail(self, mail: ClaimedMail, error: str) -> None:
+        with transaction(self.sessions) as session:
+            outbox.mark_failed(
+                session,
+                mail.id,
+                error=error,
+                notify=list(self.config.coordinators),
+                rules=self.config.rules,
+            )
+        self.report.failed += 1
+        log.warning("outbox.failed", outbox_id=mail.id, case=_number(mail))
+
+    def _release(self, rest: list[ClaimedMail]) -> None:
+        with transaction(self.sessions) as session:
+            outbox.release(session, [mail.id for mail in rest])
+
+
+def _number(mail: ClaimedMail) -> str | None:
+    return mail.case.number if mail.case is not None else None

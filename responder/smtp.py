@@ -1,0 +1,163 @@
+"""The SMTP connection: implicit TLS, STARTTLS or plain, AUTH, verified certificates.
+
+`open_connection` is what both the delivery worker and `check-config` use.
+`send` speaks MAIL, RCPT and DATA itself instead of calling
+`smtplib.SMTP.sendmail`, because we want the server's reply to DATA (the queue
+id, "250 2.0.0 Ok: queued as ...") on record, and because we classify every
+refusal ourselves: 4xx is temporary, 5xx permanent.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+SECURITY_MODES = ("ssl", "starttls", "none")
+
+
+class SmtpSettingsLike(Protocol):
+    """The [smtp] keys this module reads (config.schema.SmtpSettings)."""
+
+    host: str
+    port: int
+    security: str
+    username: str
+    password: str
+    verify_certificate: bool
+    ca_file: str
+    timeout: int
+
+
+class SendFailure(Exception):
+    """The server refused one mail; `permanent` for 5xx replies."""
+
+    def __init__(self, code: int, text: str) -> None:
+        super().__init__(f"{code} {text}".strip())
+        self.code = code
+        self.text = text
+
+    @property
+    def permanent(self) -> bool:
+        return 500 <= self.code < 600
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """Accepted: the reply to DATA, and recipients refused while others were taken."""
+
+    reply: str
+    refused: tuple[str, ...] = ()
+
+
+def tls_context(settings: SmtpSettingsLike) -> ssl.SSLContext:
+    """Verification is on unless the operator turned it off; `ca_file` adds
+    a private certificate authority."""
+    context = ssl.create_default_context(cafile=settings.ca_file or None)
+    if not settings.verify_certificate:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+def open_connection(settings: SmtpSettingsLike) -> smtplib.SMTP:
+    """A connected, secured and (when a username is set) authenticated client.
+
+    Raises OSError or smtplib.SMTPException when any step fails; the socket is
+    closed then.
+    """
+    if settings.security not in SECURITY_MODES:
+        raise ValueError(f"smtp.security must be one of {SECURITY_MODES}")
+    client = _connect(settings)
+    try:
+        if settings.security == "starttls":
+            client.ehlo()
+            # smtplib raises SMTPNotSupportedError when STARTTLS is not
+            # offered: we never fall back to sending in clear.
+            client.starttls(context=tls_context(settings))
+        client.ehlo()
+        if settings.username:
+            client.login(settings.username, settings.password)
+    except BaseException:
+        client.close()
+        raise
+    return client
+
+
+def _connect(settings: SmtpSettingsLike) -> smtplib.SMTP:
+    if settings.security == "ssl":
+        return smtplib.SMTP_SSL(
+            settings.host,
+            settings.port,
+            timeout=settings.timeout,
+            context=tls_context(settings),
+        )
+    return smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
+
+
+def send(
+    client: smtplib.SMTP, sender: str, recipients: Sequence[str], data: bytes
+) -> SendResult:
+    """One mail transaction; raises SendFailure on a refusal, OSError or
+    SMTPServerDisconnected when the connection breaks."""
+    try:
+        return _transaction(client, sender, recipients, data)
+    except smtplib.SMTPResponseException as exc:
+        # smtplib raises (instead of returning) when DATA is not answered 354.
+        _abort(client, exc.smtp_code)
+        raise SendFailure(exc.smtp_code, _text(exc.smtp_error)) from None
+
+
+def _transaction(
+    client: smtplib.SMTP, sender: str, recipients: Sequence[str], data: bytes
+) -> SendResult:
+    code, text = client.mail(sender)
+    if code != 250:
+        _abort(client, code)
+        raise SendFailure(code, _text(text))
+    refused: dict[str, tuple[int, str]] = {}
+    for recipient in recipients:
+        code, text = client.rcpt(recipient)
+        if code not in (250, 251):
+            refused[recipient] = (code, _text(text))
+    if len(refused) == len(recipients):
+        _abort(client, 0)
+        # A temporary refusal of any recipient makes the whole mail worth
+        # retrying; otherwise the most telling (first) refusal is final.
+        code, text = min(refused.values(), key=lambda item: item[0])
+        raise SendFailure(code, text)
+    code, text = client.data(data)
+    if code != 250:
+        _abort(client, code)
+        raise SendFailure(code, _text(text))
+    return SendResult(reply=f"{code} {_text(text)}", refused=tuple(refused))
+
+
+def _abort(client: smtplib.SMTP, code: int) -> None:
+    """Reset the transaction so the connection can carry the next mail; after
+    421 the server is closing, so we close too."""
+    if code == 421:
+        client.close()
+        return
+    try:
+        client.rset()
+    except (smtplib.SMTPException, OSError):
+        client.close()
+
+
+def _text(reply: bytes | str) -> str:
+    if isinstance(reply, bytes):
+        reply = reply.decode("utf-8", "replace")
+    return " ".join(reply.split())
+
+
+def close_quietly(client: smtplib.SMTP | None) -> None:
+    """QUIT if the server still listens; close the socket in any case."""
+    if client is None:
+        return
+    try:
+        client.quit()
+    except (smtplib.SMTPException, OSError):
+        client.close()

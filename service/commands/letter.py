@@ -1,0 +1,61 @@
+"""`klachten case letter NUMBER`: the acknowledgement as a printable A4 letter.
+
+For complaints without an e-mail address (post, oral, a form without one).
+Such cases carry the flag "awaiting_letter" (shown by `cases list`) until the
+letter is recorded as posted with --mark-sent.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from responder.context import mail_context
+from responder.dates import date_long
+from responder.letter import member_address_lines, render_letter_pdf
+from responder.render import render_mail
+from service.app import App
+from service.delivery import delivery_config, environment
+from store.errors import UserError
+from store.models import utcnow
+
+
+def letter(app: App, args: argparse.Namespace) -> int:
+    """Write the letter's PDF; with --mark-sent also record it as posted."""
+    from store.outbox import case_facts_by_number, mark_letter_sent
+
+    app.require_schema()
+    with app.transaction() as session:
+        case = case_facts_by_number(session, args.number)
+    pdf = build_letter(app, case)
+    target = Path(args.output or f"{case.number}-ontvangstmelding.pdf")
+    try:
+        target.write_bytes(pdf)
+    except OSError as exc:
+        raise UserError(f"cannot write {target}: {exc.strerror}") from None
+    print(target)
+    if args.mark_sent:
+        with app.transaction() as session:
+            mark_letter_sent(session, case.number, now=utcnow(), actor=app.actor)
+        print(f"{case.number}: letter recorded as sent")
+    return 0
+
+
+def build_letter(app: App, case) -> bytes:
+    """The PDF of the acknowledgement letter of `case` (store.outbox.CaseFacts)."""
+    settings = app.settings
+    env = environment(settings.responder.templates_dir, settings.cases.timezone)
+    org = delivery_config(settings, app.rules).org
+    context = mail_context(org, case)
+    mail = render_mail(env, "member", "letter", case.language, context)
+    sender = [org.from_name, org.name, org.from_address]
+    if org.phone:
+        sender.append(org.phone)
+    language = case.language if case.language in ("nl", "fr", "de", "en") else "nl"
+    return render_letter_pdf(
+        body_text=mail.text,
+        recipient_lines=member_address_lines(context["case"]["member"]),
+        sender_lines=sender,
+        place_date=date_long(utcnow(), language, tz=settings.cases.timezone),
+        subject=mail.subject,
+    )

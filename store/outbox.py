@@ -1,0 +1,332 @@
+"""The outbox seen from the delivery worker: claim due mails, then mark each one.
+
+Claiming is its own short transaction that commits *before* any SMTP traffic:
+rows move to "sending" with a lease (`claimed_until`). On PostgreSQL the claim
+uses `SELECT ... FOR UPDATE SKIP LOCKED`, so two workers never claim the same
+row; on SQLite every transaction begins with BEGIN IMMEDIATE, which already
+serialises writers.
+
+Delivery is at least once: a worker that dies after the SMTP server accepted a
+mail but before `mark_sent` committed leaves the row in "sending"; when its
+lease runs out another run sends it again with the same Message-ID, so the
+member's mail program can recognise the duplicate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from store.db import is_postgres
+from store.models import Case, OutboxMail
+from store.records import CaseRules
+from store.registration import add_event, case_by_number, enqueue_mail
+from store.views import member_dict
+
+ACK_KIND = "acknowledgement"
+# What the responder holds to open transactions, without importing SQLAlchemy.
+SessionFactory = sessionmaker[Session]
+DAY = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    """What templates and the delivery policy need to know about a case."""
+
+    id: int
+    number: str
+    status: str
+    channel: str
+    language: str
+    flags: tuple[str, ...]
+    received_at: datetime
+    ack_due: datetime
+    answer_due: datetime
+    subject: str | None
+    member: dict[str, Any]
+    letter_sent_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ClaimedMail:
+    """One claimed outbox row, detached from the session that claimed it."""
+
+    id: int
+    kind: str
+    audience: str
+    template: str
+    language: str
+    recipients: tuple[str, ...]
+    context: dict[str, Any]
+    message_id: str
+    in_reply_to: str | None
+    references: str | None
+    attempts: int
+    case: CaseFacts | None = None
+
+
+def case_facts(case: Case) -> CaseFacts:
+    return CaseFacts(
+        id=case.id,
+        number=case.number,
+        status=case.status,
+        channel=case.channel,
+        language=case.language,
+        flags=tuple(case.flags or ()),
+        received_at=case.received_at,
+        ack_due=case.ack_due,
+        answer_due=case.answer_due,
+        subject=case.subject,
+        member=member_dict(case),
+        letter_sent_at=case.letter_sent_at,
+    )
+
+
+def case_facts_by_number(session: Session, number: str) -> CaseFacts:
+    """The facts of case `number`; NotFound when there is none."""
+    return case_facts(case_by_number(session, number))
+
+
+def _due(now: datetime) -> Any:
+    return or_(
+        and_(OutboxMail.status == "pending", OutboxMail.next_attempt_at <= now),
+        and_(OutboxMail.status == "sending", OutboxMail.claimed_until < now),
+    )
+
+
+def claim_due(
+    session: Session, *, worker: str, now: datetime, lease: timedelta, limit: int
+) -> list[ClaimedMail]:
+    """Mark up to `limit` due rows "sending" for `worker`; the caller commits."""
+    query = select(OutboxMail).where(_due(now)).order_by(OutboxMail.id).limit(limit)
+    if is_postgres(session):
+        query = query.with_for_update(skip_locked=True)
+    rows = list(session.scalars(query))
+    for row in rows:
+        row.status = "sending"
+        row.claimed_by = worker
+        row.claimed_until = now + lease
+    session.flush()
+    return [_claimed(session, row) for row in rows]
+
+
+def _claimed(session: Session, row: OutboxMail) -> ClaimedMail:
+    case = session.get(Case, row.case_id) if row.case_id is not None else None
+    return ClaimedMail(
+        id=row.id,
+        kind=row.kind,
+        audience=row.audience,
+        template=row.template,
+        language=row.language,
+        recipients=tuple(row.recipients or ()),
+        context=dict(row.context or {}),
+        message_id=row.message_id,
+        in_reply_to=row.in_reply_to,
+        references=row.references,
+        attempts=row.attempts,
+        case=case_facts(case) if case is not None else None,
+    )
+
+
+def release(session: Session, ids: list[int]) -> None:
+    """Give claimed rows back untouched (no attempt counted): a run that stops
+    early must not leave them waiting for their lease."""
+    for row in session.scalars(select(OutboxMail).where(OutboxMail.id.in_(ids))):
+        if row.status == "sending":
+            row.status = "pending"
+            row.claimed_by = None
+            row.claimed_until = None
+
+
+def recent_acknowledgements(
+    session: Session, recipient: str, *, now: datetime, before_id: int
+) -> int:
+    """Acknowledgements to `recipient` sent in the last 24 hours, plus those
+    being sent now with a lower id (so a batch counts in a fixed order)."""
+    rows = session.execute(
+        select(OutboxMail.id, OutboxMail.recipients).where(
+            OutboxMail.kind == ACK_KIND,
+            or_(
+                and_(OutboxMail.status == "sent", OutboxMail.sent_at > now - DAY),
+                and_(OutboxMail.status == "sending", OutboxMail.id < before_id),
+            ),
+        )
+    ).all()
+    wanted = recipient.strip().lower()
+    return sum(
+        1
+        for row_id, recipients in rows
+        if row_id != before_id and wanted in {r.strip().lower() for r in recipients}
+    )
+
+
+def mark_sent(session: Session, mail_id: int, *, now: datetime, reply: str) -> None:
+    """The server took the mail: record when and what it answered."""
+    row = _row(session, mail_id)
+    row.status = "sent"
+    row.sent_at = now
+    row.smtp_reply = reply
+    row.claimed_until = None
+    row.last_error = None
+    case = _case(session, row)
+    if case is None or row.audience != "member":
+        return
+    if row.kind == ACK_KIND:
+        case.acknowledged_at = now
+        if case.status == "registered":
+            case.status = "acknowledged"
+    add_event(
+        session,
+        f"{row.kind}_sent",
+        case=case,
+        outbox_id=row.id,
+        message_id=row.message_id,
+        smtp_reply=reply,
+    )
+
+
+def mark_retry(
+    session: Session, mail_id: int, *, error: str, next_attempt_at: datetime
+) -> int:
+    """A temporary failure: count the attempt and wait; returns the attempts."""
+    row = _row(session, mail_id)
+    row.attempts += 1
+    row.status = "pending"
+    row.next_attempt_at = next_attempt_at
+    row.claimed_by = None
+    row.claimed_until = None
+    row.last_error = error
+    return row.attempts
+
+
+def mark_failed(
+    session: Session,
+    mail_id: int,
+    *,
+    error: str,
+    notify: list[str],
+    rules: CaseRules,
+    count_attempt: bool = True,
+) -> None:
+    """A permanent failure: record it on the case and tell the coordinators once.
+
+    Only mail to members leads to a notice; a failed notice to a coordinator
+    only fails, so a broken coordinator address cannot start a loop.
+    """
+    row = _row(session, mail_id)
+    row.status = "failed"
+    row.attempts += 1 if count_attempt else 0
+    row.claimed_until = None
+    row.last_error = error
+    if row.audience != "member":
+        return
+    case = _case(session, row)
+    if case is not None:
+        add_event(
+            session, f"{row.kind}_failed", case=case, outbox_id=row.id, reply=error
+        )
+    _notify_failure(session, row, case, error, notify, rules)
+
+
+def _notify_failure(
+    session: Session,
+    row: OutboxMail,
+    case: Case | None,
+    error: str,
+    notify: list[str],
+    rules: CaseRules,
+) -> None:
+    key = f"delivery_failed:{row.id}"
+    exists = session.scalars(select(OutboxMail.id).where(OutboxMail.dedupe_key == key))
+    if not notify or exists.first() is not None:
+        return
+    enqueue_mail(
+        session,
+        rules,
+        kind="delivery_failed",
+        audience="coordinator",
+        template="delivery_failed",
+        language="nl",
+        recipients=list(notify),
+        case=case,
+        dedupe_key=key,
+        context={
+            "case_number": case.number if case is not None else "-",
+            "kind": row.kind,
+            "recipient": ", ".join(row.recipients),
+            "smtp_reply": error,
+        },
+    )
+
+
+def mark_skipped(session: Session, mail_id: int, *, reason: str) -> None:
+    """Policy said no: record why on the row and on the case.
+
+    A skipped acknowledgement leaves the case "registered" with the flag
+    "ack_not_sent", so the reminders catch it before the acknowledgement
+    deadline.
+    """
+    row = _row(session, mail_id)
+    row.status = "skipped"
+    row.skip_reason = reason
+    row.claimed_until = None
+    case = _case(session, row)
+    if case is None:
+        return
+    if row.kind == ACK_KIND:
+        case.flags = sorted({*(case.flags or ()), "ack_not_sent"})
+    add_event(
+        session, f"{row.kind}_skipped", case=case, outbox_id=row.id, reason=reason
+    )
+
+
+def list_failed(session: Session) -> list[dict[str, Any]]:
+    """Failed mails, newest first, for `status` and the coordinators."""
+    rows = session.execute(
+        select(OutboxMail, Case.number)
+        .outerjoin(Case, Case.id == OutboxMail.case_id)
+        .where(OutboxMail.status == "failed")
+        .order_by(OutboxMail.id.desc())
+    ).all()
+    return [
+        {
+            "id": row.id,
+            "kind": row.kind,
+            "case": number,
+            "recipients": list(row.recipients),
+            "attempts": row.attempts,
+            "last_error": row.last_error,
+            "created_at": row.created_at,
+        }
+        for row, number in rows
+    ]
+
+
+def mark_letter_sent(
+    session: Session, number: str, *, now: datetime, actor: str
+) -> CaseFacts:
+    """The acknowledgement went by post: stamp the case and clear the flag."""
+    case = case_by_number(session, number, lock=True)
+    case.letter_sent_at = now
+    case.flags = sorted(set(case.flags or ()) - {"awaiting_letter"})
+    if case.acknowledged_at is None:
+        case.acknowledged_at = now
+    if case.status == "registered":
+        case.status = "acknowledged"
+    add_event(session, "letter_sent", case=case, actor=actor)
+    return case_facts(case)
+
+
+def _row(session: Session, mail_id: int) -> OutboxMail:
+    row = session.get(OutboxMail, mail_id, with_for_update=is_postgres(session))
+    if row is None:  # pragma: no cover - rows are never deleted
+        raise LookupError(f"outbox row {mail_id} vanished")
+    return row
+
+
+def _case(session: Session, row: OutboxMail) -> Case | None:
+    return session.get(Case, row.case_id) if row.case_id is not None else None

@@ -1,0 +1,381 @@
+"""Outbox delivery against a real SMTP server (aiosmtpd) and real databases."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from structlog.testing import capture_logs
+
+from service.commands.cases import render_case_text
+from service.delivery import deliver_pending
+from store.models import Case, Event, OutboxMail
+from store.outbox import list_failed
+from store.queries import show_case
+from store.records import InboundRecord, MemberRecord, NewCase
+from store.registration import register_inbound
+from tests.servers.smtp import SmtpServer
+
+SENDER = "anna.peeters@example.be"
+COORDINATOR = "klachtencoordinator@libmutov.be"
+LATER = timedelta(hours=3)  # past any backoff of the first attempts
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def smtp_section(server: SmtpServer, **extra: Any) -> dict[str, Any]:
+    values = {"host": server.host, "port": server.port, "security": "none"}
+    return {**values, **extra}
+
+
+@pytest.fixture
+def app_with(
+    make_config: Callable[..., Path], app_for: Callable[[Path], Any], db_url: str
+) -> Callable[..., Any]:
+    """An App on `db_url` whose [smtp] points at the given test server."""
+
+    def build(server: SmtpServer, smtp: dict[str, Any] | None = None, **sections):
+        path = make_config(
+            db_url, smtp=smtp_section(server, **(smtp or {})), **sections
+        )
+        return app_for(path)
+
+    return build
+
+
+def complaint(
+    n: int,
+    sender: str = SENDER,
+    language: str = "nl",
+    flags: tuple[str, ...] = (),
+) -> InboundRecord:
+    """An e-mail complaint as intake hands it to registration."""
+    raw = f"Message-ID: <c{n}@example.be>\r\nSubject: klacht {n}\r\n\r\ntekst\r\n"
+    received = utc_now() - timedelta(minutes=5)
+    return InboundRecord(
+        raw=raw.encode(),
+        sha256=hashlib.sha256(raw.encode()).hexdigest(),
+        source="import",
+        received_at=received,
+        klass="complaint",
+        reason="test",
+        message_id=f"c{n}@example.be",
+        sender=sender,
+        subject=f"klacht {n}",
+        references="<earlier@example.be>",
+        new_case=NewCase(
+            channel="email",
+            received_at=received,
+            language=language,
+            member=MemberRecord(name="Anna Peeters", email=sender),
+            subject="Terugbetaling kinesitherapie",
+            flags=flags,
+        ),
+        acknowledge_to=sender,
+    )
+
+
+def register(app: Any, *records: InboundRecord) -> list[str]:
+    numbers = []
+    for record in records:
+        with app.transaction() as session:
+            numbers.append(register_inbound(session, app.rules, record).case_number)
+    return numbers
+
+
+def rows(app: Any, **where: Any) -> list[OutboxMail]:
+    with app.transaction() as session:
+        query = session.query(OutboxMail).filter_by(**where).order_by(OutboxMail.id)
+        return list(query)
+
+
+def case_and_events(app: Any, number: str) -> tuple[Case, list[str]]:
+    with app.transaction() as session:
+        case = session.query(Case).filter_by(number=number).one()
+        kinds = [
+            e.kind
+            for e in session.query(Event).filter_by(case_id=case.id).order_by(Event.id)
+        ]
+        return case, kinds
+
+
+def events_of(app: Any, number: str, kind: str) -> list[dict[str, Any]]:
+    with app.transaction() as session:
+        case = session.query(Case).filter_by(number=number).one()
+        found = session.query(Event).filter_by(case_id=case.id, kind=kind)
+        return [e.details for e in found]
+
+
+def test_one_acknowledgement_with_threading_headers(smtp_server, app_with) -> None:
+    app = app_with(smtp_server, {"reply_to": "antwoord@libmutov.be"})
+    (number,) = register(app, complaint(1))
+
+    report = deliver_pending(app)
+
+    assert (report.sent, report.retried, report.failed, report.skipped) == (1, 0, 0, 0)
+    (received,) = smtp_server.wait_for(1)
+    (row,) = rows(app)
+    mail = received.message
+    assert received.mail_from == "klachten@libmutov.be"
+    assert received.rcpt_tos == (SENDER,)
+    assert mail["Subject"] == f"Ontvangstmelding van uw klacht [{number}]"
+    assert mail["Auto-Submitted"] == "auto-replied"
+    assert mail["In-Reply-To"] == "<c1@example.be>"
+    assert mail["References"] == "<earlier@example.be> <c1@example.be>"
+    assert mail["Message-ID"] == f"<{row.message_id}>"
+    assert mail["From"].addresses[0].display_name == "LM Klachtendienst"
+    assert mail["From"].addresses[0].addr_spec == "klachten@libmutov.be"
+    assert mail["Reply-To"] == "antwoord@libmutov.be"
+    assert mail["X-Klachten-Case"] == number
+    assert mail.get_content_type() == "multipart/alternative"
+    assert number in mail.get_body(("plain",)).get_content()
+    assert row.status == "sent" and row.sent_at is not None
+    assert row.smtp_reply == "250 2.0.0 Message accepted"
+
+    case, kinds = case_and_events(app, number)
+    assert case.status == "acknowledged" and case.acknowledged_at is not None
+    assert kinds == ["registered", "acknowledgement_sent"]
+
+    again = deliver_pending(app, now=utc_now() + LATER)
+    assert again.handled == 0
+    assert len(smtp_server.received) == 1
+
+
+@pytest.mark.parametrize(
+    ("language", "subject", "word"),
+    [
+        ("nl", "Ontvangstmelding van uw klacht", "dossiernummer"),
+        ("fr", "Accusé de réception de votre plainte", "plainte"),
+        ("de", "Eingangsbestätigung Ihrer Beschwerde", "Aktenzeichen"),
+        ("en", "Acknowledgement of your complaint", "complaint"),
+    ],
+)
+def test_acknowledgement_in_the_member_language(
+    smtp_server, app_with, language: str, subject: str, word: str
+) -> None:
+    app = app_with(smtp_server)
+    (number,) = register(app, complaint(1, language=language))
+    deliver_pending(app)
+    (received,) = smtp_server.wait_for(1)
+    assert received.message["Subject"] == f"{subject} [{number}]"
+    assert word in received.message.get_body(("plain",)).get_content()
+
+
+def test_temporary_failures_are_retried_with_backoff(smtp_server, app_with) -> None:
+    app = app_with(smtp_server)
+    register(app, complaint(1))
+    smtp_server.fail_next(2, code=421)
+    start = utc_now()
+
+    first = deliver_pending(app, now=start)
+    (row,) = rows(app)
+    assert (first.retried, row.status, row.attempts) == (1, "pending", 1)
+    assert row.last_error.startswith("421")
+    # retry_base 30 s: the next try waits 30 to 33 seconds.
+    assert timedelta(seconds=30) <= row.next_attempt_at - start <= timedelta(seconds=33)
+
+    assert deliver_pending(app, now=start).handled == 0  # still backing off
+    second = deliver_pending(app, now=start + timedelta(minutes=1))
+    (row,) = rows(app)
+    assert (second.retried, row.attempts) == (1, 2)
+    assert row.next_attempt_at - (start + timedelta(minutes=1)) >= timedelta(seconds=60)
+
+    third = deliver_pending(app, now=start + LATER)
+    assert third.sent == 1
+    assert len(smtp_server.wait_for(1)) == 1
+    assert rows(app)[0].status == "sent"
+
+
+def test_gives_up_after_max_attempts(smtp_server, app_with) -> None:
+    app = app_with(smtp_server, {"max_attempts": 2})
+    (number,) = register(app, complaint(1))
+    smtp_server.fail_next(5, code=451)
+    deliver_pending(app)
+    last = deliver_pending(app, now=utc_now() + LATER)
+    assert last.failed == 1
+    ack = rows(app, kind="acknowledgement")[0]
+    assert ack.status == "failed" and ack.attempts == 2
+    assert "gave up after 2 attempts" in ack.last_error
+    assert events_of(app, number, "acknowledgement_failed")
+
+
+def test_permanent_failure_notifies_coordinators_once(smtp_server, app_with) -> None:
+    app = app_with(smtp_server)
+    (number,) = register(app, complaint(1))
+    smtp_server.reject_recipient(SENDER, 550, "5.1.1 No such user")
+
+    report = deliver_pending(app)
+
+    assert report.failed == 1
+    # The coordinator's notice was queued by the failure and sent in the same run.
+    assert report.sent == 1
+    (notice,) = smtp_server.wait_for(1)
+    assert notice.rcpt_tos == (COORDINATOR,)
+    assert number in notice.message["Subject"]
+    assert notice.message["Auto-Submitted"] == "auto-generated"
+    assert "5.1.1 No such user" in notice.message.get_body(("plain",)).get_content()
+    ack = rows(app, kind="acknowledgement")[0]
+    assert ack.status == "failed" and ack.last_error == "550 5.1.1 No such user"
+    (details,) = events_of(app, number, "acknowledgement_failed")
+    assert details["reply"] == "550 5.1.1 No such user"
+    case, _ = case_and_events(app, number)
+    assert case.status == "registered" and case.acknowledged_at is None
+    with app.transaction() as session:
+        failed = list_failed(session)
+    assert [(f["case"], f["kind"]) for f in failed] == [(number, "acknowledgement")]
+
+    assert deliver_pending(app, now=utc_now() + LATER).handled == 0
+    assert len(smtp_server.received) == 1
+
+
+def test_per_address_limit(smtp_server, app_with) -> None:
+    app = app_with(smtp_server, responder={"per_address_limit": 5})
+    numbers = register(app, *(complaint(n) for n in range(6)))
+
+    report = deliver_pending(app)
+
+    assert (report.sent, report.skipped) == (5, 1)
+    assert len(smtp_server.wait_for(5)) == 5
+    last = numbers[-1]
+    (details,) = events_of(app, last, "acknowledgement_skipped")
+    assert details["reason"].startswith("per-address limit reached (5")
+    case, _ = case_and_events(app, last)
+    assert case.status == "registered" and "ack_not_sent" in case.flags
+    skipped = rows(app, status="skipped")
+    assert [r.skip_reason for r in skipped] == [details["reason"]]
+    # Another address is not held back by Anna's limit.
+    register(app, complaint(7, sender="bert@example.be"))
+    assert deliver_pending(app).sent == 1
+
+
+def test_limit_counts_only_the_last_24_hours(smtp_server, app_with) -> None:
+    app = app_with(smtp_server, responder={"per_address_limit": 1})
+    register(app, complaint(1))
+    assert deliver_pending(app).sent == 1
+    register(app, complaint(2))
+    assert deliver_pending(app, now=utc_now() + timedelta(hours=25)).sent == 1
+    assert len(smtp_server.wait_for(2)) == 2
+
+
+@pytest.mark.parametrize(
+    ("address", "reason"),
+    [
+        ("noreply@example.be", "suppressed address (pattern noreply@*)"),
+        ("MAILER-DAEMON@mx.example.be", "suppressed address (pattern mailer-daemon@*)"),
+        ("klachten@libmutov.be", "own address"),
+        (COORDINATOR, "coordinator address"),
+    ],
+)
+def test_no_acknowledgement_to_machines_or_ourselves(
+    smtp_server, app_with, address: str, reason: str
+) -> None:
+    app = app_with(smtp_server)
+    (number,) = register(app, complaint(1, sender=address))
+    report = deliver_pending(app)
+    assert (report.sent, report.skipped) == (0, 1)
+    assert smtp_server.received == []
+    # What `klachten case show` prints (the CLI itself is tested on SQLite
+    # below: it does not dispose its engine, which PostgreSQL reports).
+    with app.transaction() as session:
+        shown = render_case_text(show_case(session, number, app.timezone))
+    assert "acknowledgement_skipped" in shown and reason in shown
+
+
+def test_dmarc_failure_gets_no_acknowledgement(smtp_server, app_with) -> None:
+    app = app_with(smtp_server)
+    flags = ("needs_review", "sender_unverified")
+    (number,) = register(app, complaint(1, flags=flags))
+    assert deliver_pending(app).skipped == 1
+    assert smtp_server.received == []
+    (details,) = events_of(app, number, "acknowledgement_skipped")
+    assert details["reason"] == "sender not verified (DMARC failed)"
+    case, _ = case_and_events(app, number)
+    assert set(case.flags) == {"needs_review", "sender_unverified", "ack_not_sent"}
+
+
+def test_server_down_loses_nothing(smtp_server, app_with) -> None:
+    app = app_with(smtp_server)
+    register(app, complaint(1), complaint(2, sender="bert@example.be"))
+    smtp_server.stop()
+    start = utc_now()
+
+    down = deliver_pending(app, now=start)
+
+    assert down.outage and "Connection" in down.outage
+    assert (down.sent, down.retried) == (0, 2)
+    assert all(r.status == "pending" and r.next_attempt_at > start for r in rows(app))
+    smtp_server.start()
+    back = deliver_pending(app, now=start + LATER)
+    assert back.sent == 2
+    assert len(smtp_server.wait_for(2)) == 2
+
+
+def test_expired_lease_is_resent_with_the_same_message_id(
+    smtp_server, app_with
+) -> None:
+    from store.outbox import claim_due
+
+    app = app_with(smtp_server)
+    register(app, complaint(1))
+    start = utc_now()
+    with app.transaction() as session:  # a worker claims the row, then dies
+        claim_due(
+            session, worker="crashed", now=start, lease=timedelta(minutes=15), limit=9
+        )
+    assert deliver_pending(app, now=start + timedelta(minutes=5)).handled == 0
+    later = deliver_pending(app, now=start + timedelta(minutes=16))
+    assert later.sent == 1
+    (received,) = smtp_server.wait_for(1)
+    assert received.message["Message-ID"] == f"<{rows(app)[0].message_id}>"
+
+
+def test_logs_carry_ids_not_addresses(smtp_server, app_with) -> None:
+    app = app_with(smtp_server)
+    (number,) = register(app, complaint(1), complaint(2, sender="noreply@x.be"))[:1]
+    with capture_logs() as logs:
+        deliver_pending(app)
+    events = {entry["event"]: entry for entry in logs}
+    assert events["outbox.sent"]["case"] == number
+    assert "outbox_id" in events["outbox.skipped"]
+    assert SENDER not in repr(logs) and "noreply@x.be" not in repr(logs)
+
+
+def test_case_register_sends_the_acknowledgement_at_once(
+    smtp_server, make_config, sqlite_url, cli
+) -> None:
+    path = make_config(sqlite_url, smtp=smtp_section(smtp_server))
+    result = cli(
+        "--config", path, "case", "register",
+        "--channel", "contact-form", "--received-at", utc_now().date().isoformat(),
+        "--name", "Anna Peeters", "--email", SENDER, "--language", "fr",
+        "--description", "Remboursement refusé",
+    )  # fmt: skip
+    assert result.code == 0, result.err
+    number = result.out.splitlines()[0]
+    (received,) = smtp_server.wait_for(1)
+    assert received.message["Subject"] == (
+        f"Accusé de réception de votre plainte [{number}]"
+    )
+    assert received.message["In-Reply-To"] is None
+
+
+def test_a_second_acknowledgement_is_refused_by_the_database(
+    smtp_server, app_with
+) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    from store.registration import case_by_number, enqueue_acknowledgement
+
+    app = app_with(smtp_server)
+    (number,) = register(app, complaint(1))
+    with pytest.raises(IntegrityError), app.transaction() as session:
+        case = case_by_number(session, number)
+        enqueue_acknowledgement(session, app.rules, case, SENDER)
+        session.flush()
+    assert len(rows(app, kind="acknowledgement")) == 1
