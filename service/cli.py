@@ -29,6 +29,7 @@ def _run(args: argparse.Namespace) -> int:
     from config import ConfigError
     from store.errors import KlachtenError
 
+    app = None
     try:
         app = _make_app(args)
         module_name, _, function_name = args.handler.partition(":")
@@ -44,6 +45,9 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     except Exception as exc:  # the one boundary that turns surprises into a line
         return _unexpected(exc)
+    finally:
+        if app is not None:
+            app.close()
 
 
 def _make_app(args: argparse.Namespace):
@@ -52,7 +56,18 @@ def _make_app(args: argparse.Namespace):
 
     path = config_path(args.config, os.environ)
     settings = load_settings(path)
+    _configure_logging(settings.service.log_level)
     return App(settings, path, actor=getattr(args, "actor", None))
+
+
+def _configure_logging(level: str) -> None:
+    """Logs go to stderr: stdout carries the command's output (numbers, JSON).
+
+    Under systemd both streams reach the journal.
+    """
+    from service.logging import configure_logging
+
+    configure_logging(level=level, stream=sys.stderr)
 
 
 def _fail(message: str, code: int) -> int:

@@ -27,7 +27,9 @@ from service.masking import mask_value
 
 # Loggers that say too much at INFO; IMAPClient even logs the protocol,
 # LOGIN included, at DEBUG.
-NOISY_LOGGERS = ("sqlalchemy", "apscheduler", "imapclient", "mailparser", "asyncio")
+NOISY_LOGGERS = ("sqlalchemy", "apscheduler", "imapclient", "asyncio")
+# mail-parser logs undecodable header values (names, addresses) at ERROR level.
+SILENCED_LOGGERS = ("mailparser",)
 
 # Keys the processors add themselves: nothing personal, and masking them
 # would only cost time.
@@ -143,6 +145,8 @@ def configure_logging(
     root.setLevel(level_number)
     for name in NOISY_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
+    for name in SILENCED_LOGGERS:
+        logging.getLogger(name).setLevel(logging.CRITICAL)
 
     structlog.configure(
         processors=[

@@ -37,7 +37,7 @@ def list_cases(app: App, args: argparse.Namespace) -> int:
         print_json(cases)
         return 0
     print_table(
-        ["number", "status", "channel", "received", "answer due", "subject"],
+        ["number", "status", "channel", "received", "answer due", "flags", "subject"],
         [
             [
                 c["number"],
@@ -45,6 +45,7 @@ def list_cases(app: App, args: argparse.Namespace) -> int:
                 c["channel"],
                 (c["received_at"] or "")[:10],
                 (c["answer_due"] or "")[:10],
+                ",".join(c["flags"]),
                 (c["subject"] or "")[:50],
             ]
             for c in cases
