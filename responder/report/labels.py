@@ -1,0 +1,216 @@
+"""Words of the report in Dutch and French, shared by every output format.
+
+Values the store holds as codes (channels, outcomes, statuses, message
+classes) are shown through `name()`; an unknown code is shown as it is.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+TEXT: dict[str, dict[str, str]] = {
+    "nl": {
+        "title": "Klachtenrapport {year}",
+        "subtitle": "Jaarlijkse analyse van de klachtenbehandeling",
+        "internal": "Intern document — bevat persoonsgegevens",
+        "generated": "Opgemaakt op {date}, toestand op {cutoff}",
+        "summary": "Samenvatting",
+        "received": "Ontvangen klachten",
+        "by_channel": "Per kanaal",
+        "by_category": "Per categorie",
+        "by_language": "Per taal",
+        "by_month": "Per maand",
+        "by_regional_office": "Per regionaal kantoor",
+        "outcomes": "Beslissing",
+        "open_at_year_end": "Nog open op 31 december",
+        "acknowledgement": "Ontvangstmelding",
+        "answer": "Antwoord",
+        "count": "Aantal",
+        "median_days": "Mediaan (dagen)",
+        "p90_days": "90e percentiel (dagen)",
+        "share_within": "Binnen {days} dagen",
+        "distribution": "Tijd tot antwoord",
+        "overdue": "Te laat behandeld",
+        "answered_late": "Te laat beantwoord",
+        "open_late": "Open na de termijn",
+        "median_days_late": "Mediaan dagen te laat",
+        "max_days_late": "Maximum dagen te laat",
+        "follow_ups": "Opvolgberichten",
+        "follow_total": "Opvolgberichten in totaal",
+        "cases_with": "Dossiers met opvolgberichten",
+        "mean_per_case": "Gemiddeld per dossier",
+        "max_per_case": "Maximum per dossier",
+        "repeat_members": "Leden met meer dan één klacht",
+        "ombudsdienst": "Doorverwezen naar de ombudsdienst",
+        "acks_not_sent": "Niet verstuurde ontvangstmeldingen",
+        "acknowledged_without_mail": "Ontvangstmelding zonder e-mail",
+        "non_complaints": "Berichten die geen klacht waren",
+        "comparison": "Vergelijking met {year}",
+        "no_previous": "Geen gegevens voor {year}.",
+        "figure": "Cijfer",
+        "this_year": "{year}",
+        "difference": "Verschil",
+        "reason": "Reden",
+        "cases": "Dossiers",
+        "number": "Nummer",
+        "received_on": "Ontvangen",
+        "channel": "Kanaal",
+        "category": "Categorie",
+        "status": "Status",
+        "outcome": "Beslissing",
+        "member_name": "Lid",
+        "days_to_answer": "Dagen tot antwoord",
+        "total": "Totaal",
+        "none": "—",
+        "chart_months": "Klachten per maand",
+        "chart_categories": "Klachten per categorie",
+        "chart_answer": "Tijd tot antwoord (dagen)",
+    },
+    "fr": {
+        "title": "Rapport des plaintes {year}",
+        "subtitle": "Analyse annuelle du traitement des plaintes",
+        "internal": "Document interne — contient des données personnelles",
+        "generated": "Établi le {date}, situation au {cutoff}",
+        "summary": "Résumé",
+        "received": "Plaintes reçues",
+        "by_channel": "Par canal",
+        "by_category": "Par catégorie",
+        "by_language": "Par langue",
+        "by_month": "Par mois",
+        "by_regional_office": "Par bureau régional",
+        "outcomes": "Décision",
+        "open_at_year_end": "Encore ouvertes au 31 décembre",
+        "acknowledgement": "Accusé de réception",
+        "answer": "Réponse",
+        "count": "Nombre",
+        "median_days": "Médiane (jours)",
+        "p90_days": "90e percentile (jours)",
+        "share_within": "Dans les {days} jours",
+        "distribution": "Délai de réponse",
+        "overdue": "Traitées en retard",
+        "answered_late": "Réponse tardive",
+        "open_late": "Ouvertes après le délai",
+        "median_days_late": "Médiane des jours de retard",
+        "max_days_late": "Maximum de jours de retard",
+        "follow_ups": "Messages de suivi",
+        "follow_total": "Messages de suivi au total",
+        "cases_with": "Dossiers avec messages de suivi",
+        "mean_per_case": "Moyenne par dossier",
+        "max_per_case": "Maximum par dossier",
+        "repeat_members": "Membres ayant introduit plus d'une plainte",
+        "ombudsdienst": "Renvoyées au service de médiation",
+        "acks_not_sent": "Accusés de réception non envoyés",
+        "acknowledged_without_mail": "Accusé de réception sans e-mail",
+        "non_complaints": "Messages qui n'étaient pas des plaintes",
+        "comparison": "Comparaison avec {year}",
+        "no_previous": "Pas de données pour {year}.",
+        "figure": "Chiffre",
+        "this_year": "{year}",
+        "difference": "Différence",
+        "reason": "Motif",
+        "cases": "Dossiers",
+        "number": "Numéro",
+        "received_on": "Reçue le",
+        "channel": "Canal",
+        "category": "Catégorie",
+        "status": "Statut",
+        "outcome": "Décision",
+        "member_name": "Membre",
+        "days_to_answer": "Jours jusqu'à la réponse",
+        "total": "Total",
+        "none": "—",
+        "chart_months": "Plaintes par mois",
+        "chart_categories": "Plaintes par catégorie",
+        "chart_answer": "Délai de réponse (jours)",
+    },
+}
+
+NAMES: dict[str, dict[str, str]] = {
+    "nl": {
+        "email": "e-mail", "form": "formulier", "e-loket": "e-loket",
+        "contact-form": "contactformulier", "post": "post", "oral": "mondeling",
+        "founded": "gegrond", "partly-founded": "deels gegrond",
+        "unfounded": "ongegrond", "withdrawn": "ingetrokken",
+        "not-admissible": "onontvankelijk", "none": "nog geen beslissing",
+        "registered": "geregistreerd",
+        "awaiting_confirmation": "wacht op bevestiging",
+        "acknowledged": "ontvangst gemeld", "in_progress": "in behandeling",
+        "answered": "beantwoord", "closed": "afgesloten",
+        "auto_reply": "automatische antwoorden", "bounce": "onbestelbaar",
+        "list": "mailinglijsten", "spam": "spam", "rejected": "geweigerd",
+        "quarantined": "in quarantaine", "complaint": "klachten",
+        "follow_up": "opvolgberichten", "unset": "niet ingevuld",
+        "awaiting_letter": "wacht op brief (geen e-mailadres)",
+        "closed_without_acknowledgement": "afgesloten zonder ontvangstmelding",
+        "letter_sent": "per brief", "acknowledged_otherwise": "op een andere manier",
+        "nl": "Nederlands", "fr": "Frans", "de": "Duits", "en": "Engels",
+        "received": "Ontvangen", "open_at_year_end": "Open op 31 december",
+        "overdue": "Te laat", "repeat_members": "Leden met meer dan één klacht",
+        "ombudsdienst": "Ombudsdienst",
+        "acknowledgements_not_sent": "Ontvangstmeldingen niet verstuurd",
+        "follow_ups": "Opvolgberichten",
+    },
+    "fr": {
+        "email": "e-mail", "form": "formulaire", "e-loket": "e-guichet",
+        "contact-form": "formulaire de contact", "post": "courrier",
+        "oral": "oral", "founded": "fondée", "partly-founded": "partiellement fondée",
+        "unfounded": "non fondée", "withdrawn": "retirée",
+        "not-admissible": "irrecevable", "none": "pas encore de décision",
+        "registered": "enregistrée",
+        "awaiting_confirmation": "en attente de confirmation",
+        "acknowledged": "réception confirmée", "in_progress": "en traitement",
+        "answered": "répondue", "closed": "clôturée",
+        "auto_reply": "réponses automatiques", "bounce": "non distribuables",
+        "list": "listes de diffusion", "spam": "spam", "rejected": "refusés",
+        "quarantined": "en quarantaine", "complaint": "plaintes",
+        "follow_up": "messages de suivi", "unset": "non renseignée",
+        "awaiting_letter": "en attente d'une lettre (pas d'adresse e-mail)",
+        "closed_without_acknowledgement": "clôturée sans accusé de réception",
+        "letter_sent": "par lettre", "acknowledged_otherwise": "autrement",
+        "nl": "néerlandais", "fr": "français", "de": "allemand", "en": "anglais",
+        "received": "Reçues", "open_at_year_end": "Ouvertes au 31 décembre",
+        "overdue": "En retard",
+        "repeat_members": "Membres ayant introduit plus d'une plainte",
+        "ombudsdienst": "Service de médiation",
+        "acknowledgements_not_sent": "Accusés de réception non envoyés",
+        "follow_ups": "Messages de suivi",
+    },
+}  # fmt: skip
+
+MONTHS_SHORT = {
+    "nl": ("jan", "feb", "mrt", "apr", "mei", "jun",
+           "jul", "aug", "sep", "okt", "nov", "dec"),
+    "fr": ("janv", "févr", "mars", "avr", "mai", "juin",
+           "juil", "août", "sept", "oct", "nov", "déc"),
+}  # fmt: skip
+
+
+def text(language: str, key: str, **values: Any) -> str:
+    """A sentence or heading of the report in `language`."""
+    return TEXT[language][key].format(**values)
+
+
+def name(language: str, code: str | None) -> str:
+    """How a stored code reads; unknown codes (categories, offices) as they are."""
+    if code is None:
+        return TEXT[language]["none"]
+    return NAMES[language].get(code, code)
+
+
+def number(value: float | int | None, language: str = "nl") -> str:
+    """1234.5 -> "1 234,5" (both languages use a decimal comma); None -> "—"."""
+    if value is None:
+        return "—"
+    if isinstance(value, float) and not value.is_integer():
+        text = f"{value:,.2f}".rstrip("0").rstrip(".")
+    else:
+        text = f"{int(value):,}"
+    separator = "." if language == "nl" else "\u202f"
+    return text.replace(",", "\0").replace(".", ",").replace("\0", separator)
+
+
+def percent(value: float | None) -> str:
+    """0.8571 -> "85,7 %"; None -> "—"."""
+    if value is None:
+        return "—"
+    return f"{value * 100:.1f}".replace(".", ",") + "\u00a0%"

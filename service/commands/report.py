@@ -1,0 +1,189 @@
+"""`klachten report --year Y`: the yearly analysis in HTML, PDF, CSV, JSON or XLSX.
+
+Text formats (html, json, csv) go to --output or stdout; binary formats (pdf,
+xlsx, and csv as a .zip) need --output. A progress line is drawn on stderr
+while the year's cases are read, when stderr is a terminal and the year is
+large.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
+from zoneinfo import ZoneInfo
+
+from service.app import App
+from store.errors import UserError
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from responder.report.figures import Figures, YearFigures
+
+T = TypeVar("T")
+PROGRESS_MIN_CASES = 10_000
+PROGRESS_STEP = 2_000
+SUFFIXES = {
+    ".html": "html",
+    ".htm": "html",
+    ".pdf": "pdf",
+    ".csv": "csv",
+    ".zip": "csv",
+    ".json": "json",
+    ".xlsx": "xlsx",
+}
+
+
+def report(app: App, args: argparse.Namespace) -> int:
+    """Build the figures of --year and write them in --format."""
+    check_arguments(args.year, args.format, args.output)
+    show = not args.no_progress and sys.stderr.isatty()
+    try:
+        app.require_schema()
+        figures = build_figures(
+            app, args.year, with_cases=args.with_cases, progress=show
+        )
+    finally:
+        app.close()  # one report, one run: leave no pooled connection behind
+    generated = datetime.now(ZoneInfo(app.timezone)).date().isoformat()
+    payload = render(figures, args.format, args.language, generated, args.output)
+    write(payload, args.output)
+    return 0
+
+
+def check_arguments(year: int, fmt: str, output: str | None) -> None:
+    """Refuse impossible combinations before touching the database (exit 2)."""
+    if not 1970 <= year <= 9998:
+        raise UserError(f"--year {year} is out of range (1970-9998)")
+    suffix = Path(output).suffix.lower() if output else ""
+    if fmt in ("pdf", "xlsx") and not output:
+        raise UserError(
+            f"--format {fmt} is binary: give --output PATH (not written to stdout)"
+        )
+    if suffix in SUFFIXES and SUFFIXES[suffix] != fmt:
+        raise UserError(f"--output {output} does not fit --format {fmt}")
+
+
+def build_figures(
+    app: App,
+    year: int,
+    *,
+    with_cases: bool = False,
+    now: datetime | None = None,
+    progress: bool = False,
+) -> Figures:
+    """Query the store for `year` (and the year before) and compute the figures."""
+    from responder.report.figures import Figures, case_entries
+    from store import report_data
+
+    now = now or datetime.now(ZoneInfo(app.timezone))
+    window = report_data.year_window(year, app.timezone)
+    with app.transaction() as session:
+        current = _year(app, session, year, now, progress=progress)
+        previous = _year(app, session, year - 1, now, optional=True)
+        cases = None
+        if with_cases:
+            cases = case_entries(report_data.case_lines(session, window), app.timezone)
+    assert current is not None  # only an optional year can be None
+    return Figures(
+        year=year,
+        timezone=app.timezone,
+        generated_at=now.isoformat(timespec="seconds"),
+        cutoff=min(now, window.year_end).isoformat(timespec="seconds"),
+        ack_days=app.rules.ack_days,
+        answer_days=app.rules.answer_days,
+        current=current,
+        previous=previous,
+        cases=cases,
+    )
+
+
+def _year(
+    app: App,
+    session: Session,
+    year: int,
+    now: datetime,
+    *,
+    optional: bool = False,
+    progress: bool = False,
+) -> YearFigures | None:
+    """One year's figures; None for an `optional` year without cases."""
+    from responder.report.figures import compute_year
+    from store import report_data
+
+    window = report_data.year_window(year, app.timezone)
+    counts = report_data.year_counts(session, window)
+    if optional and counts.total == 0:
+        return None
+    timings: Iterable[report_data.CaseTiming] = report_data.case_timings(
+        session, window
+    )
+    if progress and counts.total >= PROGRESS_MIN_CASES:
+        timings = with_progress(timings, counts.total, f"report {year}")
+    return compute_year(
+        counts,
+        timings,
+        window,
+        cutoff=min(now, window.year_end),
+        ack_days=app.rules.ack_days,
+        answer_days=app.rules.answer_days,
+    )
+
+
+def with_progress(
+    items: Iterable[T],
+    total: int,
+    label: str,
+    out: Callable[[str], object] | None = None,
+) -> Iterator[T]:
+    """Pass `items` through, drawing "label: done / total" on stderr."""
+    draw = out or sys.stderr.write
+    done = 0
+    for item in items:
+        yield item
+        done += 1
+        if done % PROGRESS_STEP == 0:
+            draw(f"\r{label}: {done:,} / {total:,} cases")
+    draw(f"\r{label}: {done:,} / {total:,} cases\n")
+
+
+def render(
+    figures: Figures, fmt: str, language: str, generated: str, output: str | None
+) -> str | bytes:
+    """The report in `fmt`: text (html, json, long csv) or bytes."""
+    from responder.report import csv_out, html, json_out, pdf, xlsx
+
+    if fmt == "json":
+        return json_out.render_json(figures)
+    if fmt == "html":
+        return html.render_html(figures, language, generated)
+    if fmt == "pdf":
+        return pdf.render_pdf(figures, language, generated)
+    if fmt == "xlsx":
+        return xlsx.render_xlsx(figures, language)
+    if output and output.lower().endswith(".zip"):
+        return csv_out.render_csv_zip(figures, language)
+    return csv_out.render_long_csv(figures)
+
+
+def write(payload: str | bytes, output: str | None) -> None:
+    """To `output` (replaced atomically) or to stdout for text."""
+    data = payload.encode("utf-8") if isinstance(payload, str) else payload
+    if output is None:
+        sys.stdout.write(payload if isinstance(payload, str) else "")
+        return
+    target = Path(output)
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".report-")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,284 @@
+"""The SQL side of the yearly report: aggregates and streamed per-case timings.
+
+Counts are done by the database (GROUP BY), never by loading case objects:
+a year may hold 100,000 cases. What needs local calendar arithmetic (months,
+days to answer, lateness) is streamed as narrow rows of timestamps with
+`yield_per`, and computed in `responder.report.figures`.
+
+"Received in the year" means received between local 1 January 00:00 and
+local 1 January 00:00 of the next year, in the configured time zone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, String, and_, cast, exists, func, or_, select
+from sqlalchemy import case as when
+from sqlalchemy.orm import Session
+
+from store.deadlines import end_of_day
+from store.models import Case, Message, OutboxMail
+
+BATCH = 5_000
+ACK_KIND = "acknowledgement"
+
+
+@dataclass(frozen=True)
+class YearWindow:
+    """The instants bounding a report year (all aware)."""
+
+    year: int
+    timezone: str
+    start: datetime  # local 1 January 00:00 of `year`
+    stop: datetime  # local 1 January 00:00 of the next year (exclusive)
+    year_end: datetime  # local 31 December 23:59:59
+
+
+def year_window(year: int, timezone: str) -> YearWindow:
+    """The window of `year` in `timezone`."""
+    zone = ZoneInfo(timezone)
+    return YearWindow(
+        year=year,
+        timezone=timezone,
+        start=datetime.combine(date(year, 1, 1), time(), tzinfo=zone),
+        stop=datetime.combine(date(year + 1, 1, 1), time(), tzinfo=zone),
+        year_end=end_of_day(date(year, 12, 31), timezone),
+    )
+
+
+@dataclass(frozen=True)
+class YearCounts:
+    """Everything about a year the database counts by itself."""
+
+    total: int
+    by_channel: dict[str, int]
+    by_category: dict[str | None, int]
+    by_language: dict[str, int]
+    by_regional_office: dict[str | None, int]
+    by_outcome: dict[str | None, int]
+    by_status: dict[str, int]
+    ombudsdienst: int
+    repeat_members: int
+    follow_up_total: int
+    follow_up_cases: int
+    follow_up_max: int
+    # (status, reason text, count) of acknowledgements skipped or failed.
+    acks_unsent: list[tuple[str, str | None, int]] = field(default_factory=list)
+    # Cases without any acknowledgement row, by why: see `_no_ack_reason`.
+    acks_missing: dict[str, int] = field(default_factory=dict)
+    messages_by_class: dict[str, int] = field(default_factory=dict)
+
+
+class CaseTiming(NamedTuple):
+    """The clocks of one case: no personal data."""
+
+    received_at: datetime
+    ack_due: datetime
+    answer_due: datetime
+    acknowledged_at: datetime | None
+    answered_at: datetime | None
+    closed_at: datetime | None
+
+
+class CaseLine(NamedTuple):
+    """One line of the internal case list (`--with-cases`): personal data."""
+
+    number: str
+    received_at: datetime
+    channel: str
+    category: str | None
+    status: str
+    outcome: str | None
+    member_name: str | None
+    answered_at: datetime | None
+
+
+def _in_year(window: YearWindow) -> ColumnElement[bool]:
+    return and_(Case.received_at >= window.start, Case.received_at < window.stop)
+
+
+def count_cases(session: Session, window: YearWindow) -> int:
+    """How many cases were received in the window."""
+    statement = select(func.count()).select_from(Case).where(_in_year(window))
+    return int(session.execute(statement).scalar_one())
+
+
+def year_counts(session: Session, window: YearWindow) -> YearCounts:
+    """All grouped counts of one year, a handful of aggregate queries."""
+    total = count_cases(session, window)
+    follow = _follow_ups(session, window)
+    return YearCounts(
+        total=total,
+        by_channel=_grouped(session, window, Case.channel),
+        by_category=_grouped(session, window, Case.category),
+        by_language=_grouped(session, window, Case.language),
+        by_regional_office=_grouped(session, window, Case.regional_office),
+        by_outcome=_grouped(session, window, Case.outcome),
+        by_status=_grouped(session, window, Case.status),
+        ombudsdienst=_ombudsdienst(session, window),
+        repeat_members=_repeat_members(session, window),
+        follow_up_total=follow[0],
+        follow_up_cases=follow[1],
+        follow_up_max=follow[2],
+        acks_unsent=_acks_unsent(session, window),
+        acks_missing=_grouped(session, window, _no_ack_reason(), _no_ack_row()),
+        messages_by_class=_messages_by_class(session, window),
+    )
+
+
+def _grouped(
+    session: Session,
+    window: YearWindow,
+    column: ColumnElement[Any],
+    *conditions: ColumnElement[bool],
+) -> dict[Any, int]:
+    key = column.label("key")
+    statement = (
+        select(key, func.count()).where(_in_year(window), *conditions).group_by(key)
+    )
+    return {row[0]: int(row[1]) for row in session.execute(statement)}
+
+
+def _ombudsdienst(session: Session, window: YearWindow) -> int:
+    # Flags are a JSON list; its text form holds '"ombudsdienst"' on both
+    # SQLite and PostgreSQL, which saves dialect-specific JSON functions.
+    flagged = cast(Case.flags, String).like('%"ombudsdienst"%')
+    statement = (
+        select(func.count())
+        .select_from(Case)
+        .where(_in_year(window), or_(Case.referred_at.is_not(None), flagged))
+    )
+    return int(session.execute(statement).scalar_one())
+
+
+def member_key() -> ColumnElement[str | None]:
+    """Who the member is: valid INSZ, else member number, else e-mail."""
+    return when(
+        (
+            and_(Case.member_insz_valid.is_(True), Case.member_insz.is_not(None)),
+            "i:" + Case.member_insz,
+        ),
+        (Case.member_number.is_not(None), "n:" + Case.member_number),
+        (Case.member_email.is_not(None), "e:" + func.lower(Case.member_email)),
+        else_=None,
+    )
+
+
+def _repeat_members(session: Session, window: YearWindow) -> int:
+    key = member_key().label("member")
+    repeated = (
+        select(key)
+        .where(_in_year(window), key.is_not(None))
+        .group_by(key)
+        .having(func.count() > 1)
+        .subquery()
+    )
+    statement = select(func.count()).select_from(repeated)
+    return int(session.execute(statement).scalar_one())
+
+
+def _follow_ups(session: Session, window: YearWindow) -> tuple[int, int, int]:
+    """(follow-up messages, cases with any, most on one case) of the year's cases."""
+    per_case = (
+        select(Message.case_id, func.count().label("n"))
+        .join(Case, Case.id == Message.case_id)
+        .where(_in_year(window), Message.klass == "follow_up")
+        .group_by(Message.case_id)
+        .subquery()
+    )
+    statement = select(
+        func.coalesce(func.sum(per_case.c.n), 0),
+        func.count(),
+        func.coalesce(func.max(per_case.c.n), 0),
+    ).select_from(per_case)
+    total, cases, most = session.execute(statement).one()
+    return int(total), int(cases), int(most)
+
+
+def _acks_unsent(
+    session: Session, window: YearWindow
+) -> list[tuple[str, str | None, int]]:
+    reason = when(
+        (OutboxMail.status == "skipped", OutboxMail.skip_reason),
+        else_=OutboxMail.last_error,
+    ).label("reason")
+    statement = (
+        select(OutboxMail.status, reason, func.count())
+        .join(Case, Case.id == OutboxMail.case_id)
+        .where(
+            _in_year(window),
+            OutboxMail.kind == ACK_KIND,
+            OutboxMail.status.in_(("skipped", "failed")),
+        )
+        .group_by(OutboxMail.status, reason)
+    )
+    return [(row[0], row[1], int(row[2])) for row in session.execute(statement)]
+
+
+def _no_ack_row() -> ColumnElement[bool]:
+    return ~exists().where(OutboxMail.case_id == Case.id, OutboxMail.kind == ACK_KIND)
+
+
+def _no_ack_reason() -> ColumnElement[str]:
+    """Why a case has no acknowledgement mail (no e-mail address, mostly)."""
+    return when(
+        (Case.letter_sent_at.is_not(None), "letter_sent"),
+        (Case.acknowledged_at.is_not(None), "acknowledged_otherwise"),
+        (Case.closed_at.is_not(None), "closed_without_acknowledgement"),
+        else_="awaiting_letter",
+    )
+
+
+def _messages_by_class(session: Session, window: YearWindow) -> dict[str, int]:
+    statement = (
+        select(Message.klass, func.count())
+        .where(Message.received_at >= window.start, Message.received_at < window.stop)
+        .group_by(Message.klass)
+    )
+    return {row[0]: int(row[1]) for row in session.execute(statement)}
+
+
+def case_timings(
+    session: Session, window: YearWindow, batch: int = BATCH
+) -> Iterator[CaseTiming]:
+    """The clocks of every case of the year, streamed in batches."""
+    statement = (
+        select(
+            Case.received_at,
+            Case.ack_due,
+            Case.answer_due,
+            Case.acknowledged_at,
+            Case.answered_at,
+            Case.closed_at,
+        )
+        .where(_in_year(window))
+        .execution_options(yield_per=batch)
+    )
+    return (CaseTiming(*row) for row in session.execute(statement))
+
+
+def case_lines(
+    session: Session, window: YearWindow, batch: int = BATCH
+) -> Iterator[CaseLine]:
+    """The internal case list of the year in number order (personal data)."""
+    statement = (
+        select(
+            Case.number,
+            Case.received_at,
+            Case.channel,
+            Case.category,
+            Case.status,
+            Case.outcome,
+            Case.member_name,
+            Case.answered_at,
+        )
+        .where(_in_year(window))
+        .order_by(Case.year, Case.seq)
+        .execution_options(yield_per=batch)
+    )
+    return (CaseLine(*row) for row in session.execute(statement))
