@@ -1,0 +1,189 @@
+"""What `klachten status` reports, and when it says "needs attention".
+
+Everything comes from the store, so `status` works beside a running daemon
+(and on the other host of a failover pair). The daemon writes the facts only
+it knows (next scheduled runs, the stall alarm) into `service_state`.
+
+Attention rules (exit code 1 when any holds):
+
+- schema: the database schema is not the one this version needs;
+- stall: no successful mailbox check for `service.stall_alarm_minutes`
+  (or never one at all);
+- outbox_failed: a mail was given up on (status "failed");
+- quarantined: a message waits in quarantine for a person;
+- overdue: an open case is past its answer date.
+
+JSON keys (`--format json`), times ISO 8601 in the configured time zone:
+
+- healthy (bool), attention (list of "rule: text" lines), checked_at;
+- schema: current, head, up_to_date;
+- mailbox: last_success_at, waiting (as last seen; null: never), stalled,
+  stall_alarm_minutes; mailboxes: one object per mailbox with source,
+  last_success_at, waiting, last_error, last_error_at;
+- quarantined (count); outbox: pending (incl. claimed, not yet sent), failed;
+- cases: open, overdue, today (received since local midnight);
+- next_runs: job id -> next run time, as the daemon last wrote it;
+- stall_alarm: {active, since, queued_at, dedupe_key} or null;
+- daemon: {holder, started_at, heartbeat_at, down} or null.
+
+With an outdated schema only checked_at, schema, attention and healthy are
+present (the tables may not exist yet).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from service.app import App
+    from store.service_state import Health
+
+SCHEDULER_KEY = "scheduler"
+STALL_KEY = "stall_alarm"
+DAEMON_KEY = "daemon"
+
+
+def local_day_start(now: datetime, timezone: str) -> datetime:
+    """Midnight of `now`'s local day, as an aware datetime."""
+    local = now.astimezone(ZoneInfo(timezone))
+    return local.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def read_health(app: App, now: datetime) -> Health:
+    """One read transaction over the store."""
+    from store.service_state import health
+
+    with app.transaction() as session:
+        day_start = local_day_start(now, app.timezone)
+        return health(session, now, day_start, (SCHEDULER_KEY, STALL_KEY, DAEMON_KEY))
+
+
+def is_stalled(last_success: datetime | None, now: datetime, minutes: int) -> bool:
+    """True when the last successful check is older than `minutes` (or absent)."""
+    return last_success is None or now - last_success >= timedelta(minutes=minutes)
+
+
+def collect(app: App, now: datetime | None = None) -> dict[str, Any]:
+    """The status report as a JSON-ready dict (keys documented in operations.md)."""
+    from store.migrate import current_revision, head_revision
+    from store.models import utcnow
+
+    now = now or utcnow()
+    current, head = current_revision(app.engine), head_revision()
+    report: dict[str, Any] = {
+        "checked_at": _iso(now, app.timezone),
+        "schema": {"current": current, "head": head, "up_to_date": current == head},
+    }
+    if current == head:
+        report.update(_store_part(app, read_health(app, now), now))
+    report["attention"] = attention(report)
+    report["healthy"] = not report["attention"]
+    return report
+
+
+def _store_part(app: App, health: Health, now: datetime) -> dict[str, Any]:
+    tz = app.timezone
+    minutes = app.settings.service.stall_alarm_minutes
+    last = health.last_success_at
+    state = health.state
+    return {
+        "mailbox": {
+            "last_success_at": _iso(last, tz),
+            "waiting": health.waiting,
+            "stalled": is_stalled(last, now, minutes),
+            "stall_alarm_minutes": minutes,
+        },
+        "mailboxes": [
+            {
+                "source": m.source,
+                "last_success_at": _iso(m.last_success_at, tz),
+                "waiting": m.waiting,
+                "last_error": m.last_error,
+                "last_error_at": _iso(m.last_error_at, tz),
+            }
+            for m in health.mailboxes
+        ],
+        "quarantined": health.quarantined,
+        "outbox": {"pending": health.outbox_pending, "failed": health.outbox_failed},
+        "cases": {
+            "open": health.open_cases,
+            "overdue": health.overdue_cases,
+            "today": health.cases_today,
+        },
+        "next_runs": state.get(SCHEDULER_KEY, {}).get("next_runs", {}),
+        "stall_alarm": state.get(STALL_KEY),
+        "daemon": state.get(DAEMON_KEY),
+    }
+
+
+def attention(report: dict[str, Any]) -> list[str]:
+    """Reasons the report needs a person, as short lines; empty when healthy."""
+    reasons: list[str] = []
+    schema = report["schema"]
+    if not schema["up_to_date"]:
+        reasons.append(
+            f"schema: database at {schema['current'] or 'empty'}, "
+            f"needs {schema['head']}: run `klachten db upgrade`"
+        )
+        return reasons
+    mailbox = report["mailbox"]
+    if mailbox["stalled"]:
+        since = mailbox["last_success_at"] or "never"
+        reasons.append(
+            f"stall: no successful mailbox check for "
+            f"{mailbox['stall_alarm_minutes']} minutes (last: {since})"
+        )
+    if report["outbox"]["failed"]:
+        reasons.append(f"outbox_failed: {report['outbox']['failed']} mail(s) failed")
+    if report["quarantined"]:
+        reasons.append(f"quarantined: {report['quarantined']} message(s) to review")
+    if report["cases"]["overdue"]:
+        reasons.append(f"overdue: {report['cases']['overdue']} open case(s) overdue")
+    return reasons
+
+
+def summary_line(health: Health) -> str:
+    """The one-line STATUS= for systemd: "idle; 3 cases today; outbox 0 pending"."""
+    line = (
+        f"idle; {health.cases_today} cases today; "
+        f"outbox {health.outbox_pending} pending"
+    )
+    if health.outbox_failed:
+        line += f", {health.outbox_failed} failed"
+    return line
+
+
+def render_text(report: dict[str, Any]) -> str:
+    """The report for a terminal."""
+    head = "OK" if report["healthy"] else f"ATTENTION ({len(report['attention'])})"
+    lines = [f"klachten status: {head}"]
+    lines += [f"  - {reason}" for reason in report["attention"]]
+    schema = report["schema"]
+    state = "up to date" if schema["up_to_date"] else f"needs {schema['head']}"
+    if "mailbox" in report:
+        mailbox, outbox, cases = report["mailbox"], report["outbox"], report["cases"]
+        waiting = "?" if mailbox["waiting"] is None else mailbox["waiting"]
+        lines += [
+            f"mailbox       last check {mailbox['last_success_at'] or 'never'}, "
+            f"{waiting} waiting",
+            f"quarantined   {report['quarantined']}",
+            f"outbox        {outbox['pending']} pending, {outbox['failed']} failed",
+            f"cases         {cases['open']} open, {cases['overdue']} overdue, "
+            f"{cases['today']} today",
+        ]
+        runs = report["next_runs"]
+        shown = ", ".join(f"{job} {at}" for job, at in sorted(runs.items()))
+        lines.append(f"next runs     {shown or '(no daemon has reported)'}")
+        alarm = report["stall_alarm"]
+        if alarm and alarm.get("active"):
+            lines.append(f"stall alarm   sent {alarm.get('queued_at')}")
+    lines.append(f"schema        {schema['current'] or 'empty'} ({state})")
+    return "\n".join(lines)
+
+
+def _iso(value: datetime | None, timezone: str) -> str | None:
+    if value is None:
+        return None
+    return value.astimezone(ZoneInfo(timezone)).isoformat(timespec="seconds")
