@@ -1,0 +1,261 @@
+"""The IMAP mailbox as a source of messages (imapclient).
+
+Messages are found with `UID SEARCH UNKEYWORD <processed_keyword>`, so a
+message that was stored but not yet marked (a crash in between) is found
+again. Their sizes are read first: a message above `max_message_size` is
+never fetched whole, only its header. Bodies are fetched with BODY.PEEK[] so
+that nothing is \\Seen before it is stored.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import imaplib
+import ssl
+import time
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime
+
+import structlog
+from imapclient import IMAPClient
+
+from config.schema import ImapSettings
+from ingest.incoming import Incoming
+
+log = structlog.get_logger()
+
+# Everything a lost connection, a restarting server or a refused command
+# raises; the daemon reconnects with backoff after any of them.
+IMAP_ERRORS: tuple[type[BaseException], ...] = (imaplib.IMAP4.error, OSError)
+# A FETCH asks for at most this many bytes' worth of messages at once.
+FETCH_BYTES = 8 * 1024 * 1024
+FETCH_COUNT = 100
+SEEN = b"\\Seen"
+
+
+def tls_context(verify: bool, ca_file: str) -> ssl.SSLContext:
+    """A client TLS context: verification on unless turned off, extra CA file."""
+    context = ssl.create_default_context(cafile=ca_file or None)
+    if not verify:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+class ImapSource:
+    """One mailbox on one IMAP server. `connect()` before use, `close()` after."""
+
+    def __init__(self, settings: ImapSettings) -> None:
+        self.settings = settings
+        self.client: IMAPClient | None = None
+        self.state_key = (
+            f"imap://{settings.username}@{settings.host}:{settings.port}"
+            f"/{settings.mailbox}"
+        )[:400]
+        self._uidvalidity: int | None = None
+
+    # -- connection ---------------------------------------------------------------
+
+    def connect(self) -> None:
+        """Connect, secure, log in, select the mailbox. Raises IMAP_ERRORS."""
+        self.close()
+        s = self.settings
+        context = tls_context(s.verify_certificate, s.ca_file)
+        client = IMAPClient(
+            s.host,
+            s.port,
+            ssl=s.security == "ssl",
+            ssl_context=context,
+            timeout=s.timeout,
+        )
+        try:
+            if s.security == "starttls":
+                client.starttls(context)
+            client.login(s.username, s.password)
+            client.normalise_times = False  # keep INTERNALDATE's own offset
+            if s.processed_mailbox and not client.folder_exists(s.processed_mailbox):
+                client.create_folder(s.processed_mailbox)
+            self._uidvalidity = int(client.select_folder(s.mailbox)[b"UIDVALIDITY"])
+        except BaseException:
+            _drop(client)
+            raise
+        self.client = client
+        log.info("imap.connected", mailbox=s.mailbox)
+
+    def close(self) -> None:
+        """Log out (or just drop a broken connection)."""
+        client, self.client = self.client, None
+        if client is None:
+            return
+        try:
+            client.logout()
+        except IMAP_ERRORS:
+            _drop(client)
+
+    @property
+    def connected(self) -> IMAPClient:
+        if self.client is None:
+            raise imaplib.IMAP4.abort("not connected")
+        return self.client
+
+    # -- the Source protocol --------------------------------------------------------
+
+    def open(self) -> int | None:
+        """Re-select the mailbox (fresh UIDVALIDITY); connect when needed."""
+        if self.client is None:
+            self.connect()
+        else:
+            info = self.connected.select_folder(self.settings.mailbox)
+            self._uidvalidity = int(info[b"UIDVALIDITY"])
+        return self._uidvalidity
+
+    def waiting(self, after_uid: int) -> list[int]:
+        """UIDs without the processed keyword (above `after_uid`), ascending."""
+        criteria: list[str | bytes] = ["UNKEYWORD", self.settings.processed_keyword]
+        if after_uid > 0:
+            criteria += ["UID", f"{after_uid + 1}:*"]
+        found = self.connected.search(criteria)
+        # "n:*" always matches the highest UID, even when it is below n.
+        return sorted(uid for uid in found if uid > after_uid)
+
+    def batches(self, keys: Sequence[int]) -> Iterator[list[Incoming]]:
+        """Messages in FETCHes of bounded size; too large ones as header only."""
+        for chunk in _chunks(list(keys), FETCH_COUNT):
+            sizes = self._sizes(chunk)
+            limit = self.settings.max_message_size
+            for group in _by_bytes([u for u in chunk if u in sizes], sizes, limit):
+                yield self._fetch(group, sizes)
+
+    def mark(self, items: Sequence[Incoming]) -> None:
+        """Keyword and \\Seen; then MOVE to processed_mailbox when configured."""
+        uids = [int(item.key) for item in items]  # type: ignore[call-overload]
+        client = self.connected
+        client.add_flags(uids, [self.settings.processed_keyword.encode(), SEEN])
+        target = self.settings.processed_mailbox
+        if not target:
+            return
+        if client.has_capability("MOVE"):
+            client.move(uids, target)
+            return
+        client.copy(uids, target)
+        client.delete_messages(uids)
+        if client.has_capability("UIDPLUS"):
+            client.uid_expunge(uids)
+        else:  # without UIDPLUS only a full EXPUNGE exists
+            client.expunge()
+
+    # -- waiting for mail -----------------------------------------------------------
+
+    def wait_for_mail(
+        self,
+        timeout: float,
+        *,
+        should_stop: Callable[[], bool] = lambda: False,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> bool:
+        """Wait up to `timeout` s for new mail; True when it is worth looking.
+
+        With IDLE (when offered and enabled) this returns as soon as the
+        server reports a new message, renewing IDLE every `idle_renew`
+        seconds; otherwise it sleeps `poll_interval` (at most `timeout`)
+        and returns True. `should_stop` is checked every second or so.
+        """
+        if self.settings.idle and self.connected.has_capability("IDLE"):
+            return self._idle(timeout, should_stop)
+        deadline = time.monotonic() + min(timeout, self.settings.poll_interval)
+        while not should_stop():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            sleep(min(1.0, remaining))
+        return True
+
+    def _idle(self, timeout: float, should_stop: Callable[[], bool]) -> bool:
+        client = self.connected
+        deadline = time.monotonic() + timeout
+        while not should_stop() and time.monotonic() < deadline:
+            renew_at = time.monotonic() + self.settings.idle_renew
+            client.idle()
+            try:
+                while not should_stop() and time.monotonic() < min(deadline, renew_at):
+                    responses = client.idle_check(timeout=1.0)
+                    if any(_is_new_mail(r) for r in responses):
+                        return True
+            finally:
+                client.idle_done()
+        return False
+
+    # -- internals -----------------------------------------------------------------
+
+    def _sizes(self, uids: list[int]) -> dict[int, int]:
+        data = self.connected.fetch(uids, [b"RFC822.SIZE"])
+        return {uid: int(v[b"RFC822.SIZE"]) for uid, v in data.items() if uid in uids}
+
+    def _fetch(self, uids: list[int], sizes: dict[int, int]) -> list[Incoming]:
+        limit = self.settings.max_message_size
+        small = [u for u in uids if sizes[u] <= limit]
+        large = [u for u in uids if sizes[u] > limit]
+        found: dict[int, Incoming] = {}
+        if small:
+            data = self.connected.fetch(small, [b"BODY.PEEK[]", b"INTERNALDATE"])
+            for uid, values in data.items():
+                if uid in sizes and b"BODY[]" in values:
+                    found[uid] = self._incoming(uid, values[b"BODY[]"], values)
+        if large:
+            items = [b"BODY.PEEK[HEADER]", b"INTERNALDATE"]
+            for uid, values in self.connected.fetch(large, items).items():
+                if uid in sizes and b"BODY[HEADER]" in values:
+                    raw = values[b"BODY[HEADER]"]
+                    found[uid] = self._incoming(uid, raw, values, sizes[uid])
+        # A message another client expunged meanwhile is simply not there.
+        return [found[u] for u in uids if u in found]
+
+    def _incoming(
+        self, uid: int, raw: bytes, values: dict, full_size: int | None = None
+    ) -> Incoming:
+        return Incoming(
+            raw=bytes(raw),
+            received_at=_aware(values.get(b"INTERNALDATE")),
+            source="imap",
+            key=uid,
+            mailbox=self.settings.mailbox,
+            uidvalidity=self._uidvalidity,
+            uid=uid,
+            full_size=full_size,
+        )
+
+
+def _aware(value: object) -> datetime:
+    """INTERNALDATE as an aware datetime; now when the server gave none."""
+    if not isinstance(value, datetime):
+        return datetime.now(UTC)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _is_new_mail(response: tuple) -> bool:
+    return len(response) >= 2 and response[1] in (b"EXISTS", b"RECENT")
+
+
+def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _by_bytes(uids: list[int], sizes: dict[int, int], limit: int) -> Iterator[list]:
+    """Groups whose fetched bytes stay under FETCH_BYTES (headers count little)."""
+    group: list[int] = []
+    total = 0
+    for uid in uids:
+        size = sizes[uid] if sizes[uid] <= limit else 0
+        if group and total + size > FETCH_BYTES:
+            yield group
+            group, total = [], 0
+        group.append(uid)
+        total += size
+    if group:
+        yield group
+
+
+def _drop(client: IMAPClient) -> None:
+    with contextlib.suppress(OSError):
+        client.shutdown()

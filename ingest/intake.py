@@ -1,0 +1,221 @@
+"""The per-message pipeline: parse, classify, read forms, register. One unit.
+
+Mailman's rule: a message is handled completely or not at all. Everything
+that goes wrong while understanding a message (parsing, classifying, forms,
+building the record) sets the raw message aside in quarantine with the error,
+and the message counts as handled, so the loop goes on. A failure of the
+database write itself is different: nothing is marked on the server, the
+attempt is counted, and the message is tried again on the next pass; after
+`max_attempts` it is stored in quarantine as well.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import structlog
+
+from config import Settings
+from ingest.classify import ClassifierSettings, classify, number_pattern_from_format
+from ingest.incoming import Incoming
+from ingest.parse import ParsedMessage, UnparseableMessage, parse_message
+from ingest.record import (
+    RecordOptions,
+    build_record,
+    describe_error,
+    quarantine_record,
+    read_forms,
+    rejected_record,
+    short_hash,
+)
+from store import intake_state
+from store.errors import StoreUnavailable
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from store.records import CaseRules, InboundRecord
+
+log = structlog.get_logger()
+
+
+@dataclass(frozen=True)
+class IntakeOptions:
+    """Everything the pipeline needs from the configuration."""
+
+    classifier: ClassifierSettings
+    record: RecordOptions
+    max_message_size: int = 25 * 1024 * 1024
+    max_attempts: int = 3
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> IntakeOptions:
+        own = tuple(
+            dict.fromkeys(
+                a.lower()
+                for a in (
+                    settings.smtp.from_address,
+                    settings.smtp.reply_to,
+                    settings.imap.username,
+                )
+                if a and "@" in a
+            )
+        )
+        classifier = ClassifierSettings(
+            number_pattern=number_pattern_from_format(settings.cases.number_format),
+            spam_headers=tuple(_spam_rule(r) for r in settings.ingest.spam_headers),
+            trusted_authserv_ids=tuple(settings.trusted_authserv_ids),
+            own_addresses=own,
+        )
+        record = RecordOptions(
+            default_language=settings.cases.default_language,
+            categories=tuple(settings.cases.categories),
+            own_addresses=own,
+            ocr_timeout=settings.ingest.ocr_timeout,
+            ocr_max_pages=settings.ingest.ocr_max_pages,
+        )
+        return cls(
+            classifier=classifier,
+            record=record,
+            max_message_size=settings.imap.max_message_size,
+            max_attempts=settings.ingest.max_attempts,
+        )
+
+
+def _spam_rule(text: str) -> tuple[str, str]:
+    name, _, value = text.partition(":")
+    return name.strip().lower(), value.strip()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one message.
+
+    status: "case", "follow_up", "stored", "duplicate", "quarantined" (all
+    stored: mark the message on the server) or "failed" (not stored: leave it).
+    """
+
+    status: str
+    klass: str | None = None
+    case_number: str | None = None
+
+    @property
+    def stored(self) -> bool:
+        return self.status != "failed"
+
+
+class Intake:
+    """The pipeline for one store; `handle()` takes one message at a time."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        rules: CaseRules,
+        options: IntakeOptions,
+    ) -> None:
+        self.sessions = sessions
+        self.rules = rules
+        self.options = options
+        self.lookup = intake_state.StoreCaseLookup(sessions)
+
+    def handle(self, item: Incoming) -> Outcome:
+        """Register `item` in one transaction and say what happened.
+
+        Never raises for a bad message; returns status "failed" when the
+        database could not take it (the caller must not mark it).
+        """
+        tag = hashlib.sha256(item.raw).hexdigest()[:12]
+        with structlog.contextvars.bound_contextvars(
+            source=item.source,
+            mailbox=item.mailbox,
+            uid=item.uid,
+            raw=tag,
+            mid=None,
+        ):
+            try:
+                record = self.understand(item)
+            except StoreUnavailable as exc:  # the case lookup needs the database
+                return self._write_failed(item, exc)
+            return self._store(item, record)
+
+    def understand(self, item: Incoming) -> InboundRecord:
+        """Parse, classify and read forms; quarantine anything that raises."""
+        if not item.complete:
+            return self._too_large(item)
+        try:
+            msg = parse_message(item.raw)
+        except UnparseableMessage as exc:
+            return rejected_record(item, f"not an e-mail message: {exc.reason}")
+        except Exception as exc:
+            return self._poison(item, "parse", exc)
+        try:
+            return self._classified(item, msg)
+        except StoreUnavailable:
+            raise
+        except Exception as exc:
+            return self._poison(item, "classify", exc)
+
+    def _classified(self, item: Incoming, msg: ParsedMessage) -> InboundRecord:
+        if msg.message_id:
+            structlog.contextvars.bind_contextvars(mid=short_hash(msg.message_id))
+        verdict = classify(msg, self.options.classifier, self.lookup)
+        forms = read_forms(msg, verdict, self.options.record)
+        return build_record(item, msg, verdict, forms, self.options.record)
+
+    def _too_large(self, item: Incoming) -> InboundRecord:
+        reason = (
+            f"too large: {item.full_size} bytes (limit {self.options.max_message_size})"
+        )
+        try:
+            msg: ParsedMessage | None = parse_message(item.raw)
+        except Exception:  # only the header is here; it may well be broken
+            msg = None
+        log.warning("intake.message_too_large", size=item.full_size)
+        return rejected_record(item, reason, msg)
+
+    def _poison(self, item: Incoming, stage: str, exc: Exception) -> InboundRecord:
+        # Only the type goes to the log: an exception's text may quote the mail.
+        log.error("intake.message_poison", stage=stage, error=type(exc).__name__)
+        return quarantine_record(item, f"{stage} failed: {describe_error(exc)}")
+
+    def _store(self, item: Incoming, record: InboundRecord) -> Outcome:
+        try:
+            registered = intake_state.write_inbound(self.sessions, self.rules, record)
+        except StoreUnavailable as exc:
+            return self._write_failed(item, exc)
+        except Exception as exc:  # a bug in registration: count it like a failure
+            return self._write_failed(item, exc)
+        outcome = Outcome(registered.outcome, record.klass, registered.case_number)
+        event = {
+            "duplicate": "intake.message_duplicate",
+            "case": "intake.case_opened",
+            "follow_up": "intake.follow_up_registered",
+        }.get(registered.outcome, "intake.message_registered")
+        log.info(event, klass=record.klass, case=registered.case_number)
+        if record.klass == "quarantined" and registered.outcome != "duplicate":
+            outcome = Outcome("quarantined", record.klass)
+        return outcome
+
+    def _write_failed(self, item: Incoming, exc: Exception) -> Outcome:
+        """Count the failed write; after max_attempts, quarantine the raw bytes."""
+        sha256 = hashlib.sha256(item.raw).hexdigest()
+        # StoreUnavailable already names the driver's error and its first line.
+        error = str(exc) if isinstance(exc, StoreUnavailable) else describe_error(exc)
+        log.error("intake.store_failed", error=type(exc).__name__)
+        try:
+            attempts = intake_state.count_failure(self.sessions, sha256, error)
+        except StoreUnavailable:
+            return Outcome("failed")
+        if attempts < self.options.max_attempts:
+            return Outcome("failed")
+        record = quarantine_record(
+            item, f"database write failed {attempts} times: {error}"
+        )
+        try:
+            intake_state.write_inbound(self.sessions, self.rules, record)
+        except Exception:
+            return Outcome("failed")
+        log.error("intake.message_quarantined", attempts=attempts)
+        return Outcome("quarantined", "quarantined")

@@ -1,0 +1,302 @@
+"""Turn a parsed, classified message and its forms into a store InboundRecord.
+
+Pure: no database, no network. The decisions that depend on the class (open a
+case, join one, only store) are made here; registration carries them out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from ingest.classify import Verdict
+from ingest.forms import FormResult, read_attachment, read_webform
+from ingest.forms.merge import MergeOutcome, is_no_reply, merge_member
+from ingest.incoming import Incoming
+from ingest.parse import ParsedMessage
+from store.records import (
+    AttachmentRecord,
+    EventRecord,
+    FormFieldRecord,
+    InboundRecord,
+    MemberRecord,
+    NewCase,
+)
+
+# Column sizes of the store: longer values are cut rather than failing the
+# whole transaction on PostgreSQL.
+_LIMITS = {
+    "name": 300,
+    "email": 320,
+    "phone": 40,
+    "street": 300,
+    "postcode": 10,
+    "city": 120,
+    "member_number": 40,
+    "insz": 40,
+    "category": 80,
+}
+_FORM_CLASSES = ("complaint", "follow_up")
+
+
+@dataclass(frozen=True)
+class RecordOptions:
+    """Site settings that shape the record (from [cases], [smtp], [ingest])."""
+
+    default_language: str = "nl"
+    categories: tuple[str, ...] = ()
+    own_addresses: tuple[str, ...] = ()
+    ocr_timeout: float = 30.0
+    ocr_max_pages: int = 5
+
+
+@dataclass(frozen=True)
+class Forms:
+    """The forms found in one message: per attachment and in the body."""
+
+    attachments: dict[int, FormResult] = field(default_factory=dict)
+    webform: FormResult | None = None
+
+    @property
+    def all(self) -> list[FormResult]:
+        found = list(self.attachments.values())
+        return [*found, self.webform] if self.webform else found
+
+
+def clip(value: str | None, limit: int) -> str | None:
+    return None if value is None else value[:limit]
+
+
+def short_hash(text: str) -> str:
+    """A stable, non-reversible tag for logs (Message-IDs hold addresses)."""
+    return hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:12]
+
+
+def read_forms(msg: ParsedMessage, verdict: Verdict, options: RecordOptions) -> Forms:
+    """Read complaint forms from the attachments and the body of a member's mail.
+
+    Machine mail (bounces, auto-replies, lists, spam) is never read as a form.
+    """
+    if verdict.klass not in _FORM_CLASSES:
+        return Forms()
+    found = {}
+    for index, item in enumerate(msg.attachments):
+        result = read_attachment(
+            item.filename,
+            item.content_type,
+            item.data,
+            ocr_timeout=options.ocr_timeout,
+            max_pages=options.ocr_max_pages,
+        )
+        if result is not None:
+            found[index] = result
+    return Forms(attachments=found, webform=read_webform(msg.text))
+
+
+def build_record(
+    item: Incoming,
+    msg: ParsedMessage,
+    verdict: Verdict,
+    forms: Forms,
+    options: RecordOptions,
+) -> InboundRecord:
+    """The record of one message: stored only, a new case, or a follow-up."""
+    base = _base(item, msg, verdict, forms)
+    if verdict.klass == "complaint":
+        return _complaint(base, item, msg, verdict, forms, options)
+    if verdict.klass == "follow_up" and verdict.case_number:
+        return replace(base, follow_up_number=verdict.case_number)
+    return base
+
+
+def _base(
+    item: Incoming, msg: ParsedMessage, verdict: Verdict, forms: Forms
+) -> InboundRecord:
+    events = []
+    if verdict.sender_unverified:
+        reason = verdict.sender_unverified_reason
+        events.append(EventRecord("sender_unverified", {"reason": reason}))
+    return InboundRecord(
+        **_origin(item),
+        sha256=msg.sha256,
+        klass=verdict.klass,
+        reason=verdict.reason,
+        message_id=clip(msg.message_id, 998),
+        sender=clip(msg.from_address, 320),
+        subject=msg.subject,
+        language=clip(msg.language, 5),
+        in_reply_to=" ".join(f"<{i}>" for i in msg.in_reply_to) or None,
+        references=" ".join(f"<{i}>" for i in msg.references) or None,
+        body_text=msg.text,
+        new_text=msg.new_text,
+        attachments=_attachments(msg, forms),
+        form_fields=_form_fields(forms),
+        events=tuple(events + _form_events(forms)),
+    )
+
+
+def _complaint(
+    base: InboundRecord,
+    item: Incoming,
+    msg: ParsedMessage,
+    verdict: Verdict,
+    forms: Forms,
+    options: RecordOptions,
+) -> InboundRecord:
+    merged = merge_member(
+        msg.from_name,
+        msg.contact_address,
+        msg.language,
+        forms.all,
+        default_language=options.default_language,
+        **({"categories": options.categories} if options.categories else {}),
+    )
+    flags = list(merged.flags)
+    if verdict.sender_unverified:
+        flags += ["sender_unverified", "needs_review"]
+    member = merged.member
+    new_case = NewCase(
+        channel=channel_for(msg, forms),
+        received_at=item.received_at,
+        language=(member.language or options.default_language)[:5],
+        member=_member(merged),
+        subject=msg.subject or None,
+        description=member.description or msg.new_text or msg.text or None,
+        desired_solution=member.desired_solution,
+        category=clip(member.category, _LIMITS["category"]),
+        flags=tuple(dict.fromkeys(flags)),
+    )
+    conflicts = tuple(
+        EventRecord("form_conflict", {"field": f, "from_email": a, "from_form": b})
+        for f, a, b in merged.conflicts
+    )
+    return replace(
+        base,
+        new_case=new_case,
+        events=base.events + conflicts,
+        acknowledge_to=_acknowledge_to(member.email, options.own_addresses),
+    )
+
+
+def _member(merged: MergeOutcome) -> MemberRecord:
+    m = merged.member
+    values = {key: clip(getattr(m, key), limit) for key, limit in _LIMITS.items()}
+    values.pop("category")
+    return MemberRecord(**values, insz_valid=m.insz_valid)
+
+
+def _acknowledge_to(address: str | None, own: Sequence[str]) -> str | None:
+    """Where the acknowledgement goes; never to ourselves (a mail loop)."""
+    if not address or "@" not in address:
+        return None
+    if address.lower() in {a.lower() for a in own}:
+        return None
+    return address[:320]
+
+
+def channel_for(msg: ParsedMessage, forms: Forms) -> str:
+    """email, form (an attached form gave fields), e-loket or contact-form.
+
+    A web-form notification comes from a no-reply address of the website or
+    of the e-Loket; which of the two is told by its address or subject.
+    """
+    webform = forms.webform is not None and bool(forms.webform.fields)
+    if webform and is_no_reply(msg.from_address):
+        text = f"{msg.from_address} {msg.subject}".lower()
+        return "e-loket" if "loket" in text else "contact-form"
+    if any(result.fields for result in forms.attachments.values()):
+        return "form"
+    return "email"
+
+
+def _attachments(msg: ParsedMessage, forms: Forms) -> tuple[AttachmentRecord, ...]:
+    records = []
+    for index, item in enumerate(msg.attachments):
+        result = forms.attachments.get(index)
+        records.append(
+            AttachmentRecord(
+                filename=item.filename[:255],
+                content_type=item.content_type[:255],
+                data=item.data,
+                sha256=item.sha256,
+                flags=result.flags if result else (),
+            )
+        )
+    return tuple(records)
+
+
+def _form_fields(forms: Forms) -> tuple[FormFieldRecord, ...]:
+    return tuple(
+        FormFieldRecord(
+            key=value.key[:60],
+            value=value.value,
+            source=value.source[:40],
+            origin=value.origin[:255],
+        )
+        for result in forms.all
+        for value in result.fields.values()
+    )
+
+
+def _form_events(forms: Forms) -> list[EventRecord]:
+    return [
+        EventRecord(
+            "form_read",
+            {
+                "form": result.kind,
+                "fields": sorted(result.fields),
+                "flags": list(result.flags),
+                "notes": list(result.notes),
+            },
+        )
+        for result in forms.all
+    ]
+
+
+def quarantine_record(item: Incoming, error: BaseException | str) -> InboundRecord:
+    """The raw message set aside for a person, with why (no personal data)."""
+    reason = error if isinstance(error, str) else describe_error(error)
+    return InboundRecord(
+        **_origin(item),
+        sha256=hashlib.sha256(item.raw).hexdigest(),
+        klass="quarantined",
+        reason=reason,
+        error=reason,
+    )
+
+
+def rejected_record(
+    item: Incoming, reason: str, msg: ParsedMessage | None = None
+) -> InboundRecord:
+    """A message that is stored but cannot be handled (too large, no message)."""
+    return InboundRecord(
+        **_origin(item),
+        sha256=msg.sha256 if msg else hashlib.sha256(item.raw).hexdigest(),
+        klass="rejected",
+        reason=reason,
+        message_id=clip(msg.message_id, 998) if msg else None,
+        sender=clip(msg.from_address, 320) if msg else None,
+        subject=msg.subject if msg else None,
+    )
+
+
+def _origin(item: Incoming) -> dict[str, Any]:
+    """The record fields that say where and when a message came from."""
+    return {
+        "raw": item.raw,
+        "source": item.source,
+        "received_at": item.received_at,
+        "mailbox": clip(item.mailbox, 200),
+        "uidvalidity": item.uidvalidity,
+        "uid": item.uid,
+        "raw_complete": item.complete,
+        "size": item.full_size,
+    }
+
+
+def describe_error(error: BaseException) -> str:
+    """Type and first line of an error, cut short: enough to find the bug."""
+    text = (str(error).splitlines() or [""])[0][:200]
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__

@@ -1,0 +1,92 @@
+"""`klachten check-config`: the file is valid; can we reach what it names?
+
+One line per check ("database: ok", "imap: FAILED (reason)"); exit 1 when any
+check fails. Secrets never appear in the reasons.
+"""
+
+from __future__ import annotations
+
+import argparse
+import smtplib
+from collections.abc import Callable
+
+from config.schema import SmtpSettings
+from service.app import App
+
+
+def check_config(app: App, args: argparse.Namespace) -> int:
+    """Validate (done while loading), then try database, IMAP and SMTP."""
+    print(f"config: ok ({app.config_path})")
+    checks: list[tuple[str, Callable[[], None]]] = [
+        ("database", app.require_schema),
+        (_source_name(app), lambda: _check_source(app)),
+        ("smtp", lambda: check_smtp(app.settings.smtp)),
+    ]
+    failed = 0
+    for name, check in checks:
+        reason = _attempt(check)
+        app.close()  # return the connection at once (tests live on)
+        if reason is None:
+            print(f"{name}: ok")
+        else:
+            failed += 1
+            print(f"{name}: FAILED ({_without_secrets(app, reason)})")
+    return 1 if failed else 0
+
+
+def _source_name(app: App) -> str:
+    return "maildir" if app.settings.source.kind == "maildir" else "imap"
+
+
+def _attempt(check: Callable[[], None]) -> str | None:
+    try:
+        check()
+    except Exception as exc:  # any failure is a line of the report, not a crash
+        text = (str(exc).splitlines() or [""])[0][:200]
+        return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    return None
+
+
+def _without_secrets(app: App, text: str) -> str:
+    for secret in (app.settings.imap.password, app.settings.smtp.password):
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
+def _check_source(app: App) -> None:
+    from ingest.imap_source import ImapSource
+    from ingest.maildir_source import MaildirSource
+
+    if app.settings.source.kind == "maildir":
+        source = MaildirSource(app.settings.source.path)
+        source.open()
+        source.waiting()
+        return
+    imap = ImapSource(app.settings.imap)
+    imap.connect()
+    imap.close()
+
+
+def check_smtp(settings: SmtpSettings) -> None:
+    """Connect, secure, log in when configured, NOOP, QUIT. Raises on failure."""
+    from ingest.imap_source import tls_context
+
+    context = tls_context(settings.verify_certificate, settings.ca_file)
+    smtp: smtplib.SMTP
+    if settings.security == "ssl":
+        smtp = smtplib.SMTP_SSL(
+            settings.host, settings.port, timeout=settings.timeout, context=context
+        )
+    else:
+        smtp = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
+    with smtp:
+        smtp.ehlo()
+        if settings.security == "starttls":
+            smtp.starttls(context=context)
+            smtp.ehlo()
+        if settings.username:
+            smtp.login(settings.username, settings.password)
+        code, _ = smtp.noop()
+        if code != 250:
+            raise smtplib.SMTPResponseException(code, b"NOOP refused")

@@ -1,0 +1,231 @@
+"""Store-side state of the intake: mailbox positions, attempts, case lookups.
+
+The intake (ingest/) does not import SQLAlchemy; everything it needs from the
+database goes through the functions here. Database failures leave this module
+as `StoreUnavailable`, so the intake can tell "the database is down" (do not
+mark the message, try again later) from "this message is poison" (quarantine).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TypeVar
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from store.db import transaction
+from store.errors import StoreUnavailable
+from store.models import Case, MailboxState, Message, OutboxMail, ServiceState, utcnow
+from store.records import CaseRules, InboundRecord
+from store.registration import Registered, is_conflict, register_inbound
+
+T = TypeVar("T")
+_ATTEMPTS = "intake_attempts:"
+
+
+@contextmanager
+def guarded() -> Iterator[None]:
+    """Turn any database error into StoreUnavailable (one line, no SQL)."""
+    try:
+        yield
+    except SQLAlchemyError as exc:
+        raise StoreUnavailable(_describe(exc)) from exc
+
+
+def _describe(exc: SQLAlchemyError) -> str:
+    origin = exc.orig if isinstance(exc, DBAPIError) else exc
+    first = (str(origin).splitlines() or [""])[0][:200]
+    return f"{type(origin).__name__}: {first}"
+
+
+def run_in_transaction(
+    factory: sessionmaker[Session], work: Callable[[Session], T]
+) -> T:
+    """`work(session)` in one transaction; database errors as StoreUnavailable."""
+    with guarded(), transaction(factory) as session:
+        return work(session)
+
+
+def write_inbound(
+    factory: sessionmaker[Session], rules: CaseRules, record: InboundRecord
+) -> Registered:
+    """Register one message in its own transaction, idempotently.
+
+    A unique-key conflict means another process registered the same message at
+    the same moment: roll back and try once more, which finds the duplicate.
+    """
+    for attempt in (1, 2):
+        try:
+            with transaction(factory) as session:
+                registered = register_inbound(session, rules, record)
+                # Failed attempts of this message no longer matter.
+                session.execute(
+                    delete(ServiceState).where(
+                        ServiceState.key == _ATTEMPTS + record.sha256
+                    )
+                )
+                return registered
+        except IntegrityError as exc:
+            if attempt == 2 or not is_conflict(exc):
+                raise StoreUnavailable(_describe(exc)) from exc
+        except SQLAlchemyError as exc:
+            raise StoreUnavailable(_describe(exc)) from exc
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+class StoreCaseLookup:
+    """The classifier's CaseLookup over the store (ingest.classify.CaseLookup).
+
+    A Message-ID belongs to a case when a stored message with that id is part
+    of it, or when it is the id of a mail we sent about it: members answer our
+    acknowledgement, whose Message-ID is in the outbox.
+    """
+
+    def __init__(self, factory: sessionmaker[Session]) -> None:
+        self._factory = factory
+
+    def case_for_message_ids(self, message_ids: Sequence[str]) -> str | None:
+        ids = [i[:998] for i in message_ids if i][:100]
+        if not ids:
+            return None
+        return run_in_transaction(self._factory, lambda s: _case_for_ids(s, ids))
+
+    def case_exists(self, number: str) -> bool:
+        query = select(Case.id).where(Case.number == number)
+        found = run_in_transaction(self._factory, lambda s: s.scalar(query))
+        return found is not None
+
+
+def _case_for_ids(session: Session, ids: list[str]) -> str | None:
+    via_message = (
+        select(Case.number)
+        .join(Message, Message.case_id == Case.id)
+        .where(Message.message_id.in_(ids))
+    )
+    via_outbox = (
+        select(Case.number)
+        .join(OutboxMail, OutboxMail.case_id == Case.id)
+        .where(OutboxMail.message_id.in_(ids))
+    )
+    return session.scalar(via_outbox.limit(1)) or session.scalar(via_message.limit(1))
+
+
+# --- mailbox positions ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where the intake stands in one mailbox."""
+
+    uidvalidity: int | None
+    last_uid: int
+    reset: bool  # True when UIDVALIDITY changed and last_uid started over
+
+
+def _state(session: Session, source: str) -> MailboxState:
+    state = session.scalars(
+        select(MailboxState).where(MailboxState.source == source)
+    ).first()
+    if state is None:
+        state = MailboxState(source=source, last_uid=0)
+        session.add(state)
+        session.flush()
+    return state
+
+
+def position(
+    factory: sessionmaker[Session], source: str, uidvalidity: int | None
+) -> Position:
+    """The stored position; a changed UIDVALIDITY resets last_uid to 0."""
+
+    def work(session: Session) -> Position:
+        state = _state(session, source)
+        reset = state.uidvalidity is not None and state.uidvalidity != uidvalidity
+        if reset or state.uidvalidity is None:
+            state.uidvalidity = uidvalidity
+            state.last_uid = 0
+        return Position(state.uidvalidity, state.last_uid, reset)
+
+    return run_in_transaction(factory, work)
+
+
+def advance(factory: sessionmaker[Session], source: str, last_uid: int) -> None:
+    """Remember that every UID up to `last_uid` is done."""
+
+    def work(session: Session) -> None:
+        state = _state(session, source)
+        state.last_uid = max(state.last_uid, last_uid)
+
+    run_in_transaction(factory, work)
+
+
+def record_check(
+    factory: sessionmaker[Session],
+    source: str,
+    *,
+    waiting: int,
+    error: str | None = None,
+    at: datetime | None = None,
+) -> None:
+    """A mailbox check ended: successfully (error None) or with `error`."""
+
+    def work(session: Session) -> None:
+        state = _state(session, source)
+        now = at or utcnow()
+        if error is None:
+            state.last_success_at = now
+            state.waiting = waiting
+        else:
+            state.last_error = error[:500]
+            state.last_error_at = now
+
+    run_in_transaction(factory, work)
+
+
+def mailbox_state(factory: sessionmaker[Session], source: str) -> dict[str, object]:
+    """The stored state of one mailbox as a plain dict (for status and tests)."""
+
+    def work(session: Session) -> dict[str, object]:
+        state = _state(session, source)
+        return {
+            "uidvalidity": state.uidvalidity,
+            "last_uid": state.last_uid,
+            "last_success_at": state.last_success_at,
+            "last_error": state.last_error,
+            "waiting": state.waiting,
+        }
+
+    return run_in_transaction(factory, work)
+
+
+# --- failed database writes ------------------------------------------------------
+
+
+def count_failure(factory: sessionmaker[Session], sha256: str, error: str) -> int:
+    """Count one failed write of the message `sha256`; return the count so far."""
+
+    def work(session: Session) -> int:
+        key = _ATTEMPTS + sha256
+        row = session.get(ServiceState, key)
+        if row is None:
+            row = ServiceState(key=key, value={"count": 0})
+            session.add(row)
+        count = int(row.value.get("count", 0)) + 1
+        row.value = {"count": count, "error": error[:500]}
+        row.updated_at = utcnow()
+        return count
+
+    return run_in_transaction(factory, work)
+
+
+def failure_count(factory: sessionmaker[Session], sha256: str) -> int:
+    def work(session: Session) -> int:
+        row = session.get(ServiceState, _ATTEMPTS + sha256)
+        return 0 if row is None else int(row.value.get("count", 0))
+
+    return run_in_transaction(factory, work)
