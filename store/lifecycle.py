@@ -1,0 +1,245 @@
+"""Case lifecycle: the state changes a coordinator makes, each with its event.
+
+registered / awaiting_confirmation -> acknowledged -> in_progress -> answered
+-> closed, and back to in_progress by a reopen. Every function here works in
+the caller's transaction, locks the case row first (so two coordinators acting
+at once queue instead of overwriting each other), checks the state, and only
+then writes: a refused action leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from store.errors import UserError, WrongState
+from store.models import Attachment, Case, Message, OutboxMail, utcnow
+from store.records import AttachmentRecord, CaseRules
+from store.registration import add_event, case_by_number, enqueue_mail
+
+DONE_STATUSES = ("answered", "closed")
+OMBUDSDIENST_FLAG = "ombudsdienst"
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The coordinator's answer to a case and how it reaches the member."""
+
+    outcome: str
+    text: str
+    delivery: str = "none"  # "email", "post" or "none" (recorded only)
+
+
+def assign(session: Session, number: str, to: str, actor: str) -> Case:
+    """Give the case to `to`; an open case moves to in_progress.
+
+    A case still waiting for the member's written confirmation keeps that
+    status: assigning it does not mean the confirmation arrived.
+    """
+    case = case_by_number(session, number, lock=True)
+    previous = case.assigned_to
+    case.assigned_to = to
+    if case.status not in (*DONE_STATUSES, "awaiting_confirmation"):
+        case.status = "in_progress"
+    add_event(session, "assigned", case=case, actor=actor, to=to, previous=previous)
+    return case
+
+
+def note(session: Session, number: str, text: str, actor: str) -> Case:
+    """Add a free-text note to the case's audit trail (any state)."""
+    if not text.strip():
+        raise UserError("the note is empty")
+    case = case_by_number(session, number, lock=True)
+    add_event(session, "note", case=case, actor=actor, text=text.strip())
+    return case
+
+
+def answer(
+    session: Session,
+    rules: CaseRules,
+    number: str,
+    reply: Answer,
+    actor: str,
+    now: datetime | None = None,
+) -> Case:
+    """Record the answer (stops the answer clock); queue the mail if asked."""
+    case = case_by_number(session, number, lock=True)
+    if case.status in DONE_STATUSES:
+        raise WrongState(f"case {number} is {case.status}: reopen it first")
+    if reply.delivery == "email" and not case.member_email:
+        raise UserError(f"case {number} has no e-mail address: answer --by-post")
+    case.outcome = reply.outcome
+    case.answered_at = now or utcnow()
+    case.status = "answered"
+    add_event(
+        session,
+        "answered",
+        case=case,
+        actor=actor,
+        outcome=reply.outcome,
+        delivery=reply.delivery,
+        text=reply.text,
+    )
+    if reply.delivery == "email":
+        _queue_answer(session, rules, case, reply.text)
+    elif reply.delivery == "post":
+        add_event(session, "answer_posted", case=case, actor=actor)
+    return case
+
+
+def _queue_answer(session: Session, rules: CaseRules, case: Case, text: str) -> None:
+    # A reopened case may be answered again: the key counts earlier answers.
+    earlier = session.scalar(
+        select(func.count())
+        .select_from(OutboxMail)
+        .where(OutboxMail.case_id == case.id, OutboxMail.kind == "answer")
+    )
+    first = _first_message_id(session, case)
+    reply_to = f"<{first}>" if first else None
+    enqueue_mail(
+        session,
+        rules,
+        kind="answer",
+        audience="member",
+        template="answer",
+        language=case.language,
+        recipients=[case.member_email or ""],
+        case=case,
+        context={"answer_text": text},
+        dedupe_key=f"answer:{case.id}:{(earlier or 0) + 1}",
+        in_reply_to=reply_to,
+        references=reply_to,
+    )
+
+
+def _first_message_id(session: Session, case: Case) -> str | None:
+    """The Message-ID of the complaint's first mail, to thread the answer."""
+    return session.scalars(
+        select(Message.message_id)
+        .where(Message.case_id == case.id, Message.message_id.is_not(None))
+        .order_by(Message.received_at, Message.id)
+    ).first()
+
+
+def close(
+    session: Session, number: str, actor: str, now: datetime | None = None
+) -> Case:
+    """Close the case; closing twice is refused."""
+    case = case_by_number(session, number, lock=True)
+    if case.status == "closed":
+        raise WrongState(f"case {number} is already closed")
+    previous = case.status
+    case.status = "closed"
+    case.closed_at = now or utcnow()
+    add_event(session, "closed", case=case, actor=actor, previous=previous)
+    return case
+
+
+def reopen(session: Session, number: str, reason: str, actor: str) -> Case:
+    """Back to in_progress from answered or closed, with the reason.
+
+    The earlier answer time and outcome stay on the case (the answer clock
+    stopped when the member was answered); a new answer overwrites them and
+    the event keeps what they were.
+    """
+    if not reason.strip():
+        raise UserError("a reopen needs a reason")
+    case = case_by_number(session, number, lock=True)
+    if case.status not in DONE_STATUSES:
+        raise WrongState(
+            f"case {number} is {case.status}: only answered or closed "
+            "cases can be reopened"
+        )
+    previous, closed_at = case.status, case.closed_at
+    case.status = "in_progress"
+    case.closed_at = None
+    add_event(
+        session,
+        "reopened",
+        case=case,
+        actor=actor,
+        reason=reason.strip(),
+        previous=previous,
+        closed_at=closed_at.isoformat() if closed_at else None,
+        outcome=case.outcome,
+    )
+    return case
+
+
+def refer(session: Session, number: str, at: datetime, actor: str) -> Case:
+    """Record that the member turned to the ombudsdienst of the Landsbond."""
+    case = case_by_number(session, number, lock=True)
+    if OMBUDSDIENST_FLAG in (case.flags or []):
+        raise WrongState(f"case {number} was already referred to the ombudsdienst")
+    case.referred_at = at
+    # A new list, not an in-place append: JSON columns only see assignment.
+    case.flags = sorted({*(case.flags or []), OMBUDSDIENST_FLAG})
+    add_event(
+        session,
+        "referred",
+        case=case,
+        actor=actor,
+        to="ombudsdienst",
+        referred_at=at.isoformat(),
+    )
+    return case
+
+
+def confirm(
+    session: Session,
+    number: str,
+    received_at: datetime,
+    attachments: Sequence[AttachmentRecord],
+    actor: str,
+) -> Case:
+    """The member's written confirmation of an oral complaint arrived (CLI)."""
+    case = case_by_number(session, number, lock=True)
+    if case.status != "awaiting_confirmation":
+        raise WrongState(
+            f"case {number} is {case.status}, not waiting for a confirmation"
+        )
+    for item in attachments:
+        session.add(
+            Attachment(
+                case=case,
+                filename=item.filename,
+                content_type=item.content_type,
+                size=item.size,
+                sha256=item.sha256,
+                data=item.data,
+                flags=sorted({*item.flags, "confirmation"}),
+            )
+        )
+    names = [item.filename for item in attachments]
+    return confirm_case(session, case, received_at, actor, attachments=names)
+
+
+def confirm_case(
+    session: Session,
+    case: Case,
+    received_at: datetime,
+    actor: str,
+    *,
+    attachments: Sequence[str] = (),
+    via: str = "cli",
+) -> Case:
+    """Mark a case awaiting confirmation as confirmed; no-op for any other
+    status. Intake calls this when a follow-up mail joins such a case (the
+    mail and its attachments are already on the case), with via="mail"."""
+    if case.status != "awaiting_confirmation":
+        return case
+    case.status = "in_progress" if case.assigned_to else "registered"
+    add_event(
+        session,
+        "confirmed",
+        case=case,
+        actor=actor,
+        received_at=received_at.isoformat(),
+        attachments=list(attachments),
+        via=via,
+    )
+    return case

@@ -1,0 +1,210 @@
+"""The store side of reminders: which cases are open, what was sent, recording.
+
+The planning itself (which reminder is due for whom) is pure and lives in
+responder/reminders.py; this module only reads the facts it needs and writes
+its decisions. A reminder mail and the rows that say "sent" for each of its
+cases are written in one transaction, under a lock that serialises the job
+between processes, so a reminder goes out once even with two instances.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from store.db import is_postgres
+from store.models import Case, ReminderSent, ServiceState, utcnow
+from store.records import CaseRules
+from store.registration import enqueue_mail
+from store.views import OPEN_STATUSES
+
+# pg_advisory_xact_lock key of the reminder job ("klachten" + 1, arbitrary).
+REMINDERS_LOCK = 0x6B6C6163687401
+DIGEST_STATE_KEY = "reminders.digest"
+COORDINATOR_LANGUAGE = "nl"
+
+SentKey = tuple[int, str, str, str]
+"""(case id, kind, threshold, recipient): one reminder, once."""
+
+
+@dataclass(frozen=True)
+class OpenCase:
+    """What planning needs to know about an open case (no ORM object)."""
+
+    id: int
+    number: str
+    status: str
+    member_name: str | None
+    subject: str | None
+    assigned_to: str | None
+    ack_due: datetime
+    answer_due: datetime
+    acknowledged_at: datetime | None
+    answered_at: datetime | None
+    letter_sent_at: datetime | None
+    flags: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ReminderMail:
+    """One grouped mail to record: its cases and the context it renders."""
+
+    recipient: str
+    kind: str
+    threshold: str
+    case_ids: tuple[int, ...]
+    context: dict[str, Any]
+
+
+def lock_job(session: Session) -> None:
+    """Serialise the reminder job for the rest of this transaction.
+
+    PostgreSQL: a transaction-level advisory lock, released at commit. SQLite:
+    every transaction begins IMMEDIATE (store/db.py), which already holds the
+    one write lock; the first statement takes it.
+    """
+    if is_postgres(session):
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:key)"), {"key": REMINDERS_LOCK}
+        )
+    else:
+        session.execute(select(1))
+
+
+def open_cases(session: Session) -> list[OpenCase]:
+    """Every case still open (not answered, not closed), by answer deadline."""
+    rows = session.scalars(
+        select(Case)
+        .where(Case.status.in_(OPEN_STATUSES))
+        .order_by(Case.answer_due, Case.id)
+    )
+    return [
+        OpenCase(
+            id=c.id,
+            number=c.number,
+            status=c.status,
+            member_name=c.member_name,
+            subject=c.subject,
+            assigned_to=c.assigned_to,
+            ack_due=c.ack_due,
+            answer_due=c.answer_due,
+            acknowledged_at=c.acknowledged_at,
+            answered_at=c.answered_at,
+            letter_sent_at=c.letter_sent_at,
+            flags=tuple(c.flags or ()),
+        )
+        for c in rows
+    ]
+
+
+def sent_keys(session: Session, case_ids: Iterable[int]) -> set[SentKey]:
+    """The reminders already recorded (sent or deliberately skipped)."""
+    ids = list(case_ids)
+    if not ids:
+        return set()
+    rows = session.execute(
+        select(
+            ReminderSent.case_id,
+            ReminderSent.kind,
+            ReminderSent.threshold,
+            ReminderSent.recipient,
+        ).where(ReminderSent.case_id.in_(ids))
+    )
+    return {(r[0], r[1], r[2], r[3]) for r in rows}
+
+
+def record_mail(
+    session: Session, rules: CaseRules, mail: ReminderMail, now: datetime
+) -> int:
+    """Queue one grouped reminder and mark each of its cases as reminded."""
+    outbox = enqueue_mail(
+        session,
+        rules,
+        kind="reminder",
+        audience="coordinator",
+        template="reminder",
+        language=COORDINATOR_LANGUAGE,
+        recipients=[mail.recipient],
+        context=mail.context,
+        dedupe_key=_dedupe_key(
+            "reminder",
+            mail.recipient,
+            mail.kind,
+            mail.threshold,
+            *map(str, sorted(mail.case_ids)),
+        ),
+    )
+    session.flush()
+    keys = [(i, mail.kind, mail.threshold, mail.recipient) for i in mail.case_ids]
+    _mark(session, keys, outbox.id, now)
+    return outbox.id
+
+
+def record_skipped(session: Session, keys: Iterable[SentKey], now: datetime) -> None:
+    """Mark thresholds passed during downtime as done, so they never go out."""
+    _mark(session, keys, None, now)
+
+
+def _mark(
+    session: Session, keys: Iterable[SentKey], outbox_id: int | None, now: datetime
+) -> None:
+    for case_id, kind, threshold, recipient in keys:
+        session.add(
+            ReminderSent(
+                case_id=case_id,
+                kind=kind,
+                threshold=threshold,
+                recipient=recipient,
+                outbox_id=outbox_id,
+                sent_at=now,
+            )
+        )
+
+
+def _dedupe_key(*parts: str) -> str:
+    digest = hashlib.sha256("\x1f".join(parts[1:]).encode()).hexdigest()[:40]
+    return f"{parts[0]}:{digest}"
+
+
+def digest_week_sent(session: Session) -> str | None:
+    """The ISO week ("2026-W14") of the last weekly digest, if any."""
+    state = session.get(ServiceState, DIGEST_STATE_KEY)
+    return None if state is None else state.value.get("week")
+
+
+def record_digest(
+    session: Session,
+    rules: CaseRules,
+    week: str,
+    recipients: Iterable[str],
+    context: dict[str, Any],
+    now: datetime,
+) -> int:
+    """Queue this week's digest to each recipient and remember the week."""
+    count = 0
+    for recipient in recipients:
+        enqueue_mail(
+            session,
+            rules,
+            kind="digest",
+            audience="coordinator",
+            template="digest",
+            language=COORDINATOR_LANGUAGE,
+            recipients=[recipient],
+            context=context,
+            dedupe_key=_dedupe_key("digest", week, recipient),
+        )
+        count += 1
+    state = session.get(ServiceState, DIGEST_STATE_KEY)
+    if state is None:
+        state = ServiceState(key=DIGEST_STATE_KEY)
+        session.add(state)
+    state.value = {"week": week, "sent_at": now.isoformat(), "mails": count}
+    state.updated_at = utcnow()
+    return count
