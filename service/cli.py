@@ -71,7 +71,8 @@ def _configure_logging(level: str) -> None:
 
 
 def _fail(message: str, code: int) -> int:
-    print(f"klachten: {message}", file=sys.stderr)
+    line = " ".join(message.split())  # one line, whatever the input held
+    print(f"klachten: {line}", file=sys.stderr)
     return code
 
 

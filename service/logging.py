@@ -27,7 +27,7 @@ from service.masking import mask_value
 
 # Loggers that say too much at INFO; IMAPClient even logs the protocol,
 # LOGIN included, at DEBUG.
-NOISY_LOGGERS = ("sqlalchemy", "apscheduler", "imapclient", "asyncio")
+NOISY_LOGGERS = ("sqlalchemy", "apscheduler", "imapclient", "asyncio", "alembic")
 # mail-parser logs undecodable header values (names, addresses) at ERROR level.
 SILENCED_LOGGERS = ("mailparser",)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 from datetime import date
+from typing import NoReturn
 
 CHANNELS_REGISTER = ("post", "oral", "e-loket", "contact-form")
 CHANNELS_ALL = ("email", "form", "e-loket", "contact-form", "post", "oral")
@@ -52,6 +53,13 @@ def positive_int(text: str) -> int:
     return value
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse with the contract's one-line errors (usage stays in --help)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"klachten: {self.prog.removeprefix('klachten ')}: {message}\n")
+
+
 def _handler(parser: argparse.ArgumentParser, name: str) -> None:
     parser.set_defaults(handler=f"service.commands.{name}")
 
@@ -61,7 +69,7 @@ def _fmt(parser: argparse.ArgumentParser, *choices: str) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="klachten",
         description="Complaints procedure of LM by e-mail: intake, "
         "acknowledgements, deadlines, yearly analysis.",

@@ -17,9 +17,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from store.errors import UserError, WrongState
-from store.models import Attachment, Case, Message, OutboxMail, utcnow
+from store.models import Case, Message, OutboxMail, utcnow
 from store.records import AttachmentRecord, CaseRules
-from store.registration import add_event, case_by_number, enqueue_mail
+from store.registration import (
+    add_attachments,
+    add_event,
+    case_by_number,
+    enqueue_mail,
+)
 
 DONE_STATUSES = ("answered", "closed")
 OMBUDSDIENST_FLAG = "ombudsdienst"
@@ -202,18 +207,7 @@ def confirm(
         raise WrongState(
             f"case {number} is {case.status}, not waiting for a confirmation"
         )
-    for item in attachments:
-        session.add(
-            Attachment(
-                case=case,
-                filename=item.filename,
-                content_type=item.content_type,
-                size=item.size,
-                sha256=item.sha256,
-                data=item.data,
-                flags=sorted({*item.flags, "confirmation"}),
-            )
-        )
+    add_attachments(session, case, attachments, extra_flags=("confirmation",))
     names = [item.filename for item in attachments]
     return confirm_case(session, case, received_at, actor, attachments=names)
 

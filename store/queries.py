@@ -31,7 +31,8 @@ def _filtered(query: Select[Any], filters: CaseFilter, now: datetime) -> Select[
     if filters.open or filters.overdue or filters.due_within is not None:
         query = query.where(Case.status.in_(OPEN_STATUSES))
     if filters.overdue:
-        query = query.where(Case.answer_due < now)
+        # An answer stops the clock, also for a case reopened afterwards.
+        query = query.where(Case.answer_due < now, Case.answered_at.is_(None))
     if filters.due_within is not None:
         query = query.where(Case.answer_due <= now + timedelta(days=filters.due_within))
     if filters.assigned_to:

@@ -9,6 +9,7 @@ none of it does.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,13 +81,27 @@ def register_inbound(
             enqueue_acknowledgement(session, rules, case, record.acknowledge_to, record)
         return Registered(message.id, "case", case.number)
     if record.follow_up_number is not None:
-        case = case_by_number(session, record.follow_up_number)
+        case = case_by_number(session, record.follow_up_number, lock=True)
         _attach(session, case, message, record)
         add_event(session, "follow_up_received", case=case, message=message)
+        if case.status == "awaiting_confirmation":
+            _confirm_by_mail(session, case, message, record)
         return Registered(message.id, "follow_up", case.number)
     for extra in record.events:
         add_event(session, extra.kind, message=message, **extra.details)
     return Registered(message.id, "stored")
+
+
+def _confirm_by_mail(
+    session: Session, case: Case, message: Message, record: InboundRecord
+) -> None:
+    """A mail joining an oral complaint that waits for it is the confirmation."""
+    from store.lifecycle import confirm_case  # lifecycle imports this module
+
+    names = [a.filename for a in message.attachments]
+    confirm_case(
+        session, case, record.received_at, SYSTEM_ACTOR, attachments=names, via="mail"
+    )
 
 
 def _store_message(session: Session, record: InboundRecord) -> Message:
@@ -323,7 +338,23 @@ def register_case(
 ) -> Case:
     """Register a complaint that did not come by e-mail (post, oral, ...)."""
     case = open_case(session, rules, new, actor=actor)
-    for item in attachments:
+    add_attachments(session, case, attachments)
+    if new.status == "closed":
+        case.closed_at = utcnow()
+        add_event(session, "closed", case=case, actor=actor, handled_immediately=True)
+    if acknowledge_to:
+        enqueue_acknowledgement(session, rules, case, acknowledge_to)
+    return case
+
+
+def add_attachments(
+    session: Session,
+    case: Case,
+    records: Sequence[AttachmentRecord],
+    extra_flags: Sequence[str] = (),
+) -> None:
+    """Keep files handed in outside a mail (a scanned letter, a confirmation)."""
+    for item in records:
         session.add(
             Attachment(
                 case=case,
@@ -332,12 +363,6 @@ def register_case(
                 size=item.size,
                 sha256=item.sha256,
                 data=item.data,
-                flags=list(item.flags),
+                flags=sorted({*item.flags, *extra_flags}),
             )
         )
-    if new.status == "closed":
-        case.closed_at = utcnow()
-        add_event(session, "closed", case=case, actor=actor, handled_immediately=True)
-    if acknowledge_to:
-        enqueue_acknowledgement(session, rules, case, acknowledge_to)
-    return case
