@@ -1,0 +1,95 @@
+"""From a parsed, classified message to the store record (pure, no servers)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from ingest.classify import Verdict
+from ingest.incoming import Incoming
+from ingest.parse import parse_message
+from ingest.record import Forms, RecordOptions, build_record, read_forms
+from tests.intake_mail import complaint
+
+OPTIONS = RecordOptions(own_addresses=("klachten@libmutov.be",))
+WEBFORM = """\
+Er werd een nieuw bericht verstuurd via het contactformulier op de website.
+
+Naam: Els Janssens
+E-mailadres: els.janssens@example.be
+Postcode: 9000
+Gemeente: Gent
+Bericht: Mijn factuur werd niet terugbetaald.
+"""
+COMPLAINT = Verdict("complaint", "no rule matched: a new complaint")
+
+
+def _record(raw: bytes, verdict: Verdict = COMPLAINT):
+    msg = parse_message(raw)
+    item = Incoming(raw=raw, received_at=datetime.now(UTC), source="imap", key=1)
+    return build_record(item, msg, verdict, read_forms(msg, verdict, OPTIONS), OPTIONS)
+
+
+def test_plain_mail_acknowledges_the_reply_to_address() -> None:
+    record = _record(complaint(headers={"Reply-To": "jan@thuis.example.be"}))
+    assert record.new_case is not None
+    assert record.new_case.channel == "email"
+    assert record.acknowledge_to == "jan@thuis.example.be"
+    assert record.new_case.flags == ()
+
+
+def test_website_notification_is_a_contact_form_case() -> None:
+    raw = complaint(
+        sender="no-reply@libmutov.be", subject="Contactformulier", body=WEBFORM
+    )
+    record = _record(raw)
+    case = record.new_case
+    assert case is not None and case.channel == "contact-form"
+    assert case.member.name == "Els Janssens"
+    assert case.member.city == "Gent"
+    assert record.acknowledge_to == "els.janssens@example.be"
+    assert {f.key for f in record.form_fields} >= {"name", "email", "city"}
+    assert [e.kind for e in record.events] == ["form_read"]
+
+
+def test_eloket_notification_and_a_conflicting_address() -> None:
+    raw = complaint(
+        sender="eloket@libmutov.be", subject="Melding e-loket", body=WEBFORM
+    )
+    assert _record(raw).new_case.channel == "e-loket"
+    member_mail = _record(complaint(body=WEBFORM))  # sent by the member himself
+    assert member_mail.new_case.channel == "email"
+    [conflict] = [e for e in member_mail.events if e.kind == "form_conflict"]
+    assert conflict.details == {
+        "field": "email",
+        "from_email": "jan.peeters@example.be",
+        "from_form": "els.janssens@example.be",
+    }
+
+
+def test_dmarc_failure_flags_the_case_for_review() -> None:
+    verdict = Verdict(
+        "complaint",
+        "no rule matched: a new complaint",
+        sender_unverified=True,
+        sender_unverified_reason="DMARC failed according to libmutov.be",
+    )
+    record = _record(complaint(), verdict)
+    assert set(record.new_case.flags) >= {"sender_unverified", "needs_review"}
+    assert record.acknowledge_to == "jan.peeters@example.be"  # delivery decides
+    assert record.events[0].kind == "sender_unverified"
+
+
+def test_machine_mail_and_follow_ups_open_no_case() -> None:
+    bounce = _record(complaint(), Verdict("bounce", "daemon sender"))
+    assert bounce.new_case is None and bounce.acknowledge_to is None
+    assert bounce.follow_up_number is None
+    follow = _record(
+        complaint(), Verdict("follow_up", "case number in subject", "KL-2026-00001")
+    )
+    assert follow.new_case is None and follow.follow_up_number == "KL-2026-00001"
+    assert follow.acknowledge_to is None
+
+
+def test_forms_are_not_read_from_machine_mail() -> None:
+    msg = parse_message(complaint(body=WEBFORM))
+    assert read_forms(msg, Verdict("list", "List-Id"), OPTIONS) == Forms()
