@@ -92,11 +92,14 @@ def process_waiting(
     intake: Intake,
     *,
     on_progress: Callable[[int, int], None] | None = None,
+    should_stop: Callable[[], bool] = lambda: False,
 ) -> IntakeStats:
     """Register everything waiting in an opened `source`; mark what was stored.
 
-    Records the check in the store (last success time, messages waiting) so
-    `status` and the stall alarm can see that intake is alive.
+    `should_stop` is asked between messages: a stop finishes the message in
+    hand, marks what was stored and returns. Records the check in the store
+    (last success time, messages waiting) so `status` and the stall alarm can
+    see that intake is alive.
     """
     uidvalidity = source.open()
     position = intake_state.position(intake.sessions, source.state_key, uidvalidity)
@@ -108,6 +111,8 @@ def process_waiting(
     for batch in source.batches(keys):
         stored = []
         for item in batch:
+            if should_stop():
+                break
             outcome = intake.handle(item)
             stats.add(outcome)
             tracker.saw(item, outcome)
@@ -119,6 +124,8 @@ def process_waiting(
             intake_state.advance(intake.sessions, source.state_key, tracker.done_up_to)
         if on_progress is not None:
             on_progress(stats.handled, len(keys))
+        if should_stop():
+            break
     intake_state.record_check(intake.sessions, source.state_key, waiting=stats.failed)
     log.info("intake.pass_done", waiting=len(keys), failed=stats.failed)
     return stats

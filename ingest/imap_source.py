@@ -176,13 +176,22 @@ class ImapSource:
         while not should_stop() and time.monotonic() < deadline:
             renew_at = time.monotonic() + self.settings.idle_renew
             client.idle()
+            empty_wakeups = 0
             try:
                 while not should_stop() and time.monotonic() < min(deadline, renew_at):
+                    started = time.monotonic()
                     responses = client.idle_check(timeout=1.0)
                     if any(_is_new_mail(r) for r in responses):
                         return True
+                    _raise_on_bye(responses)
+                    # imapclient swallows EOF: a readable socket that yields
+                    # nothing, again and again, is a connection the server closed.
+                    quick = not responses and time.monotonic() - started < 0.5
+                    empty_wakeups = empty_wakeups + 1 if quick else 0
+                    if empty_wakeups >= 3:
+                        raise imaplib.IMAP4.abort("connection closed by the server")
             finally:
-                client.idle_done()
+                _idle_done_quietly(client)
         return False
 
     # -- internals -----------------------------------------------------------------
@@ -259,3 +268,15 @@ def _by_bytes(uids: list[int], sizes: dict[int, int], limit: int) -> Iterator[li
 def _drop(client: IMAPClient) -> None:
     with contextlib.suppress(OSError):
         client.shutdown()
+
+
+def _raise_on_bye(responses: list[object]) -> None:
+    for response in responses:
+        if isinstance(response, tuple) and response and response[0] == b"BYE":
+            raise imaplib.IMAP4.abort("server said BYE")
+
+
+def _idle_done_quietly(client: IMAPClient) -> None:
+    """End IDLE; on a dead connection the error that got us here matters more."""
+    with contextlib.suppress(*IMAP_ERRORS):
+        client.idle_done()

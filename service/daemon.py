@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import imaplib
 import logging
 import os
 import time
@@ -46,9 +45,6 @@ log = structlog.get_logger("klachten.daemon")
 # Jobs get this long to finish after a stop; systemd kills at 15 s.
 STOP_GRACE_SECONDS = 7.0
 BACKOFF_BASE = 1.0
-# IDLE waits turn about once a second; this many turns within 0.1 s each
-# mean a closed connection (see MainLoop._idle_tick).
-SPIN_LIMIT = 20
 
 
 class _StopNow(Exception):
@@ -80,8 +76,6 @@ class MainLoop:
         self.scheduler: BackgroundScheduler | None = None
         self._ready = False
         self._last_ping = 0.0
-        self._last_turn = 0.0
-        self._quick_turns = 0
         watchdog = daemon.notifier.watchdog_interval()
         # Half the interval is the rule; a third leaves room for a slow pass.
         self._ping_every = watchdog / 3 if watchdog else None
@@ -137,7 +131,12 @@ class MainLoop:
         """Register everything waiting; stop between batches when asked to."""
         self.daemon.activity = "processing"
         started = time.monotonic()
-        stats = process_waiting(self.source, self.intake, on_progress=self._progress)
+        stats = process_waiting(
+            self.source,
+            self.intake,
+            on_progress=self._progress,
+            should_stop=lambda: self.daemon.signals.stopping,
+        )
         self.daemon.outages.succeeded("store")
         self.backoff.reset()
         self._count(stats, time.monotonic() - started)
@@ -163,7 +162,7 @@ class MainLoop:
             self._sleep(imap.poll_interval)
             return
         timeout = imap.idle_renew if imap.idle else imap.poll_interval
-        self.source.wait_for_mail(float(timeout), should_stop=self._idle_tick)
+        self.source.wait_for_mail(float(timeout), should_stop=self.tick)
         if self.source.client is None:  # the wait lost the connection
             self._connected = False
 
@@ -201,22 +200,6 @@ class MainLoop:
             self.daemon.signals.wait(min(1.0, left))
 
     # -- heartbeat, reload, stop ----------------------------------------------------
-
-    def _idle_tick(self) -> bool:
-        """`tick` for the IDLE wait, which also notices a dead connection.
-
-        After the server said BYE and closed the socket, imapclient's
-        idle_check returns at once with nothing, so the wait would spin
-        without ever failing; many quick turns in a row mean the
-        connection is gone, and raising here ends the wait as an outage.
-        """
-        now = time.monotonic()
-        self._quick_turns = self._quick_turns + 1 if now - self._last_turn < 0.1 else 0
-        self._last_turn = now
-        if self._quick_turns >= SPIN_LIMIT:
-            self._quick_turns = 0
-            raise imaplib.IMAP4.abort("connection closed by the server")
-        return self.tick()
 
     def tick(self) -> bool:
         """Called about once a second: watchdog, SIGHUP; True when stopping."""

@@ -147,3 +147,30 @@ def test_server_restart_breaks_the_connection_and_reconnect_works(imap) -> None:
         assert len(source.waiting(0)) == 1
     finally:
         source.close()
+
+
+def test_idle_wait_fails_when_the_server_goes_away(imap) -> None:
+    """A dead connection ends the IDLE wait with an error, not a silent spin."""
+    source = ImapSource(_settings(imap, idle=True))
+    source.connect()
+    outcome: list[object] = []
+
+    def wait() -> None:
+        try:
+            outcome.append(source.wait_for_mail(30))
+        except IMAP_ERRORS as exc:
+            outcome.append(exc)
+
+    waiter = threading.Thread(target=wait)
+    waiter.start()
+    try:
+        time.sleep(0.3)
+        started = time.monotonic()
+        imap.stop()
+        waiter.join(timeout=10)
+        assert not waiter.is_alive()
+        assert time.monotonic() - started < 6
+        assert len(outcome) == 1 and isinstance(outcome[0], IMAP_ERRORS)
+    finally:
+        source.close()
+        imap.start()
