@@ -203,12 +203,13 @@ class Event(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
 
     case: Mapped[Case | None] = relationship(back_populates="events")
+    message: Mapped[Message | None] = relationship()
 
 
 class OutboxMail(Base):
     """A mail to send. The only way mail leaves the service.
 
-    `dedupe_key` is unique: "ack:<case id>" makes a second acknowledgement for
+    `dedupe_key` is unique: "ack:<case number>" makes a second acknowledgement for
     the same case impossible at the database level.
     """
 
@@ -237,6 +238,8 @@ class OutboxMail(Base):
     skip_reason: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(nullable=False, default=utcnow)
+
+    case: Mapped[Case | None] = relationship()
 
 
 class ReminderSent(Base):

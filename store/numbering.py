@@ -8,6 +8,9 @@ the numbers of a year have no gaps.
 
 from __future__ import annotations
 
+from functools import cache
+
+from sqlalchemy import Insert, bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -16,18 +19,23 @@ from store.models import CaseCounter
 
 def next_seq(session: Session, year: int) -> int:
     """Take the next sequence number of `year` (locks the year until commit)."""
-    dialect = session.get_bind().dialect.name
+    statement = _upsert(session.get_bind().dialect.name)
+    return int(session.execute(statement, {"year": year}).scalar_one())
+
+
+@cache
+def _upsert(dialect: str) -> Insert:
+    """Built once per dialect: this runs for every registered case."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = (
+    return (
         insert(CaseCounter)
-        .values(year=year, last_seq=1)
+        .values(year=bindparam("year"), last_seq=1)
         .on_conflict_do_update(
             index_elements=[CaseCounter.year],
             set_={"last_seq": CaseCounter.last_seq + 1},
         )
         .returning(CaseCounter.last_seq)
     )
-    return int(session.execute(statement).scalar_one())
 
 
 def format_number(number_format: str, year: int, seq: int) -> str:

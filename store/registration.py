@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -43,20 +43,26 @@ class Registered:
     case_number: str | None = None
 
 
-def find_duplicate(session: Session, record: InboundRecord) -> Message | None:
+def find_duplicate(session: Session, record: InboundRecord) -> Registered | None:
     """The stored message this record repeats (same key, or same IMAP UID)."""
-    found = session.scalars(
-        select(Message).where(Message.dedupe_key == record.dedupe_key)
-    ).first()
-    if found is not None or record.uid is None:
-        return found
-    return session.scalars(
-        select(Message).where(
-            Message.mailbox == record.mailbox,
-            Message.uidvalidity == record.uidvalidity,
-            Message.uid == record.uid,
+    same = Message.dedupe_key == record.dedupe_key
+    if record.uid is not None:
+        same = or_(
+            same,
+            and_(
+                Message.mailbox == record.mailbox,
+                Message.uidvalidity == record.uidvalidity,
+                Message.uid == record.uid,
+            ),
         )
+    # Columns, not the entity: this runs for every message and is usually empty.
+    row = session.execute(
+        select(Message.id, Case.number)
+        .outerjoin(Case, Case.id == Message.case_id)
+        .where(same)
+        .limit(1)
     ).first()
+    return None if row is None else Registered(row[0], "duplicate", row[1])
 
 
 def register_inbound(
@@ -68,10 +74,9 @@ def register_inbound(
     as an IntegrityError on the unique key; the caller rolls back and retries,
     and the retry finds the duplicate.
     """
-    existing = find_duplicate(session, record)
-    if existing is not None:
-        number = existing.case.number if existing.case else None
-        return Registered(existing.id, "duplicate", number)
+    duplicate = find_duplicate(session, record)
+    if duplicate is not None:
+        return duplicate
     message = _store_message(session, record)
     session.flush()  # takes the unique key before the year's number is locked
     if record.new_case is not None:
@@ -128,10 +133,8 @@ def _store_message(session: Session, record: InboundRecord) -> Message:
         raw_complete=record.raw_complete,
         error=record.error,
         attempts=1 if record.error else 0,
-    )
-    session.add(message)
-    for item in record.attachments:
-        message.attachments.append(
+        # Given at construction, so reading it later never costs a SELECT.
+        attachments=[
             Attachment(
                 filename=item.filename,
                 content_type=item.content_type,
@@ -140,7 +143,10 @@ def _store_message(session: Session, record: InboundRecord) -> Message:
                 data=item.data,
                 flags=list(item.flags),
             )
-        )
+            for item in record.attachments
+        ],
+    )
+    session.add(message)
     return message
 
 
@@ -232,18 +238,17 @@ def case_by_number(session: Session, number: str, *, lock: bool = False) -> Case
 def add_event(
     session: Session,
     kind: str,
+    /,
     *,
     case: Case | None = None,
     message: Message | None = None,
     actor: str = SYSTEM_ACTOR,
     **details: Any,
 ) -> Event:
+    """Append to the audit trail (`kind` is positional: details may use "kind")."""
     event = Event(kind=kind, actor=actor, details=details, at=utcnow())
     event.case = case
-    if message is not None:
-        if message.id is None:
-            session.flush()
-        event.message_id = message.id
+    event.message = message
     session.add(event)
     return event
 
@@ -259,8 +264,7 @@ def enqueue_acknowledgement(
     recipient: str,
     record: InboundRecord | None = None,
 ) -> OutboxMail:
-    """Queue the case's one acknowledgement (unique key "ack:<case id>")."""
-    session.flush()
+    """Queue the case's one acknowledgement (unique key "ack:<case number>")."""
     references = None
     in_reply_to = None
     if record is not None and record.message_id:
@@ -277,7 +281,7 @@ def enqueue_acknowledgement(
         language=case.language,
         recipients=[recipient],
         case=case,
-        dedupe_key=f"ack:{case.id}",
+        dedupe_key=f"ack:{case.number}",
         in_reply_to=in_reply_to,
         references=references,
     )
@@ -314,9 +318,7 @@ def enqueue_mail(
         attempts=0,
         next_attempt_at=utcnow(),
     )
-    if case is not None:
-        session.flush()
-        mail.case_id = case.id
+    mail.case = case
     session.add(mail)
     return mail
 

@@ -73,7 +73,7 @@ def test_register_gives_number_dates_event_and_one_outbox_row(sessions) -> None:
         outbox = session.scalars(select(OutboxMail)).one()
         assert outbox.recipients == ["an@example.be"]
         assert outbox.in_reply_to == "<m1@example.be>"
-        assert outbox.dedupe_key == f"ack:{case.id}"
+        assert outbox.dedupe_key == f"ack:{case.number}"
 
 
 def test_same_message_twice_is_one_case(sessions) -> None:

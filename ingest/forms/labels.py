@@ -66,11 +66,15 @@ class ParsedText:
 
 def fold(text: str) -> str:
     """Lower-case without accents, keeping the length of ``text``."""
-    out = []
-    for char in text:
-        base = unicodedata.normalize("NFD", char.lower())[:1] or char
-        out.append(base if len(base) == 1 else char)
-    return "".join(out)
+    if text.isascii():
+        return text.lower()
+    return "".join(_fold_char(char) for char in text)
+
+
+@cache
+def _fold_char(char: str) -> str:
+    base = unicodedata.normalize("NFD", char.lower())[:1] or char
+    return base if len(base) == 1 else char
 
 
 # The printed list of choices under "Betreft" is form furniture, never a
@@ -104,10 +108,22 @@ def all_labels() -> tuple[Label, ...]:
     return tuple(label for _, label in labels)
 
 
+@cache
+def _labels_by_initial() -> dict[str, tuple[Label, ...]]:
+    """Labels grouped by their first letter: a line is tried only against
+    the labels it could start with (this runs for every line of every mail)."""
+    grouped: dict[str, list[Label]] = {}
+    for label in all_labels():
+        initial = label.pattern.pattern.removeprefix(r"[ \t]*").lstrip("\\")[:1]
+        grouped.setdefault(initial, []).append(label)
+    return {initial: tuple(labels) for initial, labels in grouped.items()}
+
+
 def match_label(line: str) -> LabelMatch | None:
     """The label ``line`` starts with, and the text after it."""
     folded = fold(line)
-    for label in all_labels():
+    initial = folded.lstrip(" \t")[:1]
+    for label in _labels_by_initial().get(initial, ()):
         m = label.pattern.match(folded)
         if m:
             return LabelMatch(label, line[m.end() :].strip(), bool(m.group(1)))

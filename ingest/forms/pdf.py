@@ -55,15 +55,23 @@ def _read_open(
     total = len(reader.pages)
     pages = min(total, max_pages)
     notes = (f"only the first {pages} of {total} pages read",) if total > pages else ()
-    text = "\n".join(reader.pages[i].extract_text() or "" for i in range(pages))
-    parsed = parse_labelled(text)
-    language = _catalog_language(reader) or parsed.language
     values = _acroform_values(reader)
     if values:
+        language = _catalog_language(reader) or _text_language(reader)
         return make_result(
             "pdf-form", language, values, source="pdf-acroform", origin=origin,
             notes=notes,
         )  # fmt: skip
+    # Text extraction is the slow part: a form shows its labels on the first
+    # pages, so a PDF without any there (an invoice, a letter) is not read on.
+    head = [reader.pages[i].extract_text() or "" for i in range(min(pages, 2))]
+    seen = parse_labelled("\n".join(head)).labels_seen
+    if "".join(head).strip() and len(seen) < MIN_TEXT_LABELS:
+        return None
+    rest = [reader.pages[i].extract_text() or "" for i in range(len(head), pages)]
+    text = "\n".join(head + rest)
+    parsed = parse_labelled(text)
+    language = _catalog_language(reader) or parsed.language
     if text.strip():
         if len(parsed.labels_seen) < MIN_TEXT_LABELS:
             return None
@@ -74,6 +82,11 @@ def _read_open(
     return ocr_pdf(
         data, origin, pages=pages, tools=ocr, timeout=ocr_timeout, notes=notes
     )
+
+
+def _text_language(reader: PdfReader) -> str | None:
+    """The language the first page's labels are written in."""
+    return parse_labelled(reader.pages[0].extract_text() or "").language
 
 
 def _catalog_language(reader: PdfReader) -> str | None:
