@@ -84,6 +84,7 @@ def register_inbound(
         _attach(session, case, message, record)
         if record.acknowledge_to:
             enqueue_acknowledgement(session, rules, case, record.acknowledge_to, record)
+        session.flush()  # one flush for all of it; callers may want the ids
         return Registered(message.id, "case", case.number)
     if record.follow_up_number is not None:
         case = case_by_number(session, record.follow_up_number, lock=True)
@@ -346,6 +347,7 @@ def register_case(
         add_event(session, "closed", case=case, actor=actor, handled_immediately=True)
     if acknowledge_to:
         enqueue_acknowledgement(session, rules, case, acknowledge_to)
+    session.flush()
     return case
 
 
