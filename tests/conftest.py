@@ -49,20 +49,34 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def postgres_ready() -> str:
-    """The PostgreSQL test database, emptied and migrated once per session."""
+def postgres_ready() -> Iterator[str]:
+    """A PostgreSQL database of this test session's own, migrated once.
+
+    Created beside the one KLACHTEN_TEST_POSTGRES_URL names and dropped at the
+    end, so two test runs on one server never truncate each other's tables.
+    """
     if not POSTGRES_URL:
         pytest.skip("KLACHTEN_TEST_POSTGRES_URL is not set")
+    from sqlalchemy.engine import make_url
+
     from store.db import make_engine
     from store.migrate import upgrade
 
-    engine = make_engine(POSTGRES_URL)
-    with engine.begin() as connection:
-        connection.exec_driver_sql("DROP SCHEMA public CASCADE")
-        connection.exec_driver_sql("CREATE SCHEMA public")
+    name = f"klachten_t{os.getpid()}"
+    admin = make_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        connection.exec_driver_sql(f"CREATE DATABASE {name}")
+    url = (
+        make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    )
+    engine = make_engine(url)
     upgrade(engine)
     engine.dispose()
-    return POSTGRES_URL
+    yield url
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    admin.dispose()
 
 
 def _truncate_postgres(url: str) -> None:
