@@ -120,6 +120,9 @@ class ResponderSettings:
     templates_dir: str = ""
     org_name: str = "LM"
     org_phone: str = ""
+    # Printed in the sender block of letters, and "<city>, <date>" above them.
+    org_address: list[str] = field(default_factory=list)
+    org_city: str = ""
 
 
 @dataclass(frozen=True)

@@ -85,3 +85,20 @@ def test_unwritable_output_is_a_user_error(cli, config, tmp_path) -> None:
     target = tmp_path / "missing-dir" / "b.pdf"
     result = cli("--config", config, "case", "letter", number, "--output", target)
     assert result.code == 2 and "cannot write" in result.err
+
+
+def test_letter_carries_the_funds_address_and_place(
+    cli, make_config, sqlite_url, tmp_path
+) -> None:
+    config = make_config(
+        sqlite_url,
+        responder={"org_address": ["Nieuwstraat 7", "9000 Gent"], "org_city": "Gent"},
+    )
+    number = register_postal(cli, config)
+    target = tmp_path / "brief.pdf"
+    assert (
+        cli("--config", config, "case", "letter", number, "--output", target).code == 0
+    )
+    text = pdf_text(target)
+    assert "Nieuwstraat 7" in text
+    assert "Gent, " in text

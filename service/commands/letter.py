@@ -48,14 +48,16 @@ def build_letter(app: App, case) -> bytes:
     org = delivery_config(settings, app.rules).org
     context = mail_context(org, case)
     mail = render_mail(env, "member", "letter", case.language, context)
-    sender = [org.from_name, org.name, org.from_address]
+    responder = settings.responder
+    sender = [org.from_name, org.name, *responder.org_address, org.from_address]
     if org.phone:
         sender.append(org.phone)
     language = case.language if case.language in ("nl", "fr", "de", "en") else "nl"
+    date = date_long(utcnow(), language, tz=settings.cases.timezone)
     return render_letter_pdf(
         body_text=mail.text,
         recipient_lines=member_address_lines(context["case"]["member"]),
         sender_lines=sender,
-        place_date=date_long(utcnow(), language, tz=settings.cases.timezone),
+        place_date=f"{responder.org_city}, {date}" if responder.org_city else date,
         subject=mail.subject,
     )
