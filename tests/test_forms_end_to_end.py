@@ -1,0 +1,102 @@
+"""A filled form or a web-form notification, mailed to the real Dovecot, ends
+as a case with the member's details, and the acknowledgement goes to the
+member's own address."""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+
+from tests.formfill import asset, fill_pdf, insz
+from tests.intake_mail import imap_sections
+
+VALID_INSZ = insz("850730033")
+FORM_VALUES = {
+    "name": "Vermeulen Marc",
+    "member_number": "123-4567890-12",
+    "insz": VALID_INSZ,
+    "street": "Kerkstraat 12",
+    "postcode": "9000",
+    "city": "Gent",
+    "phone": "0470 12 34 56",
+    "email": "marc.vermeulen@example.be",
+    "category": "terugbetaling",
+    "description": "Mijn kinesitherapie werd nog niet terugbetaald.",
+    "desired_solution": "Terugbetaling van de beurten.",
+}
+
+
+def _mail(sender: str, subject: str, body: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = "klachten@libmutov.be"
+    message["Subject"] = subject
+    message["Message-ID"] = f"<{abs(hash(subject + body))}@example.be>"
+    message.set_content(body)
+    return message
+
+
+def _config(make_config, db_url, imap, smtp_server):
+    return make_config(
+        db_url,
+        imap=imap_sections(imap),
+        smtp={"host": smtp_server.host, "port": smtp_server.port},
+    )
+
+
+def test_pdf_form_fields_reach_case_show(
+    cli, make_config, db_url, imap, smtp_server
+) -> None:
+    mail = _mail("Marc <marc.prive@example.com>", "Klachtenformulier", "Zie bijlage.")
+    filled = fill_pdf(asset("klachtenformulier-nl.pdf"), FORM_VALUES)
+    mail.add_attachment(
+        filled, maintype="application", subtype="pdf", filename="formulier.pdf"
+    )
+    imap.append(mail.as_bytes())
+    config = _config(make_config, db_url, imap, smtp_server)
+
+    assert cli("--config", config, "run", "--once").code == 0
+    (case,) = cli("--config", config, "cases", "list", "--format", "json").json()
+    shown = cli("--config", config, "case", "show", case["number"], "--format", "json")
+    detail = shown.json()
+
+    fields = {f["key"]: f for f in detail["form_fields"]}
+    assert fields["insz"]["value"] == VALID_INSZ
+    assert fields["insz"]["source"] == "pdf-acroform"
+    assert fields["insz"]["origin"] == "formulier.pdf"
+    assert detail["channel"] == "form"
+    assert detail["category"] == "terugbetaling"
+    member = detail["member"]
+    assert member["name"] == "Vermeulen Marc"
+    assert member["insz_valid"] is True
+    assert member["postcode"] == "9000" and member["city"] == "Gent"
+    assert member["phone"] == "+32470123456"
+    # The form's address differs from the sender's: both kept, the form wins.
+    assert member["email"] == "marc.vermeulen@example.be"
+    conflict = [e for e in detail["events"] if e["kind"] == "form_conflict"]
+    assert conflict and "marc.prive@example.com" in str(conflict[0]["details"])
+    (ack,) = smtp_server.wait_for(1)
+    assert ack.rcpt_tos == ("marc.vermeulen@example.be",)
+
+
+def test_web_form_from_no_reply_is_acknowledged_to_the_member(
+    cli, make_config, db_url, imap, smtp_server
+) -> None:
+    body = (
+        "Nieuw bericht via het contactformulier van de website\n\n"
+        "Naam: Sophie Dubois\n"
+        "E-mail: sophie.dubois@example.be\n"
+        "Telefoon: 02 123 45 67\n"
+        "Postcode: 1000\n"
+        "Omschrijving van de klacht: Mijn terugbetaling is al twee maanden "
+        "te laat.\n"
+    )
+    imap.append(_mail("noreply@libmutov.be", "Contactformulier", body).as_bytes())
+    config = _config(make_config, db_url, imap, smtp_server)
+
+    assert cli("--config", config, "run", "--once").code == 0
+    (case,) = cli("--config", config, "cases", "list", "--format", "json").json()
+    assert case["member"]["email"] == "sophie.dubois@example.be"
+    assert case["member"]["name"] == "Sophie Dubois"
+    (ack,) = smtp_server.wait_for(1)
+    assert ack.rcpt_tos == ("sophie.dubois@example.be",)
+    assert case["number"] in ack.message["Subject"]
