@@ -22,7 +22,11 @@ import pytest
 pytest_plugins = ["tests.fixtures_servers"]
 
 POSTGRES_URL = os.environ.get("KLACHTEN_TEST_POSTGRES_URL", "")
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+# The shared raw-mail corpus lives beside the project, never in it.
+CORPUS = Path(
+    os.environ.get("KLACHTEN_CORPUS")
+    or Path(__file__).resolve().parents[2] / "shared" / "corpus"
+)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

@@ -11,7 +11,6 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
@@ -23,8 +22,8 @@ from ingest.classify import (
     rejected,
 )
 from ingest.parse import UnparseableMessage, parse_message
+from tests.conftest import CORPUS
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 SETTINGS = ClassifierSettings(
     number_pattern=number_pattern_from_format("KL-{year}-{seq:05d}")
 )

@@ -21,9 +21,9 @@ import pytest
 
 from ingest.parse import UnparseableMessage, parse_message
 from service.parser import MESSAGE_CLASSES
+from tests.conftest import CORPUS
 from tests.test_hostile_mime import assert_safe_filename
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 CLASSES = set(MESSAGE_CLASSES)
 
 Mutation = Callable[[bytes, random.Random], bytes]

@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import csv
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
 from ingest.files_source import FilesSource
 from service.runner import make_intake, run_once
+from tests.conftest import CORPUS
 from tests.intake_mail import config_for
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 # Corpus category -> the classes a file of it may land in (see
 # tests/test_corpus_classes.py for the reasons behind each difference).
 EXPECTED = {
