@@ -1,7 +1,8 @@
 """The delivery worker: claim due outbox rows, decide, render, send, mark.
 
-One batch is: a short transaction that claims rows (see store.outbox), then one
-SMTP connection for all of them, and one short transaction per row to record
+One batch is: a short transaction that claims rows (see store.outbox) and reads
+the recent acknowledgements the per-address limit counts, then one SMTP
+connection for all of them, and a short transaction per few rows to record
 what happened. Nothing is removed from the outbox: a row ends "sent",
 "skipped" or "failed", and a temporary failure puts it back to "pending" with
 a later `next_attempt_at`.
@@ -47,6 +48,8 @@ LEASE = timedelta(minutes=15)
 # Stop taking new rows this long before the lease runs out, so that a slow
 # batch never overlaps a second worker's claim of the same rows.
 LEASE_MARGIN = 60.0
+# Sent and skipped rows are recorded this many at a time (see _Batch).
+RECORD_EVERY = 10
 
 
 class SmtpDeliverySettings(SmtpSettingsLike, Protocol):
@@ -115,7 +118,8 @@ def deliver_batch(
         claimed = outbox.claim_due(
             session, worker=config.worker, now=now, lease=config.lease, limit=limit
         )
-    batch = _Batch(sessions, env, config, now)
+        recent = _recent(session, claimed, now)
+    batch = _Batch(sessions, env, config, now, recent)
     try:
         batch.run(claimed)
     finally:
@@ -123,25 +127,60 @@ def deliver_batch(
     return batch.report
 
 
+def _recent(
+    session: Session, claimed: list[ClaimedMail], now: datetime
+) -> list[outbox.RecentAck]:
+    """The acknowledgements that count towards this batch's per-address limits,
+    read once in the claim's transaction (not once per mail)."""
+    wanted = {
+        policy.normalise(mail.recipients[0])
+        for mail in claimed
+        if mail.kind == policy.ACK_KIND and mail.recipients
+    }
+    if not wanted:
+        return []
+    below = max(mail.id for mail in claimed)
+    return outbox.recent_acknowledgements(session, wanted, now=now, below_id=below)
+
+
 class _Batch:
+    """One batch: SMTP per mail; sent and skipped rows recorded a few at a time.
+
+    Recording in groups (RECORD_EVERY) instead of one transaction per mail
+    widens the at-least-once window (store/outbox.py) from one mail to a few:
+    a crash in between resends those with their own Message-IDs.
+    """
+
     def __init__(
         self,
         sessions: SessionFactory,
         env: jinja2.Environment,
         config: DeliveryConfig,
         now: datetime,
+        recent: list[outbox.RecentAck] | None = None,
     ) -> None:
         self.sessions = sessions
         self.env = env
         self.config = config
         self.now = now
+        self.recent = recent or []
         self.report = DeliveryReport()
         self.client: smtplib.SMTP | None = None
         self.deadline = time.monotonic() + config.lease.total_seconds() - LEASE_MARGIN
+        self.done: list[outbox.Sent | outbox.Skipped] = []
+        # Rows of this batch that will not count as sent (skipped, retried, ...).
+        self.unsent: set[int] = set()
 
     def run(self, claimed: list[ClaimedMail]) -> None:
+        try:
+            self._run(claimed)
+        finally:
+            self._record()
+
+    def _run(self, claimed: list[ClaimedMail]) -> None:
         for index, mail in enumerate(claimed):
             if time.monotonic() > self.deadline:
+                self._record()
                 self._release(claimed[index:])
                 return
             try:
@@ -151,6 +190,16 @@ class _Batch:
                 for rest in claimed[index:]:
                     self._retry(rest, str(exc))
                 return
+            if len(self.done) >= RECORD_EVERY:
+                self._record()
+
+    def _record(self) -> None:
+        """Write the sent and skipped rows gathered so far, in one transaction."""
+        if not self.done:
+            return
+        done, self.done = self.done, []
+        with transaction(self.sessions) as session:
+            outbox.record_batch(session, done, now=self.now)
 
     def _deliver(self, mail: ClaimedMail) -> None:
         if self._skipped(mail):
@@ -182,28 +231,36 @@ class _Batch:
         self._sent(mail, result.reply, result.refused)
 
     def _skipped(self, mail: ClaimedMail) -> bool:
-        with transaction(self.sessions) as session:
-            reason = policy.decide(self.config.policy, self._facts(session, mail))
-            if reason is not None:
-                outbox.mark_skipped(session, mail.id, reason=reason)
+        reason = policy.decide(self.config.policy, self._facts(mail))
         if reason is None:
             return False
+        self.unsent.add(mail.id)
+        self.done.append(outbox.Skipped(mail.id, reason))
         self.report.skipped += 1
         log.info("outbox.skipped", outbox_id=mail.id, case=_number(mail), reason=reason)
         return True
 
-    def _facts(self, session: Session, mail: ClaimedMail) -> policy.MailFacts:
+    def _facts(self, mail: ClaimedMail) -> policy.MailFacts:
         recent = 0
         if mail.kind == policy.ACK_KIND and mail.recipients:
-            recent = outbox.recent_acknowledgements(
-                session, mail.recipients[0], now=self.now, before_id=mail.id
-            )
+            recent = self._recent_count(policy.normalise(mail.recipients[0]), mail.id)
         return policy.MailFacts(
             kind=mail.kind,
             audience=mail.audience,
             recipients=mail.recipients,
             case_flags=mail.case.flags if mail.case else (),
             recent_acknowledgements=recent,
+        )
+
+    def _recent_count(self, recipient: str, mail_id: int) -> int:
+        """Acknowledgements to `recipient` sent in the last 24 hours, plus those
+        of lower id being sent now (this batch's earlier ones included)."""
+        return sum(
+            1
+            for ack in self.recent
+            if ack.recipient == recipient
+            and ack.id != mail_id
+            and (not ack.sending or (ack.id < mail_id and ack.id not in self.unsent))
         )
 
     def _compose(self, mail: ClaimedMail) -> EmailMessage:
@@ -238,14 +295,14 @@ class _Batch:
         return self.client
 
     def _sent(self, mail: ClaimedMail, reply: str, refused: tuple[str, ...]) -> None:
-        with transaction(self.sessions) as session:
-            outbox.mark_sent(session, mail.id, now=self.now, reply=reply)
+        self.done.append(outbox.Sent(mail.id, reply))
         self.report.sent += 1
         log.info(
             "outbox.sent", outbox_id=mail.id, case=_number(mail), refused=len(refused)
         )
 
     def _retry(self, mail: ClaimedMail, error: str) -> None:
+        self.unsent.add(mail.id)
         smtp = self.config.smtp
         attempts = mail.attempts + 1
         if attempts >= smtp.max_attempts:
@@ -269,6 +326,7 @@ class _Batch:
         )
 
     def _fail(self, mail: ClaimedMail, error: str) -> None:
+        self.unsent.add(mail.id)
         with transaction(self.sessions) as session:
             outbox.mark_failed(
                 session,

@@ -37,21 +37,19 @@ _outages: set[tuple[str, int]] = set()
 
 
 def deliver_pending(
-    app: App, *, now: datetime | None = None, limit: int = 200
+    app: App, *, now: datetime | None = None, limit: int | None = None
 ) -> DeliveryReport:
     """Send what is due, in batches of one connection each, until nothing is
-    due, the server is away, or `limit` rows were handled."""
+    due, the server is away, or `limit` rows were handled (None: no limit, so
+    one `run --once` empties a backlog)."""
     settings = app.settings
     env = environment(settings.responder.templates_dir, settings.cases.timezone)
     config = delivery_config(settings, app.rules)
     report = DeliveryReport()
-    while report.handled < limit:
+    while limit is None or report.handled < limit:
+        left = BATCH if limit is None else min(BATCH, limit - report.handled)
         batch = deliver_batch(
-            app.sessions,
-            env,
-            config,
-            now=now or utcnow(),
-            limit=min(BATCH, limit - report.handled),
+            app.sessions, env, config, now=now or utcnow(), limit=left
         )
         report.add(batch)
         if batch.outage or batch.handled == 0:

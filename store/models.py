@@ -214,7 +214,11 @@ class OutboxMail(Base):
     """
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        # The per-address limit counts recent acknowledgements in SQL.
+        Index("ix_outbox_ack_recipient", "kind", "recipient", "sent_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(30), nullable=False, index=True)
@@ -224,6 +228,8 @@ class OutboxMail(Base):
     template: Mapped[str] = mapped_column(String(60), nullable=False)
     language: Mapped[str] = mapped_column(String(5), nullable=False)
     recipients: Mapped[list[str]] = mapped_column(JSON, nullable=False)
+    # The first recipient, trimmed and lower-cased: JSON cannot be indexed.
+    recipient: Mapped[str | None] = mapped_column(String(320))
     context: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
     message_id: Mapped[str] = mapped_column(String(300), unique=True, nullable=False)
     in_reply_to: Mapped[str | None] = mapped_column(String(998))

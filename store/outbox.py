@@ -14,6 +14,7 @@ member's mail program can recognise the duplicate.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -111,11 +112,18 @@ def claim_due(
         row.claimed_by = worker
         row.claimed_until = now + lease
     session.flush()
-    return [_claimed(session, row) for row in rows]
+    cases = _cases(session, {row.case_id for row in rows} - {None})
+    return [_claimed(row, cases.get(row.case_id)) for row in rows]
 
 
-def _claimed(session: Session, row: OutboxMail) -> ClaimedMail:
-    case = session.get(Case, row.case_id) if row.case_id is not None else None
+def _cases(session: Session, ids: set[int | None]) -> dict[int | None, Case]:
+    """The cases with `ids`, in one query (not one per row)."""
+    if not ids:
+        return {}
+    return {c.id: c for c in session.scalars(select(Case).where(Case.id.in_(ids)))}
+
+
+def _claimed(row: OutboxMail, case: Case | None) -> ClaimedMail:
     return ClaimedMail(
         id=row.id,
         kind=row.kind,
@@ -142,37 +150,89 @@ def release(session: Session, ids: list[int]) -> None:
             row.claimed_until = None
 
 
+@dataclass(frozen=True)
+class RecentAck:
+    """An acknowledgement that counts towards its address's daily limit."""
+
+    id: int
+    recipient: str
+    sending: bool  # claimed and on its way, not yet recorded as sent
+
+
 def recent_acknowledgements(
-    session: Session, recipient: str, *, now: datetime, before_id: int
-) -> int:
-    """Acknowledgements to `recipient` sent in the last 24 hours, plus those
-    being sent now with a lower id (so a batch counts in a fixed order)."""
+    session: Session, recipients: Collection[str], *, now: datetime, below_id: int
+) -> list[RecentAck]:
+    """Acknowledgements to any of `recipients` (lower-cased) sent in the last 24
+    hours, and those being sent now with an id below `below_id`.
+
+    One indexed query for a whole batch (ix_outbox_ack_recipient); the caller
+    counts per mail, so a batch counts in a fixed order.
+    """
+    if not recipients:
+        return []
     rows = session.execute(
-        select(OutboxMail.id, OutboxMail.recipients).where(
+        select(OutboxMail.id, OutboxMail.recipient, OutboxMail.status).where(
             OutboxMail.kind == ACK_KIND,
+            OutboxMail.recipient.in_(sorted(recipients)),
             or_(
                 and_(OutboxMail.status == "sent", OutboxMail.sent_at > now - DAY),
-                and_(OutboxMail.status == "sending", OutboxMail.id < before_id),
+                and_(OutboxMail.status == "sending", OutboxMail.id < below_id),
             ),
         )
     ).all()
-    wanted = recipient.strip().lower()
-    return sum(
-        1
-        for row_id, recipients in rows
-        if row_id != before_id and wanted in {r.strip().lower() for r in recipients}
-    )
+    return [RecentAck(i, r or "", status == "sending") for i, r, status in rows]
+
+
+@dataclass(frozen=True)
+class Sent:
+    """One mail the server took, to be recorded."""
+
+    id: int
+    reply: str
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """One mail the policy held back, to be recorded."""
+
+    id: int
+    reason: str
+
+
+def record_batch(
+    session: Session, done: Sequence[Sent | Skipped], *, now: datetime
+) -> None:
+    """Record what a batch did in one transaction: rows and cases are read in
+    two queries, not two per mail."""
+    ids = [item.id for item in done]
+    query = select(OutboxMail).where(OutboxMail.id.in_(ids))
+    if is_postgres(session):
+        query = query.with_for_update()
+    rows = {row.id: row for row in session.scalars(query)}
+    cases = _cases(session, {row.case_id for row in rows.values()} - {None})
+    for item in done:
+        row = rows[item.id]
+        case = cases.get(row.case_id)
+        if isinstance(item, Sent):
+            _record_sent(session, row, case, now=now, reply=item.reply)
+        else:
+            _record_skipped(session, row, case, reason=item.reason)
 
 
 def mark_sent(session: Session, mail_id: int, *, now: datetime, reply: str) -> None:
     """The server took the mail: record when and what it answered."""
     row = _row(session, mail_id)
+    _record_sent(session, row, _case(session, row), now=now, reply=reply)
+
+
+def _record_sent(
+    session: Session, row: OutboxMail, case: Case | None, *, now: datetime, reply: str
+) -> None:
     row.status = "sent"
     row.sent_at = now
     row.smtp_reply = reply
     row.claimed_until = None
     row.last_error = None
-    case = _case(session, row)
     if case is None or row.audience != "member":
         return
     if row.kind == ACK_KIND:
@@ -271,10 +331,15 @@ def mark_skipped(session: Session, mail_id: int, *, reason: str) -> None:
     deadline.
     """
     row = _row(session, mail_id)
+    _record_skipped(session, row, _case(session, row), reason=reason)
+
+
+def _record_skipped(
+    session: Session, row: OutboxMail, case: Case | None, *, reason: str
+) -> None:
     row.status = "skipped"
     row.skip_reason = reason
     row.claimed_until = None
-    case = _case(session, row)
     if case is None:
         return
     if row.kind == ACK_KIND:

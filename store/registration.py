@@ -310,6 +310,7 @@ def enqueue_mail(
         template=template,
         language=language,
         recipients=recipients,
+        recipient=recipients[0].strip().lower() if recipients else None,
         context=context or {},
         dedupe_key=dedupe_key,
         message_id=new_message_id(rules.message_id_domain),

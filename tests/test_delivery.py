@@ -379,3 +379,24 @@ def test_a_second_acknowledgement_is_refused_by_the_database(
         enqueue_acknowledgement(session, app.rules, case, SENDER)
         session.flush()
     assert len(rows(app, kind="acknowledgement")) == 1
+
+
+def test_limit_counts_neither_skipped_nor_other_addresses(
+    smtp_server, app_with
+) -> None:
+    # One batch decides all of these from one read: a skipped acknowledgement
+    # earlier in the batch must not count towards the address's limit.
+    app = app_with(smtp_server, responder={"per_address_limit": 2})
+    register(
+        app,
+        complaint(1, flags=("sender_unverified",)),
+        complaint(2, sender="bert@example.be"),
+        complaint(3),
+        complaint(4, sender=" Anna.Peeters@EXAMPLE.be"),
+        complaint(5),
+    )
+    report = deliver_pending(app)
+    assert (report.sent, report.skipped) == (3, 2)
+    reasons = [r.skip_reason for r in rows(app, status="skipped")]
+    assert reasons[0] == "sender not verified (DMARC failed)"
+    assert reasons[1].startswith("per-address limit reached (2")

@@ -174,6 +174,7 @@ def upgrade() -> None:
         sa.Column("template", sa.String(length=60), nullable=False),
         sa.Column("language", sa.String(length=5), nullable=False),
         sa.Column("recipients", sa.JSON(), nullable=False),
+        sa.Column("recipient", sa.String(length=320), nullable=True),
         sa.Column("context", sa.JSON(), nullable=False),
         sa.Column("message_id", sa.String(length=300), nullable=False),
         sa.Column("in_reply_to", sa.String(length=998), nullable=True),
@@ -199,6 +200,9 @@ def upgrade() -> None:
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.create_index(
             batch_op.f("ix_outbox_case_id"), ["case_id"], unique=False
+        )
+        batch_op.create_index(
+            "ix_outbox_ack_recipient", ["kind", "recipient", "sent_at"], unique=False
         )
         batch_op.create_index(
             "ix_outbox_due", ["status", "next_attempt_at"], unique=False
@@ -310,6 +314,7 @@ def downgrade() -> None:
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_outbox_kind"))
         batch_op.drop_index("ix_outbox_due")
+        batch_op.drop_index("ix_outbox_ack_recipient")
         batch_op.drop_index(batch_op.f("ix_outbox_case_id"))
 
     op.drop_table("outbox")
