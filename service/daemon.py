@@ -21,6 +21,7 @@ import dataclasses
 import logging
 import os
 import time
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import structlog
@@ -155,6 +156,15 @@ class MainLoop:
         metrics.cases.inc(stats.outcomes["case"])
         if stats.handled:
             log.info("intake.pass_counted", summary=stats.describe())
+        if stats.handled > stats.failed:
+            self._wake_outbox()
+
+    def _wake_outbox(self) -> None:
+        """Run delivery now: a new case's acknowledgement should not wait for
+        the outbox job's next turn (service.outbox_interval, 15 s by default)."""
+        job = self.scheduler.get_job("outbox") if self.scheduler else None
+        if job is not None:
+            job.modify(next_run_time=datetime.now(UTC))
 
     def _wait_for_mail(self) -> None:
         imap = self.app.settings.imap

@@ -220,3 +220,17 @@ def test_two_daemons_on_one_store_register_and_acknowledge_once(
     assert len(set(subjects)) == 13, subjects
     assert _count(db_url, Case.id) == 13
     assert _count(db_url, Message.id) == 13
+
+
+def test_new_case_is_acknowledged_without_waiting_for_the_outbox_turn(
+    imap, smtp_server, sqlite_url, daemon_config, start
+) -> None:
+    # The outbox job's own turn is an hour away: only the wake after the
+    # intake pass can send the acknowledgement within seconds.
+    daemon = start(daemon_config(sqlite_url, service={"outbox_interval": 3600}))
+    _ready(daemon)
+    appended = time.monotonic()
+    imap.append(complaint())
+    smtp_server.wait_for(1, timeout=10)
+    assert time.monotonic() - appended < 5
+    assert daemon.stop()[0] == 0
