@@ -135,6 +135,7 @@ def parse_message(raw: bytes) -> ParsedMessage:
 
 
 _MBOX_LINE = re.compile(rb"From [^\s:]+ [^\n]*\n")
+_LONE_CR = re.compile(rb"\r(?!\n)")
 # RFC 5322 section 4.5.3 (obsolete syntax) allows blanks before the colon.
 _OBS_FIELD = re.compile(rb"^([!-9;-~]+)[ \t]+:", re.MULTILINE)
 
@@ -143,9 +144,9 @@ def _normalise(raw: bytes) -> tuple[bytes, list[str]]:
     """Undo the transport quirks the parser cannot cope with (not for storage)."""
     defects: list[str] = []
     data = raw.lstrip(b"\r\n")
-    if b"\r" in data and b"\n" not in data:
-        # Old Mac line endings: the parser only splits on LF or CRLF.
-        data = data.replace(b"\r", b"\n")
+    if _LONE_CR.search(data):
+        # Old Mac (or mixed) line endings: the parser splits on LF and CRLF only.
+        data = _LONE_CR.sub(b"\n", data)
         defects.append("CR-only line endings")
     mbox = _MBOX_LINE.match(data)
     if mbox:
@@ -224,10 +225,16 @@ def _date(value: str) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+_CONTENT_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*$")
+
+
 def _attachment(part: _RawAttachment) -> ParsedAttachment:
+    content_type = part.content_type.strip().lower()
+    if not _CONTENT_TYPE.match(content_type):  # garbage, NUL bytes, markup
+        content_type = "application/octet-stream"
     return ParsedAttachment(
         filename=part.filename,
-        content_type=part.content_type,
+        content_type=content_type[:255],
         size=len(part.data),
         sha256=hashlib.sha256(part.data).hexdigest(),
         data=part.data,

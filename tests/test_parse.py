@@ -251,3 +251,27 @@ def test_deep_nesting_does_not_crash() -> None:
     raw = b"From: a@example.be\nSubject: bomb\n" + parts + b"\nx\n"
     msg = parse_message(raw)
     assert msg.subject == "bomb"
+
+
+def test_mixed_lone_cr_line_endings_after_an_mbox_line() -> None:
+    # Found by hypothesis: the From_ line ended in a lone CR, so the mbox
+    # stripper swallowed the next header too and nothing was left.
+    raw = (
+        b"\r\nFrom MAILER-DAEMON Mon Feb  2 10:00:00 2026\r"
+        b"Received: from mx.example.be by mx.libmutov.be\nBad Header: \r"
+        b"Content-Type: text/plain\n\r"
+    )
+    msg = parse_message(raw)
+    assert "received" in msg.headers
+    assert msg.raw == raw
+
+
+def test_garbage_content_type_is_octet_stream() -> None:
+    raw = (
+        b"From: a@example.be\nMIME-Version: 1.0\n"
+        b'Content-Type: multipart/mixed; boundary="b"\n\n--b\n'
+        b"Content-Type: \x00 <script>\nContent-Disposition: attachment; "
+        b'filename="x.bin"\n\nabc\n--b--\n'
+    )
+    (attachment,) = parse_message(raw).attachments
+    assert attachment.content_type == "application/octet-stream"
