@@ -267,11 +267,13 @@ def test_mixed_lone_cr_line_endings_after_an_mbox_line() -> None:
 
 
 def test_garbage_content_type_is_octet_stream() -> None:
+    # Found by hypothesis: a NUL in the type reached the store (PostgreSQL
+    # text cannot hold it).
     raw = (
-        b"From: a@example.be\nMIME-Version: 1.0\n"
-        b'Content-Type: multipart/mixed; boundary="b"\n\n--b\n'
-        b"Content-Type: \x00 <script>\nContent-Disposition: attachment; "
-        b'filename="x.bin"\n\nabc\n--b--\n'
+        b"\n\nFrom MAILER-DAEMON Mon Feb  2 10:00:00 2026\n"
+        b"Received: from mx.example.be by mx.libmutov.be\n"
+        b"Content-Type: \x00 <script>alert(1)</script>\n"
+        b"Content-Type: text/plain; filename*=utf-8''%2e%2e%2f%2e%2e%2fetc%2fpasswd\n\n"
     )
     (attachment,) = parse_message(raw).attachments
     assert attachment.content_type == "application/octet-stream"
