@@ -119,6 +119,10 @@ class Intake:
         self.rules = rules
         self.options = options
         self.lookup = intake_state.StoreCaseLookup(sessions)
+        # sha256 of messages with counted failed writes, read once: only those
+        # need their count removed when stored. A count another process adds
+        # meanwhile may outlive its message; it is never read again then.
+        self._failed: set[str] | None = None
 
     def handle(self, item: Incoming) -> Outcome:
         """Register `item` in one transaction and say what happened.
@@ -182,7 +186,15 @@ class Intake:
 
     def _store(self, item: Incoming, record: InboundRecord) -> Outcome:
         try:
-            registered = intake_state.write_inbound(self.sessions, self.rules, record)
+            if self._failed is None:
+                self._failed = intake_state.failed_messages(self.sessions)
+            registered = intake_state.write_inbound(
+                self.sessions,
+                self.rules,
+                record,
+                clear_attempts=record.sha256 in self._failed,
+            )
+            self._failed.discard(record.sha256)
         except StoreUnavailable as exc:
             return self._write_failed(item, exc)
         except Exception as exc:  # a bug in registration: count it like a failure
@@ -203,11 +215,16 @@ class Intake:
         sha256 = hashlib.sha256(item.raw).hexdigest()
         # StoreUnavailable already names the driver's error and its first line.
         error = str(exc) if isinstance(exc, StoreUnavailable) else describe_error(exc)
-        log.error("intake.store_failed", error=type(exc).__name__)
+        # The driver's first line ("database or disk is full") tells the operator
+        # what to do; any other exception's text may quote the mail: type only.
+        reason = error if isinstance(exc, StoreUnavailable) else type(exc).__name__
+        log.error("intake.store_failed", error=type(exc).__name__, reason=reason)
         try:
             attempts = intake_state.count_failure(self.sessions, sha256, error)
         except StoreUnavailable:
             return Outcome("failed")
+        if self._failed is not None:
+            self._failed.add(sha256)
         if attempts < self.options.max_attempts:
             return Outcome("failed")
         record = quarantine_record(
