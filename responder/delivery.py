@@ -190,6 +190,11 @@ class _Batch:
                 for rest in claimed[index:]:
                     self._retry(rest, str(exc))
                 return
+            except Exception:
+                # The store failed under us (a dropped connection): give the
+                # rows not yet recorded back now, not when the lease runs out.
+                self._release_quietly(claimed[index:])
+                raise
             if len(self.done) >= RECORD_EVERY:
                 self._record()
 
@@ -341,6 +346,17 @@ class _Batch:
     def _release(self, rest: list[ClaimedMail]) -> None:
         with transaction(self.sessions) as session:
             outbox.release(session, [mail.id for mail in rest])
+
+    def _release_quietly(self, rest: list[ClaimedMail]) -> None:
+        """Release `rest` if the store lets us; else their lease frees them.
+
+        A mail the server took just before the failure goes out again, with
+        the same Message-ID: delivery is at least once (store/outbox.py).
+        """
+        try:
+            self._release(rest)
+        except Exception:  # still down: the original error is what matters
+            log.warning("outbox.release_failed", rows=len(rest))
 
 
 def _number(mail: ClaimedMail) -> str | None:
