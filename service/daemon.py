@@ -102,7 +102,10 @@ class MainLoop:
         try:
             if not self._connected:
                 self._connect()
-            self._pass()
+            stats = self._pass()
+            if stats.failed:
+                self._retry_soon(stats.failed)
+                return
             self.daemon.activity = "idle"
             self._wait_for_mail()
         except _StopNow:
@@ -128,7 +131,7 @@ class MainLoop:
             self.daemon.notifier.ready("connected; starting")
             log.info("service.ready")
 
-    def _pass(self) -> None:
+    def _pass(self) -> IntakeStats:
         """Register everything waiting; stop between batches when asked to."""
         self.daemon.activity = "processing"
         started = time.monotonic()
@@ -139,9 +142,22 @@ class MainLoop:
             should_stop=lambda: self.daemon.signals.stopping,
         )
         self.daemon.outages.succeeded("store")
-        self.backoff.reset()
+        if not stats.failed:
+            self.backoff.reset()
         self._count(stats, time.monotonic() - started)
         self.daemon.metrics.last_poll.set(time.time())
+        return stats
+
+    def _retry_soon(self, failed: int) -> None:
+        """The store refused `failed` messages; they wait unmarked on the server.
+
+        Take them again after a growing backoff, not at the next new mail or
+        IDLE renewal, which may be many minutes away.
+        """
+        delay = self.backoff.next_delay()
+        self.daemon.activity = "retrying"
+        log.info("intake.retry_scheduled", failed=failed, retry_in=round(delay, 1))
+        self._sleep(delay)
 
     def _progress(self, handled: int, total: int) -> None:
         if self.tick():
