@@ -1,0 +1,117 @@
+"""kill -9 of the running service, eight times during a 200-complaint backlog.
+
+Each round starts `klachten run`, waits until it has started, lets it work
+for a random 0.05-1.5 s (seeded, printed) and kills it with SIGKILL: in the
+middle of fetching, of a registration, of an SMTP conversation, of a mark on
+the server. After eight rounds one clean `run --once` finishes the work and
+the store, the SMTP server and the mailbox must agree: 200 cases, 200
+acknowledgements (one distinct Message-ID each), 200 marked messages.
+
+Rows a killed worker had claimed stay "sending" for the outbox lease (15
+minutes, no setting); the test lets that time pass by moving the leases'
+end into the past (`faults.expire_leases`), as a clock would.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.faults import (
+    assert_exactly_once,
+    backlog,
+    expire_leases,
+    fault_config,
+    run_once,
+    seeded,
+    sending,
+    start_daemon,
+    store_counts,
+    wait_for_acks,
+    worker_of,
+)
+from tests.servers import wait_until
+
+pytestmark = pytest.mark.slow
+COMPLAINTS = 200
+ROUNDS = 8
+TWO_DAEMONS_BACKLOG = 100
+
+
+def test_kill_9_eight_times_then_one_clean_run(
+    imap, smtp_server, db_url: str, tmp_path: Path
+) -> None:
+    rng = seeded("kill -9 during a backlog")
+    ids = backlog(imap, COMPLAINTS)
+    config = fault_config(tmp_path / "klachten.toml", db_url, imap, smtp_server)
+    for round_ in range(ROUNDS):
+        daemon = start_daemon(config, tmp_path / f"run-{round_}.log")
+        delay = rng.uniform(0.05, 1.5)
+        time.sleep(delay)
+        daemon.kill()
+        counts = store_counts(db_url)
+        print(
+            f"  kill {round_ + 1} after {delay:.2f} s: {counts['cases']} cases, "
+            f"{counts.get('ack_sent', 0)} acks marked sent, "
+            f"{counts.get('ack_sending', 0)} sending, "
+            f"{len(smtp_server.received)} mails at the server"
+        )
+    stuck = expire_leases(db_url)
+    started = time.monotonic()
+    result = run_once(config)
+    seconds = time.monotonic() - started
+    print(f"  clean run --once ({seconds:.1f} s): {result.stdout.strip()}")
+    print(f"  leases of killed workers ended by the test: {stuck}")
+    assert result.returncode == 0, result.stderr[-3000:]
+    acks = assert_exactly_once(db_url, imap, smtp_server, ids)
+    print(
+        f"  SMTP: {sum(acks.raw.values())} acknowledgements for {len(acks.cases)} "
+        f"cases; {acks.duplicates} resent with the same Message-ID"
+    )
+
+
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+def test_two_daemons_on_postgres_one_killed_at_random(
+    imap, smtp_server, db_url: str, tmp_path: Path
+) -> None:
+    rng = seeded("two daemons, one killed")
+    ids = backlog(imap, TWO_DAEMONS_BACKLOG)
+    config = fault_config(tmp_path / "klachten.toml", db_url, imap, smtp_server)
+    daemons = [start_daemon(config, tmp_path / f"daemon-{n}.log") for n in (0, 1)]
+    try:
+        victim = rng.choice(daemons)
+        survivor = daemons[1 - daemons.index(victim)]
+        delay = rng.uniform(0.05, 1.5)
+        time.sleep(delay)
+        victim.kill()
+        at_kill = store_counts(db_url)
+        worker = worker_of(victim.process.pid)
+        # The survivor takes over at once; the victim's claimed rows wait.
+        wait_until(
+            lambda: (
+                store_counts(db_url).get("ack_sent", 0) + sending(db_url, worker)
+                == TWO_DAEMONS_BACKLOG
+            ),
+            60,
+            "the survivor to register and send everything it can",
+        )
+        stuck = expire_leases(db_url, worker)
+        wait_for_acks(smtp_server, TWO_DAEMONS_BACKLOG, timeout=30)
+        wait_until(
+            lambda: store_counts(db_url).get("ack_sent") == TWO_DAEMONS_BACKLOG,
+            10,
+            "acks marked sent",
+        )
+        time.sleep(2)  # room for a second acknowledgement to show up
+        assert survivor.stop()[0] == 0, survivor.tail()
+    finally:
+        for daemon in daemons:
+            daemon.kill()
+    acks = assert_exactly_once(db_url, imap, smtp_server, ids)
+    print(
+        f"  killed daemon {daemons.index(victim)} after {delay:.2f} s at {at_kill}; "
+        f"its leases ended by the test: {stuck}; "
+        f"{acks.duplicates} resent with the same Message-ID"
+    )
