@@ -52,10 +52,16 @@ def run_in_transaction(
 
 
 def write_inbound(
-    factory: sessionmaker[Session], rules: CaseRules, record: InboundRecord
+    factory: sessionmaker[Session],
+    rules: CaseRules,
+    record: InboundRecord,
+    *,
+    clear_attempts: bool = True,
 ) -> Registered:
     """Register one message in its own transaction, idempotently.
 
+    `clear_attempts` removes the message's count of failed writes; the caller
+    passes False when it knows there is none (one statement less a message).
     A unique-key conflict means another process registered the same message at
     the same moment: roll back and try once more, which finds the duplicate.
     """
@@ -63,12 +69,12 @@ def write_inbound(
         try:
             with transaction(factory) as session:
                 registered = register_inbound(session, rules, record)
-                # Failed attempts of this message no longer matter.
-                session.execute(
-                    delete(ServiceState).where(
-                        ServiceState.key == _ATTEMPTS + record.sha256
+                if clear_attempts:  # failed attempts no longer matter
+                    session.execute(
+                        delete(ServiceState).where(
+                            ServiceState.key == _ATTEMPTS + record.sha256
+                        )
                     )
-                )
                 return registered
         except IntegrityError as exc:
             if attempt == 2 or not is_conflict(exc):
@@ -221,6 +227,13 @@ def count_failure(factory: sessionmaker[Session], sha256: str, error: str) -> in
         return count
 
     return run_in_transaction(factory, work)
+
+
+def failed_messages(factory: sessionmaker[Session]) -> set[str]:
+    """The sha256 of every message with a counted failed write."""
+    query = select(ServiceState.key).where(ServiceState.key.startswith(_ATTEMPTS))
+    keys = run_in_transaction(factory, lambda s: list(s.scalars(query)))
+    return {key.removeprefix(_ATTEMPTS) for key in keys}
 
 
 def failure_count(factory: sessionmaker[Session], sha256: str) -> int:
