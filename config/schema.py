@@ -146,6 +146,10 @@ class ServiceSettings:
     # Who gets the stall alarm; empty: the coordinators.
     operators: list[str] = field(default_factory=list)
     outbox_interval: int = 15  # seconds between outbox delivery runs
+    # How long a claimed outbox row is reserved for the process sending it. A
+    # process killed mid-batch leaves its rows for this long; they then go out
+    # again with the same Message-ID (delivery is at least once).
+    outbox_lease: int = 300
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,8 @@ def check(settings: Settings) -> None:
     ):
         if value <= 0:
             raise ConfigError(f"config: [{section}] {key} must be positive")
+    if settings.service.outbox_lease < 120:
+        raise ConfigError("config: [service] outbox_lease must be at least 120")
     if not _STORE_URL.match(settings.store.url):
         raise ConfigError(
             "config: [store] url must start with sqlite:/// or postgresql+psycopg://"

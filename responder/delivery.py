@@ -18,9 +18,10 @@ from __future__ import annotations
 import os
 import smtplib
 import socket
+import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -44,7 +45,7 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger("klachten.responder")
 
-LEASE = timedelta(minutes=15)
+LEASE = timedelta(minutes=5)
 # Stop taking new rows this long before the lease runs out, so that a slow
 # batch never overlaps a second worker's claim of the same rows.
 LEASE_MARGIN = 60.0
@@ -114,6 +115,7 @@ def deliver_batch(
     limit: int,
 ) -> DeliveryReport:
     """Claim up to `limit` due rows and deliver them over one connection."""
+    _CARRY.settle(sessions, now)
     with transaction(sessions) as session:
         claimed = outbox.claim_due(
             session, worker=config.worker, now=now, lease=config.lease, limit=limit
@@ -183,8 +185,12 @@ class _Batch:
                 self._record()
                 self._release(claimed[index:])
                 return
+            delivered = False
             try:
                 self._deliver(mail)
+                delivered = True
+                if len(self.done) >= RECORD_EVERY:
+                    self._record()
             except _Outage as exc:
                 self.report.outage = str(exc)
                 for rest in claimed[index:]:
@@ -192,19 +198,23 @@ class _Batch:
                 return
             except Exception:
                 # The store failed under us (a dropped connection): give the
-                # rows not yet recorded back now, not when the lease runs out.
-                self._release_quietly(claimed[index:])
+                # rows not yet handled back now, not when the lease runs out.
+                self._release_quietly(claimed[index + delivered :])
                 raise
-            if len(self.done) >= RECORD_EVERY:
-                self._record()
 
     def _record(self) -> None:
         """Write the sent and skipped rows gathered so far, in one transaction."""
         if not self.done:
             return
         done, self.done = self.done, []
-        with transaction(self.sessions) as session:
-            outbox.record_batch(session, done, now=self.now)
+        try:
+            with transaction(self.sessions) as session:
+                outbox.record_batch(session, done, now=self.now)
+        except Exception:
+            # These mails did go out: remember that, and write it as soon as
+            # the store answers again, instead of resending after the lease.
+            _CARRY.keep(done=done)
+            raise
 
     def _deliver(self, mail: ClaimedMail) -> None:
         if self._skipped(mail):
@@ -356,7 +366,50 @@ class _Batch:
         try:
             self._release(rest)
         except Exception:  # still down: the original error is what matters
+            _CARRY.keep(release=[mail.id for mail in rest])
             log.warning("outbox.release_failed", rows=len(rest))
+
+
+class _Carry:
+    """What a batch of this process could not write because the store failed:
+    rows it sent or skipped, rows it claimed and did not touch. The next batch
+    writes them first, so a database outage neither resends mail that went
+    out nor keeps untouched rows waiting for their lease. (A killed process
+    forgets this; then the lease and the at-least-once rule apply.)"""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._done: list[outbox.Sent | outbox.Skipped] = []
+        self._release: list[int] = []
+
+    def keep(
+        self,
+        done: Sequence[outbox.Sent | outbox.Skipped] = (),
+        release: Sequence[int] = (),
+    ) -> None:
+        with self._lock:
+            self._done.extend(done)
+            self._release.extend(release)
+
+    def settle(self, sessions: SessionFactory, now: datetime) -> None:
+        with self._lock:
+            done, release = self._done, self._release
+            self._done, self._release = [], []
+        if not done and not release:
+            return
+        try:
+            with transaction(sessions) as session:
+                if done:
+                    outbox.record_batch(session, done, now=now)
+                if release:
+                    outbox.release(session, release)
+        except Exception:
+            self.keep(done, release)
+            raise
+        log.info("outbox.carried_over", recorded=len(done), released=len(release))
+
+
+_CARRY = _Carry()
 
 
 def _number(mail: ClaimedMail) -> str | None:

@@ -7,7 +7,7 @@ and one warning line per outage says so.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -79,6 +79,7 @@ def delivery_config(settings: Settings, rules: CaseRules) -> DeliveryConfig:
         rules=rules,
         coordinators=coordinators,
         connect=open_connection,
+        lease=timedelta(seconds=settings.service.outbox_lease),
     )
 
 

@@ -36,7 +36,9 @@ class RunSummary:
 
     @property
     def ok(self) -> bool:
-        return self.intake_error is None
+        """False (exit 1) when the mailbox or the store failed: a message that
+        could not be stored stays unmarked on the server for the next run."""
+        return self.intake_error is None and not self.intake.failed
 
     def line(self) -> str:
         parts = [f"intake: {self.intake.describe()}"]

@@ -76,14 +76,14 @@ def test_complaint_appended_during_idle_is_acknowledged_in_seconds(
     daemon = start(daemon_config(sqlite_url))
     _ready(daemon)
     appended = time.monotonic()
-    imap.append(complaint())
+    uid = imap.append(complaint())
     received = smtp_server.wait_for(1, timeout=10)
     latency = time.monotonic() - appended
     print(f"\nIDLE -> acknowledgement at the SMTP server: {latency:.2f} s")
     assert latency < 5
     assert received[0].rcpt_tos == ("jan.peeters@example.be",)
     wait_until(
-        lambda: "$Klachten" in imap.fetch_flags()[1], 5, "message marked on server"
+        lambda: "$Klachten" in imap.fetch_flags()[uid], 5, "message marked on server"
     )
     # status beside the running daemon: healthy, with the scheduler's runs.
     daemon.wait_for_event("outbox.sent")
