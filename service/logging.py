@@ -27,9 +27,12 @@ from service.masking import mask_value
 
 # Loggers that say too much at INFO; IMAPClient even logs the protocol,
 # LOGIN included, at DEBUG.
-NOISY_LOGGERS = ("sqlalchemy", "apscheduler", "imapclient", "asyncio", "alembic")
-# mail-parser logs undecodable header values (names, addresses) at ERROR level.
+NOISY_LOGGERS = ("sqlalchemy", "imapclient", "asyncio", "alembic")
+# mail-parser logs undecodable header values (names, addresses) at ERROR level;
+# APScheduler warns whenever a job is still running at its next turn (our jobs
+# log their own failures as scheduler.job_failed).
 SILENCED_LOGGERS = ("mailparser",)
+QUIET_LOGGERS = ("apscheduler",)
 
 # Keys the processors add themselves: nothing personal, and masking them
 # would only cost time.
@@ -147,6 +150,8 @@ def configure_logging(
         logging.getLogger(name).setLevel(logging.WARNING)
     for name in SILENCED_LOGGERS:
         logging.getLogger(name).setLevel(logging.CRITICAL)
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.ERROR)
 
     structlog.configure(
         processors=[
