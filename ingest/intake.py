@@ -219,6 +219,10 @@ class Intake:
         # what to do; any other exception's text may quote the mail: type only.
         reason = error if isinstance(exc, StoreUnavailable) else type(exc).__name__
         log.error("intake.store_failed", error=type(exc).__name__, reason=reason)
+        if isinstance(exc, StoreUnavailable) and exc.transient:
+            # The database is the trouble, not this message: it stays unmarked
+            # and is taken again, however long the outage lasts.
+            return Outcome("failed")
         try:
             attempts = intake_state.count_failure(self.sessions, sha256, error)
         except StoreUnavailable:

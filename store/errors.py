@@ -28,4 +28,13 @@ class SchemaOutdated(KlachtenError):
 
 
 class StoreUnavailable(KlachtenError):
-    """The database cannot be reached. Exit 1: an operational failure."""
+    """The database cannot be reached. Exit 1: an operational failure.
+
+    `transient` is True when the database itself is the trouble (connection
+    lost, disk full, locked) rather than the data written: a message that
+    failed only for such reasons is retried, never quarantined for it.
+    """
+
+    def __init__(self, message: str, *, transient: bool = True) -> None:
+        super().__init__(message)
+        self.transient = transient

@@ -34,7 +34,28 @@ def guarded() -> Iterator[None]:
     try:
         yield
     except SQLAlchemyError as exc:
-        raise StoreUnavailable(_describe(exc)) from exc
+        raise _unavailable(exc) from exc
+
+
+# SQLite result codes and PostgreSQL SQLSTATE classes that say the database
+# is the trouble, not the row: busy/locked/full; connection exception,
+# insufficient resources (disk full), operator intervention (terminated).
+_SQLITE_TRANSIENT = frozenset({5, 6, 13})
+_SQLSTATE_TRANSIENT = ("08", "53", "57")
+
+
+def _unavailable(exc: SQLAlchemyError) -> StoreUnavailable:
+    return StoreUnavailable(_describe(exc), transient=_transient(exc))
+
+
+def _transient(exc: SQLAlchemyError) -> bool:
+    if getattr(exc, "connection_invalidated", False):
+        return True
+    origin = getattr(exc, "orig", None)
+    code = getattr(origin, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in _SQLITE_TRANSIENT
+    return (getattr(origin, "sqlstate", None) or "")[:2] in _SQLSTATE_TRANSIENT
 
 
 def _describe(exc: SQLAlchemyError) -> str:
@@ -78,9 +99,9 @@ def write_inbound(
                 return registered
         except IntegrityError as exc:
             if attempt == 2 or not is_conflict(exc):
-                raise StoreUnavailable(_describe(exc)) from exc
+                raise _unavailable(exc) from exc
         except SQLAlchemyError as exc:
-            raise StoreUnavailable(_describe(exc)) from exc
+            raise _unavailable(exc) from exc
     raise AssertionError("unreachable")  # pragma: no cover
 
 

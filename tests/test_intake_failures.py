@@ -106,3 +106,42 @@ def test_a_lost_race_is_retried_once_and_finds_the_duplicate(app, monkeypatch) -
     outcome = intake.handle(item)
     assert raised == [1]
     assert outcome.status == "duplicate"
+
+
+def test_a_full_database_is_the_stores_trouble_not_the_messages(
+    sqlite_url: str,
+) -> None:
+    """SQLITE_FULL (a real one: max_page_count) is transient: never counted
+    towards quarantining the message; a bad row is not transient."""
+    import hashlib
+    from datetime import UTC, datetime
+
+    from sqlalchemy import event
+
+    from store.db import make_engine, session_factory
+    from store.errors import StoreUnavailable
+    from store.records import CaseRules, InboundRecord
+
+    engine = make_engine(sqlite_url)
+
+    @event.listens_for(engine, "connect")
+    def _small(dbapi_connection, _record) -> None:
+        pages = dbapi_connection.execute("PRAGMA page_count").fetchone()[0]
+        dbapi_connection.execute(f"PRAGMA max_page_count = {pages + 2}")
+
+    raw = b"Subject: big\r\n\r\n" + b"x" * 200_000
+    record = InboundRecord(
+        raw=raw,
+        sha256=hashlib.sha256(raw).hexdigest(),
+        source="test",
+        received_at=datetime.now(UTC),
+        klass="auto_reply",
+        reason="test",
+    )
+    try:
+        with pytest.raises(StoreUnavailable) as info:
+            intake_state.write_inbound(session_factory(engine), CaseRules(), record)
+    finally:
+        engine.dispose()
+    assert info.value.transient
+    assert "full" in str(info.value)
