@@ -7,8 +7,7 @@ pieces: `make_source`, `make_intake`, `intake_pass`.
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,34 +84,65 @@ def intake_pass(app: App, source: Source, intake: Intake) -> IntakeStats:
 def run_once(app: App) -> RunSummary:
     """Intake everything waiting, queue due reminders, deliver the outbox.
 
-    The caller has checked the schema (`app.require_schema()`).
+    Acknowledgements are delivered by a second thread while intake goes on
+    (the outbox is built for concurrent workers), then once more at the end,
+    after the reminders were queued. The caller has checked the schema
+    (`app.require_schema()`).
     """
+    from service.delivery import deliver_pending
+    from service.reminders_job import run_due
+
     summary = RunSummary()
     source = make_source(app)
+    delivering = _DeliveryAlongside(app)
+    delivering.start()
     try:
         summary.intake = intake_pass(app, source, make_intake(app))
     except IMAP_ERRORS as exc:
         summary.intake_error = describe_error(exc)
     finally:
+        delivering.stop()
         if isinstance(source, ImapSource):
             source.close()
     # Reminders only queue mail; delivering after them sends them in this run.
-    summary.reminders = _optional(app, "service.reminders_job", "run_due")
-    summary.outbox = _optional(app, "service.delivery", "deliver_pending")
+    summary.reminders = _describe(run_due(app))
+    report = deliver_pending(app)
+    report.add(delivering.report)
+    summary.outbox = _describe(report)
     log.info("run.once_done", ok=summary.ok)
     return summary
 
 
-def _optional(app: App, module_name: str, function: str) -> str | None:
-    """Call `module.function(app)` when that part of the service is installed."""
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name != module_name:
-            raise
-        return None
-    job: Callable[[App], Any] = getattr(module, function)
-    return _describe(job(app))
+class _DeliveryAlongside:
+    """Deliver what intake queues while it goes on; stops at an outage."""
+
+    def __init__(self, app: App) -> None:
+        from service.delivery import DeliveryReport
+
+        self.app = app
+        self.report = DeliveryReport()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="delivery")
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _loop(self) -> None:
+        from service.delivery import deliver_pending
+
+        while not self._stop.wait(0.2):
+            try:
+                report = deliver_pending(self.app)
+            except Exception:  # the store is down: the final run says so
+                log.warning("outbox.concurrent_delivery_stopped")
+                return
+            self.report.add(report)
+            if report.outage:
+                return
 
 
 def _describe(result: Any) -> str:
