@@ -277,3 +277,13 @@ def test_garbage_content_type_is_octet_stream() -> None:
     )
     (attachment,) = parse_message(raw).attachments
     assert attachment.content_type == "application/octet-stream"
+
+
+def test_rfc2231_charset_on_an_8bit_body() -> None:
+    # Found by hypothesis: the standard library's get_payload() passes the
+    # RFC 2231 (charset, language, value) tuple to bytes.decode().
+    raw = (
+        b"Received: from mx.example.be by mx.libmutov.be\n"
+        b"Content-Type: text/plain; charset*=utf-8''%ZZ\n\n\xc3\xa9t\xc3\xa9\n"
+    )
+    assert parse_message(raw).text.strip() == "été"
