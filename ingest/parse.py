@@ -173,14 +173,12 @@ def _normalise(raw: bytes) -> tuple[bytes, list[str]]:
     if mbox:
         data = data[mbox.end() :]
         defects.append("mbox From_ line")
-    head, sep, rest = (
-        data.partition(b"\n\n")
-        if b"\r\n\r\n" not in data
-        else (data.partition(b"\r\n\r\n"))
-    )
+    # Only the header is looked at: no copy of a large body is made here.
+    end = data.find(b"\r\n\r\n" if b"\r\n\r\n" in data else b"\n\n")
+    head = data if end < 0 else data[:end]
     fixed = _OBS_FIELD.sub(rb"\1:", head)
     if fixed != head:
-        data = fixed + sep + rest
+        data = fixed + (b"" if end < 0 else data[end:])
         defects.append("blanks before header colon")
     return data, defects
 
