@@ -94,9 +94,10 @@ def _charset(part: Message) -> str | None:
 def _payload(part: Message) -> bytes:
     try:
         encoded = part.get_payload()
-    except (TypeError, LookupError):
+    except (TypeError, LookupError, UnicodeError):
         # The standard library decodes 8-bit bytes with the charset parameter
-        # as given, and an RFC 2231 charset is a tuple: take the raw bytes.
+        # as given: an RFC 2231 charset is a tuple, and codecs such as idna
+        # cannot "replace". Take the raw bytes.
         raw = part._payload  # what get_payload() failed on
         return raw.encode("utf-8", "surrogateescape") if isinstance(raw, str) else b""
     if str(part.get("content-transfer-encoding", "")).strip().lower() == "base64":

@@ -287,3 +287,10 @@ def test_rfc2231_charset_on_an_8bit_body() -> None:
         b"Content-Type: text/plain; charset*=utf-8''%ZZ\n\n\xc3\xa9t\xc3\xa9\n"
     )
     assert parse_message(raw).text.strip() == "été"
+
+
+def test_a_codec_that_cannot_replace_on_an_8bit_body() -> None:
+    # Found by hypothesis: get_payload() decodes with the declared charset and
+    # errors="replace", which the idna codec refuses.
+    raw = b"From: a@example.be\nContent-Type: text/plain; charset=idna\n\n\xc2\x80\n"
+    assert parse_message(raw).text.strip() == "\x80"
