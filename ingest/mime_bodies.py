@@ -58,6 +58,28 @@ def extract_body(msg: Message) -> _Body:
 def _visit(
     part: Message, body: _Body, plain: list[str], html: list[str], depth: int
 ) -> None:
+    """One part; a part the standard library cannot read is kept as bytes."""
+    try:
+        _visit_part(part, body, plain, html, depth)
+    except RecursionError:
+        raise
+    except Exception as exc:  # email's decoders trip over hostile parameters
+        body.defects.append(f"part unreadable ({type(exc).__name__}), kept as bytes")
+        raw = part._payload  # the undecoded body, whatever get_payload() made of it
+        data = raw.encode("utf-8", "surrogateescape") if isinstance(raw, str) else b""
+        number = len(body.attachments) + 1
+        body.attachments.append(
+            RawAttachment(
+                filename=sanitise_filename("", number, "application/octet-stream"),
+                content_type="application/octet-stream",
+                data=data,
+            )
+        )
+
+
+def _visit_part(
+    part: Message, body: _Body, plain: list[str], html: list[str], depth: int
+) -> None:
     ctype = part.get_content_type()
     if ctype.startswith("message/") or depth > _MAX_DEPTH:
         body.attachments.append(_to_attachment(part, len(body.attachments), body))

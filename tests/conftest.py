@@ -21,6 +21,14 @@ import pytest
 
 pytest_plugins = ["tests.fixtures_servers"]
 
+# CI explores the same hypothesis examples every run, so a red build always
+# means a change broke something; developers' runs explore new ones.
+if os.environ.get("KLACHTEN_CI"):
+    from hypothesis import settings
+
+    settings.register_profile("ci", derandomize=True, database=None)
+    settings.load_profile("ci")
+
 POSTGRES_URL = os.environ.get("KLACHTEN_TEST_POSTGRES_URL", "")
 # The shared raw-mail corpus lives beside the project, never in it.
 CORPUS = Path(

@@ -294,3 +294,19 @@ def test_a_codec_that_cannot_replace_on_an_8bit_body() -> None:
     # errors="replace", which the idna codec refuses.
     raw = b"From: a@example.be\nContent-Type: text/plain; charset=idna\n\n\xc2\x80\n"
     assert parse_message(raw).text.strip() == "\x80"
+
+
+def test_a_part_the_decoders_trip_over_is_kept_as_bytes(monkeypatch) -> None:
+    """Whatever the next quirk of the email package is, the message parses
+    and the part's bytes are kept (fault injected into the text decoder)."""
+    import ingest.mime_bodies
+
+    def broken(data: bytes, charset: str | None) -> tuple[str, str | None]:
+        raise ValueError("a decoder quirk")
+
+    monkeypatch.setattr(ingest.mime_bodies, "decode_bytes", broken)
+    raw = b"From: a@example.be\nContent-Type: text/plain\n\nKlacht\n"
+    msg = parse_message(raw)
+    (attachment,) = msg.attachments
+    assert attachment.data == b"Klacht\n"
+    assert any("part unreadable (ValueError)" in d for d in msg.defects)
