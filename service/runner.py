@@ -7,18 +7,24 @@ pieces: `make_source`, `make_intake`, `intake_pass`.
 
 from __future__ import annotations
 
-import threading
+import multiprocessing
+import queue
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import structlog
 
+from config import Settings
 from ingest.batch import IntakeStats, Source, process_waiting
 from ingest.imap_source import IMAP_ERRORS, ImapSource
 from ingest.intake import Intake, IntakeOptions
 from ingest.maildir_source import MaildirSource
 from ingest.record import describe_error
 from service.app import App
+from service.delivery import DeliveryReport
 from store import intake_state
 
 log = structlog.get_logger()
@@ -62,14 +68,19 @@ def make_source(app: App) -> ImapSource | MaildirSource:
     return ImapSource(app.settings.imap)
 
 
-def intake_pass(app: App, source: Source, intake: Intake) -> IntakeStats:
+def intake_pass(
+    app: App,
+    source: Source,
+    intake: Intake,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> IntakeStats:
     """One pass over an opened or openable source; the failure is recorded.
 
     A connection or server error is recorded in mailbox_state (status shows
     it) and raised again for the caller's reconnect logic.
     """
     try:
-        return process_waiting(source, intake)
+        return process_waiting(source, intake, on_progress=on_progress)
     except IMAP_ERRORS as exc:
         log.error("intake.source_failed", error=type(exc).__name__)
         try:
@@ -84,65 +95,101 @@ def intake_pass(app: App, source: Source, intake: Intake) -> IntakeStats:
 def run_once(app: App) -> RunSummary:
     """Intake everything waiting, queue due reminders, deliver the outbox.
 
-    Acknowledgements are delivered by a second thread while intake goes on
-    (the outbox is built for concurrent workers), then once more at the end,
-    after the reminders were queued. The caller has checked the schema
-    (`app.require_schema()`).
+    During a large backlog a second process delivers acknowledgements while
+    intake goes on (the outbox is built for concurrent workers; a process,
+    because a thread would share one core with intake). The outbox is
+    delivered once more at the end, after the reminders were queued. The
+    caller has checked the schema (`app.require_schema()`).
     """
     from service.delivery import deliver_pending
     from service.reminders_job import run_due
 
     summary = RunSummary()
     source = make_source(app)
-    delivering = _DeliveryAlongside(app)
-    delivering.start()
+    alongside = _DeliveryAlongside(app)
     try:
-        summary.intake = intake_pass(app, source, make_intake(app))
+        summary.intake = intake_pass(
+            app, source, make_intake(app), on_progress=alongside.progress
+        )
     except IMAP_ERRORS as exc:
         summary.intake_error = describe_error(exc)
     finally:
-        delivering.stop()
+        early = alongside.stop()
         if isinstance(source, ImapSource):
             source.close()
     # Reminders only queue mail; delivering after them sends them in this run.
     summary.reminders = _describe(run_due(app))
     report = deliver_pending(app)
-    report.add(delivering.report)
+    report.add(early)
     summary.outbox = _describe(report)
     log.info("run.once_done", ok=summary.ok)
     return summary
 
 
 class _DeliveryAlongside:
-    """Deliver what intake queues while it goes on; stops at an outage."""
+    """A delivery process started once a backlog is worth its start-up."""
+
+    MIN_BACKLOG = 200
 
     def __init__(self, app: App) -> None:
-        from service.delivery import DeliveryReport
-
         self.app = app
-        self.report = DeliveryReport()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="delivery")
+        self._context = multiprocessing.get_context("spawn")
+        self._stop = self._context.Event()
+        self._results = self._context.Queue()
+        self._process: Any = None
 
-    def start(self) -> None:
-        self._thread.start()
+    def progress(self, handled: int, total: int) -> None:
+        if self._process is None and total >= self.MIN_BACKLOG and handled < total:
+            self._process = self._context.Process(
+                target=_deliver_until_stopped,
+                args=(
+                    self.app.settings,
+                    self.app.config_path,
+                    self._stop,
+                    self._results,
+                ),
+                name="klachten-delivery",
+                daemon=True,
+            )
+            self._process.start()
+            log.info("outbox.delivery_alongside", waiting=total - handled)
 
-    def stop(self) -> None:
+    def stop(self) -> DeliveryReport:
+        report = DeliveryReport()
+        if self._process is None:
+            return report
         self._stop.set()
-        self._thread.join()
+        try:
+            sent, retried, failed, skipped = self._results.get(timeout=120)
+        except queue.Empty:  # it died; its rows wait for their lease
+            log.warning("outbox.delivery_alongside_lost")
+        else:
+            report.add(DeliveryReport(sent, retried, failed, skipped))
+        self._process.join(timeout=30)
+        return report
 
-    def _loop(self) -> None:
-        from service.delivery import deliver_pending
 
-        while not self._stop.wait(0.2):
-            try:
-                report = deliver_pending(self.app)
-            except Exception:  # the store is down: the final run says so
-                log.warning("outbox.concurrent_delivery_stopped")
-                return
-            self.report.add(report)
+def _deliver_until_stopped(
+    settings: Settings, config_path: Path | None, stop: Any, results: Any
+) -> None:
+    """The delivery process: deliver until told to stop or the server is gone."""
+    from service.delivery import deliver_pending
+    from service.logging import configure_logging
+
+    configure_logging(level=settings.service.log_level, stream=sys.stderr)
+    app = App(settings, config_path)
+    total = DeliveryReport()
+    try:
+        while not stop.wait(0.2):
+            report = deliver_pending(app)
+            total.add(report)
             if report.outage:
-                return
+                break
+    except Exception as exc:  # the store is down: the parent's final run says so
+        log.warning("outbox.delivery_alongside_stopped", error=type(exc).__name__)
+    finally:
+        results.put((total.sent, total.retried, total.failed, total.skipped))
+        app.close()
 
 
 def _describe(result: Any) -> str:
