@@ -18,10 +18,9 @@ from __future__ import annotations
 import os
 import smtplib
 import socket
-import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -31,6 +30,7 @@ import jinja2
 import structlog
 
 from responder import policy
+from responder.carry import CARRY
 from responder.compose import Envelope, compose
 from responder.context import Org, mail_context
 from responder.render import render_mail
@@ -115,7 +115,7 @@ def deliver_batch(
     limit: int,
 ) -> DeliveryReport:
     """Claim up to `limit` due rows and deliver them over one connection."""
-    _CARRY.settle(sessions, now)
+    CARRY.settle(sessions, now)
     with transaction(sessions) as session:
         claimed = outbox.claim_due(
             session, worker=config.worker, now=now, lease=config.lease, limit=limit
@@ -213,7 +213,7 @@ class _Batch:
         except Exception:
             # These mails did go out: remember that, and write it as soon as
             # the store answers again, instead of resending after the lease.
-            _CARRY.keep(done=done)
+            CARRY.keep(done=done)
             raise
 
     def _deliver(self, mail: ClaimedMail) -> None:
@@ -366,50 +366,8 @@ class _Batch:
         try:
             self._release(rest)
         except Exception:  # still down: the original error is what matters
-            _CARRY.keep(release=[mail.id for mail in rest])
+            CARRY.keep(release=[mail.id for mail in rest])
             log.warning("outbox.release_failed", rows=len(rest))
-
-
-class _Carry:
-    """What a batch of this process could not write because the store failed:
-    rows it sent or skipped, rows it claimed and did not touch. The next batch
-    writes them first, so a database outage neither resends mail that went
-    out nor keeps untouched rows waiting for their lease. (A killed process
-    forgets this; then the lease and the at-least-once rule apply.)"""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._done: list[outbox.Sent | outbox.Skipped] = []
-        self._release: list[int] = []
-
-    def keep(
-        self,
-        done: Sequence[outbox.Sent | outbox.Skipped] = (),
-        release: Sequence[int] = (),
-    ) -> None:
-        with self._lock:
-            self._done.extend(done)
-            self._release.extend(release)
-
-    def settle(self, sessions: SessionFactory, now: datetime) -> None:
-        with self._lock:
-            done, release = self._done, self._release
-            self._done, self._release = [], []
-        if not done and not release:
-            return
-        try:
-            with transaction(sessions) as session:
-                if done:
-                    outbox.record_batch(session, done, now=now)
-                if release:
-                    outbox.release(session, release)
-        except Exception:
-            self.keep(done, release)
-            raise
-        log.info("outbox.carried_over", recorded=len(done), released=len(release))
-
-
-_CARRY = _Carry()
 
 
 def _number(mail: ClaimedMail) -> str | None:
