@@ -131,14 +131,15 @@ def parse_message(raw: bytes) -> ParsedMessage:
     text = body.plain or html_to_text(body.html)
     new_text = split_reply(text)
     subject = " ".join(_first(headers, "subject").split())
+    from_name, from_address = _first_address(msg, "from")
     return ParsedMessage(
         raw=raw,
         sha256=hashlib.sha256(raw).hexdigest(),
         message_id=_message_id(_first(headers, "message-id")),
         in_reply_to=parse_message_ids(_first(headers, "in-reply-to")),
         references=parse_message_ids(" ".join(headers.get("references", ()))),
-        from_address=_first_address(msg, "from")[1],
-        from_name=_first_address(msg, "from")[0],
+        from_address=from_address,
+        from_name=from_name,
         reply_to=_first_address(msg, "reply-to")[1],
         return_path=_return_path(msg),
         to=tuple(addr for _, addr in header_addresses(msg, "to")),

@@ -8,6 +8,7 @@ value came from a case or from the outbox.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -43,12 +44,7 @@ class Org:
     phone: str = ""
 
     def as_dict(self) -> dict[str, str]:
-        return {
-            "name": self.name,
-            "from_name": self.from_name,
-            "from_address": self.from_address,
-            "phone": self.phone,
-        }
+        return dataclasses.asdict(self)
 
 
 def case_context(case: CaseFacts) -> dict[str, Any]:

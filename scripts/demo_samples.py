@@ -9,10 +9,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
-from io import BytesIO
-from pathlib import Path
 
-FORMS = Path(__file__).resolve().parents[1] / "ingest" / "forms" / "assets"
+from tests.formfill import asset, fill_pdf
 
 
 def _mail(
@@ -31,13 +29,8 @@ def _mail(
 
 
 def _filled_form() -> bytes:
-    from pypdf import PdfReader, PdfWriter
-
-    writer = PdfWriter(
-        clone_from=PdfReader(BytesIO((FORMS / "klachtenformulier-nl.pdf").read_bytes()))
-    )
-    writer.update_page_form_field_values(
-        writer.pages[0],
+    return fill_pdf(
+        asset("klachtenformulier-nl.pdf"),
         {
             "name": "Vermeulen Marc",
             "member_number": "123-4567890-12",
@@ -54,9 +47,6 @@ def _filled_form() -> bytes:
             "desired_solution": "Terugbetaling van de 9 beurten.",
         },
     )
-    out = BytesIO()
-    writer.write(out)
-    return out.getvalue()
 
 
 def samples(now: datetime | None = None) -> list[tuple[str, bytes]]:

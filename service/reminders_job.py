@@ -148,14 +148,3 @@ def tick(app: App, now: datetime | None = None) -> ReminderReport:
         report = run_due(app, now)
     run_digest(app, now)
     return report
-
-
-def deliver_now(app: App) -> bool:
-    """Hand the outbox to delivery at once when it is wired; the daemon sends
-    what this leaves behind. True when delivery ran."""
-    try:
-        from service.delivery import deliver_pending
-    except ImportError:
-        return False
-    deliver_pending(app)
-    return True

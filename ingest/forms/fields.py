@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from config.schema import CasesSettings
+
 LANGUAGES = ("nl", "fr")
 
 
@@ -147,14 +149,8 @@ FIELDS: tuple[FormField, ...] = (
 
 FIELD_KEYS: tuple[str, ...] = tuple(f.key for f in FIELDS)
 
-DEFAULT_CATEGORIES: tuple[str, ...] = (
-    "terugbetaling",
-    "dossierbehandeling",
-    "onthaal en medewerkers",
-    "facturatie en bijdragen",
-    "arbeidsongeschiktheid",
-    "andere",
-)
+# The default list of [cases] categories: declared once, in the config schema.
+DEFAULT_CATEGORIES: tuple[str, ...] = tuple(CasesSettings().categories)
 
 # French wording of the default categories, shown on the French form; the
 # export value of each choice stays the canonical (Dutch) name.

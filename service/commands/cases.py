@@ -140,7 +140,9 @@ def register_case(app: App, args: argparse.Namespace) -> int:
         number = case.number
     print(number)
     if acknowledge_to:
-        _deliver_now(app)
+        from service.delivery import deliver_pending
+
+        deliver_pending(app)  # what fails here, the daemon retries
     return 0
 
 
@@ -270,12 +272,3 @@ def read_attachment(path: Path):
         data=data,
         sha256=hashlib.sha256(data).hexdigest(),
     )
-
-
-def _deliver_now(app: App) -> None:
-    """Try to send the acknowledgement at once; the daemon retries otherwise."""
-    try:
-        from service.delivery import deliver_pending
-    except ImportError:  # responder not wired yet
-        return
-    deliver_pending(app)

@@ -49,7 +49,7 @@ def note(app: App, args: argparse.Namespace) -> int:
 
 
 def answer(app: App, args: argparse.Namespace) -> int:
-    from service.reminders_job import deliver_now
+    from service.delivery import deliver_pending
     from store import lifecycle
 
     delivery = "email" if args.send else "post" if args.by_post else "none"
@@ -62,7 +62,7 @@ def answer(app: App, args: argparse.Namespace) -> int:
         lambda case: f"answered ({args.outcome}, {_how(delivery)})",
     )
     if delivery == "email":
-        deliver_now(app)
+        deliver_pending(app)
     return 0
 
 

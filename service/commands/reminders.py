@@ -74,11 +74,12 @@ def _case_row(case: dict[str, Any]) -> str:
 
 def run(app: App, args: argparse.Namespace) -> int:
     """Send every due reminder now, whatever the hour."""
-    from service.reminders_job import deliver_now, run_due
+    from service.delivery import deliver_pending
+    from service.reminders_job import run_due
 
     app.require_schema()
     report = run_due(app)
     print(f"reminders: {report.describe()}")
     if report.mails:
-        deliver_now(app)
+        deliver_pending(app)
     return 0
