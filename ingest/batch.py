@@ -1,10 +1,11 @@
 """Draining a mail source: everything waiting, message by message, then marked.
 
-The order is Mailman's: store first, then tell the server. A batch of
-messages is registered one transaction each; only the ones that were stored
-are marked, in one command per batch. A crash between the commit and the
-marking leaves the message unmarked, so the next pass fetches it again and
-the store's dedupe reports it as a duplicate, which is then simply marked.
+The order is Mailman's: store first, then tell the server. A fetched batch
+of messages is registered in one transaction (one per message when that
+fails); only the ones that were stored are marked, in one command per batch.
+A crash between the commit and the marking leaves the message unmarked, so
+the next pass fetches it again and the store's dedupe reports it as a
+duplicate, which is then simply marked.
 """
 
 from __future__ import annotations
@@ -110,10 +111,7 @@ def process_waiting(
     tracker = _UidTracker(position.last_uid)
     for batch in source.batches(keys):
         stored = []
-        for item in batch:
-            if should_stop():
-                break
-            outcome = intake.handle(item)
+        for item, outcome in intake.handle_many(batch, should_stop):
             stats.add(outcome)
             tracker.saw(item, outcome)
             if outcome.stored:

@@ -12,6 +12,8 @@ attempt is counted, and the message is tried again on the next pass; after
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -36,6 +38,7 @@ from store.errors import StoreUnavailable
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
+    from store.inbound import Registered
     from store.records import CaseRules, InboundRecord
 
 log = structlog.get_logger()
@@ -107,7 +110,12 @@ class Outcome:
 
 
 class Intake:
-    """The pipeline for one store; `handle()` takes one message at a time."""
+    """The pipeline for one store.
+
+    `handle()` takes one message; `handle_many()` takes a fetched batch,
+    understands each message in turn and registers them together in one
+    transaction (a message at a time again when that transaction fails).
+    """
 
     def __init__(
         self,
@@ -118,11 +126,15 @@ class Intake:
         self.sessions = sessions
         self.rules = rules
         self.options = options
-        self.lookup = intake_state.StoreCaseLookup(sessions)
+        self.lookup = _WaitingFirst(
+            intake_state.StoreCaseLookup(sessions), self._register_waiting
+        )
         # sha256 of messages with counted failed writes, read once: only those
         # need their count removed when stored. A count another process adds
         # meanwhile may outlive its message; it is never read again then.
         self._failed: set[str] | None = None
+        self._waiting: list[tuple[Incoming, InboundRecord]] = []
+        self._done: list[tuple[Incoming, Outcome]] = []
 
     def handle(self, item: Incoming) -> Outcome:
         """Register `item` in one transaction and say what happened.
@@ -130,19 +142,63 @@ class Intake:
         Never raises for a bad message; returns status "failed" when the
         database could not take it (the caller must not mark it).
         """
-        tag = hashlib.sha256(item.raw).hexdigest()[:12]
-        with structlog.contextvars.bound_contextvars(
-            source=item.source,
-            mailbox=item.mailbox,
-            uid=item.uid,
-            raw=tag,
-            mid=None,
-        ):
+        return self.handle_many([item])[0][1]
+
+    def handle_many(
+        self,
+        items: Sequence[Incoming],
+        should_stop: Callable[[], bool] = lambda: False,
+    ) -> list[tuple[Incoming, Outcome]]:
+        """Each item with its outcome, in order; `should_stop` is asked between
+        messages, and the ones understood so far are still registered."""
+        for item in items:
+            if should_stop():
+                break
+            with _bound(item):
+                try:
+                    record = self.understand(item)
+                except StoreUnavailable as exc:  # the case lookup needs it
+                    self._register_waiting()
+                    self._done.append((item, self._write_failed(item, exc)))
+                    continue
+            self._waiting.append((item, record))
+        self._register_waiting()
+        done, self._done = self._done, []
+        return done
+
+    def _register_waiting(self) -> None:
+        """Register the understood messages together; one by one on failure."""
+        waiting, self._waiting = self._waiting, []
+        if len(waiting) > 1:
             try:
-                record = self.understand(item)
-            except StoreUnavailable as exc:  # the case lookup needs the database
-                return self._write_failed(item, exc)
-            return self._store(item, record)
+                registered = self._write_batch([record for _, record in waiting])
+            except Exception as exc:  # each message gets its own verdict below
+                log.warning(
+                    "intake.batch_failed", size=len(waiting), error=type(exc).__name__
+                )
+                if isinstance(exc, StoreUnavailable) and exc.transient:
+                    self._done.extend(
+                        (i, self._write_failed(i, exc)) for i, _ in waiting
+                    )
+                    return
+            else:
+                for (item, record), result in zip(waiting, registered, strict=True):
+                    with _bound(item):
+                        self._done.append((item, self._registered(record, result)))
+                return
+        for item, record in waiting:
+            with _bound(item):
+                self._done.append((item, self._store(item, record)))
+
+    def _write_batch(self, records: list[InboundRecord]) -> list[Registered]:
+        if self._failed is None:
+            self._failed = intake_state.failed_messages(self.sessions)
+        shas = {record.sha256 for record in records}
+        registered = intake_state.write_inbound_batch(
+            self.sessions, self.rules, records, clear=shas & self._failed
+        )
+        self._failed -= shas
+        return registered
 
     def understand(self, item: Incoming) -> InboundRecord:
         """Parse, classify and read forms; quarantine anything that raises."""
@@ -186,19 +242,16 @@ class Intake:
 
     def _store(self, item: Incoming, record: InboundRecord) -> Outcome:
         try:
-            if self._failed is None:
-                self._failed = intake_state.failed_messages(self.sessions)
-            registered = intake_state.write_inbound(
-                self.sessions,
-                self.rules,
-                record,
-                clear_attempts=record.sha256 in self._failed,
-            )
-            self._failed.discard(record.sha256)
+            registered = self._write_batch([record])[0]
         except StoreUnavailable as exc:
             return self._write_failed(item, exc)
         except Exception as exc:  # a bug in registration: count it like a failure
             return self._write_failed(item, exc)
+        return self._registered(record, registered)
+
+    def _registered(self, record: InboundRecord, registered: Registered) -> Outcome:
+        if record.message_id:
+            structlog.contextvars.bind_contextvars(mid=short_hash(record.message_id))
         outcome = Outcome(registered.outcome, record.klass, registered.case_number)
         event = {
             "duplicate": "intake.message_duplicate",
@@ -240,3 +293,40 @@ class Intake:
             return Outcome("failed")
         log.error("intake.message_quarantined", attempts=attempts)
         return Outcome("quarantined", "quarantined")
+
+
+@contextmanager
+def _bound(item: Incoming) -> Iterator[None]:
+    """Log context of one message: where it came from, never what it says."""
+    with structlog.contextvars.bound_contextvars(
+        source=item.source,
+        mailbox=item.mailbox,
+        uid=item.uid,
+        raw=hashlib.sha256(item.raw).hexdigest()[:12],
+        mid=None,
+    ):
+        yield
+
+
+class _WaitingFirst:
+    """The case lookup, after the messages waiting in the batch are stored.
+
+    A message may answer one that arrived a moment before it in the same
+    batch: the lookup must see that one stored. Only messages that refer to
+    others (a reply, a case number) ask, so a batch of new complaints is
+    registered together.
+    """
+
+    def __init__(
+        self, lookup: intake_state.StoreCaseLookup, register: Callable[[], None]
+    ) -> None:
+        self._lookup = lookup
+        self._register = register
+
+    def case_for_message_ids(self, message_ids: Sequence[str]) -> str | None:
+        self._register()
+        return self._lookup.case_for_message_ids(message_ids)
+
+    def case_exists(self, number: str) -> bool:
+        self._register()
+        return self._lookup.case_exists(number)

@@ -20,9 +20,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from store.db import transaction
 from store.errors import StoreUnavailable
+from store.inbound import Registered, register_many
 from store.models import Case, MailboxState, Message, OutboxMail, ServiceState, utcnow
 from store.records import CaseRules, InboundRecord
-from store.registration import Registered, is_conflict, register_inbound
+from store.registration import is_conflict
 
 T = TypeVar("T")
 _ATTEMPTS = "intake_attempts:"
@@ -83,18 +84,33 @@ def write_inbound(
 
     `clear_attempts` removes the message's count of failed writes; the caller
     passes False when it knows there is none (one statement less a message).
-    A unique-key conflict means another process registered the same message at
-    the same moment: roll back and try once more, which finds the duplicate.
     """
+    cleared = {record.sha256} if clear_attempts else set()
+    return write_inbound_batch(factory, rules, [record], clear=cleared)[0]
+
+
+def write_inbound_batch(
+    factory: sessionmaker[Session],
+    rules: CaseRules,
+    records: Sequence[InboundRecord],
+    *,
+    clear: set[str],
+) -> list[Registered]:
+    """Register `records` in one transaction, idempotently; all or nothing.
+
+    `clear` holds the sha256 of the records whose count of failed writes must
+    go (they are stored now). A unique-key conflict means another process
+    registered one of the messages at the same moment: roll back and try once
+    more, which finds the duplicate.
+    """
+    keys = [_ATTEMPTS + sha for sha in sorted(clear)]
     for attempt in (1, 2):
         try:
             with transaction(factory) as session:
-                registered = register_inbound(session, rules, record)
-                if clear_attempts:  # failed attempts no longer matter
+                registered = register_many(session, rules, records)
+                if keys:  # failed attempts no longer matter
                     session.execute(
-                        delete(ServiceState).where(
-                            ServiceState.key == _ATTEMPTS + record.sha256
-                        )
+                        delete(ServiceState).where(ServiceState.key.in_(keys))
                     )
                 return registered
         except IntegrityError as exc:

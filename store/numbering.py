@@ -19,20 +19,26 @@ from store.models import CaseCounter
 
 def next_seq(session: Session, year: int) -> int:
     """Take the next sequence number of `year` (locks the year until commit)."""
+    return take_seqs(session, year, 1).start
+
+
+def take_seqs(session: Session, year: int, count: int) -> range:
+    """Take the next `count` sequence numbers of `year` in one statement."""
     statement = _upsert(session.get_bind().dialect.name)
-    return int(session.execute(statement, {"year": year}).scalar_one())
+    last = int(session.execute(statement, {"year": year, "n": count}).scalar_one())
+    return range(last - count + 1, last + 1)
 
 
 @cache
 def _upsert(dialect: str) -> Insert:
-    """Built once per dialect: this runs for every registered case."""
+    """Built once per dialect: this runs for every batch of registrations."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     return (
-        insert(CaseCounter)
-        .values(year=bindparam("year"), last_seq=1)
+        insert(CaseCounter.__table__)
+        .values(year=bindparam("year"), last_seq=bindparam("n"))
         .on_conflict_do_update(
             index_elements=[CaseCounter.year],
-            set_={"last_seq": CaseCounter.last_seq + 1},
+            set_={"last_seq": CaseCounter.last_seq + bindparam("n")},
         )
         .returning(CaseCounter.last_seq)
     )

@@ -13,11 +13,11 @@ from structlog.testing import capture_logs
 
 from service.commands.cases import render_case_text
 from service.delivery import deliver_pending
+from store.inbound import register_inbound
 from store.models import Case, Event, OutboxMail
 from store.outbox import list_failed
 from store.queries import show_case
 from store.records import InboundRecord, MemberRecord, NewCase
-from store.registration import register_inbound
 from tests.servers.smtp import SmtpServer
 
 SENDER = "anna.peeters@example.be"

@@ -22,16 +22,17 @@ def _break_writes_of(monkeypatch, marker: bytes) -> list[int]:
     The quarantine record (raw bytes and the error only) still goes through:
     the failure is in what the full record asks of the database.
     """
-    real = intake_state.register_inbound
+    real = intake_state.register_many
     calls: list[int] = []
 
-    def register(session, rules, record):
-        if marker in record.raw and record.klass != "quarantined":
-            calls.append(1)
-            raise OperationalError("INSERT", {}, Exception("disk I/O error"))
-        return real(session, rules, record)
+    def register(session, rules, records):
+        for record in records:
+            if marker in record.raw and record.klass != "quarantined":
+                calls.append(1)
+                raise OperationalError("INSERT", {}, Exception("disk I/O error"))
+        return real(session, rules, records)
 
-    monkeypatch.setattr(intake_state, "register_inbound", register)
+    monkeypatch.setattr(intake_state, "register_many", register)
     return calls
 
 
@@ -93,16 +94,16 @@ def test_a_lost_race_is_retried_once_and_finds_the_duplicate(app, monkeypatch) -
         raw=complaint(), received_at=datetime.now(UTC), source="import", key=1
     )
     assert intake.handle(item).status == "case"
-    real = intake_state.register_inbound
+    real = intake_state.register_many
     raised: list[int] = []
 
-    def racing(session, rules, record):
+    def racing(session, rules, records):
         if not raised:  # the other process inserted the same key a moment ago
             raised.append(1)
             raise IntegrityError("INSERT", {}, Exception("UNIQUE constraint failed"))
-        return real(session, rules, record)
+        return real(session, rules, records)
 
-    monkeypatch.setattr(intake_state, "register_inbound", racing)
+    monkeypatch.setattr(intake_state, "register_many", racing)
     outcome = intake.handle(item)
     assert raised == [1]
     assert outcome.status == "duplicate"

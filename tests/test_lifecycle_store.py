@@ -13,9 +13,10 @@ from sqlalchemy import select
 from store import lifecycle
 from store.db import transaction
 from store.errors import UserError, WrongState
+from store.inbound import register_inbound
 from store.models import Case, Event, OutboxMail
 from store.records import CaseRules, InboundRecord, MemberRecord, NewCase
-from store.registration import register_case, register_inbound
+from store.registration import register_case
 
 RULES = CaseRules()
 BRUSSELS = ZoneInfo("Europe/Brussels")

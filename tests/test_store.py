@@ -12,14 +12,11 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from store.db import make_engine, session_factory, transaction
+from store.inbound import register_inbound, register_many
 from store.migrate import current_revision, head_revision, require_current
 from store.models import Case, Event, Message, OutboxMail
 from store.records import CaseRules, InboundRecord, MemberRecord, NewCase
-from store.registration import (
-    enqueue_acknowledgement,
-    register_case,
-    register_inbound,
-)
+from store.registration import enqueue_acknowledgement, register_case
 
 RULES = CaseRules()
 BRUSSELS = ZoneInfo("Europe/Brussels")
@@ -162,3 +159,89 @@ def test_two_processes_register_gapless_distinct_numbers(
         numbers = set(session.scalars(select(Case.number)))
     assert seqs == list(range(1, 401))
     assert len(numbers) == 400
+
+
+def test_a_batch_is_numbered_in_order_and_repeats_are_duplicates(sessions) -> None:
+    """register_many: consecutive numbers across two years, a repeated key
+    and a repeated IMAP UID within the batch are duplicates of the first."""
+    new_year = datetime(2027, 1, 1, 9, 0, tzinfo=BRUSSELS)
+    records = [
+        complaint(1, uid=1, mailbox="INBOX", uidvalidity=5),
+        complaint(2, uid=2, mailbox="INBOX", uidvalidity=5, received=new_year),
+        complaint(1, uid=3, mailbox="INBOX", uidvalidity=5),  # same Message-ID
+        complaint(3, uid=2, mailbox="INBOX", uidvalidity=5),  # same UID as m2
+        complaint(4, uid=4, mailbox="INBOX", uidvalidity=5),
+    ]
+    with transaction(sessions) as session:
+        results = register_many(session, RULES, records)
+    assert [(r.outcome, r.case_number) for r in results] == [
+        ("case", "KL-2026-00001"),
+        ("case", "KL-2027-00001"),
+        ("duplicate", "KL-2026-00001"),
+        ("duplicate", "KL-2027-00001"),
+        ("case", "KL-2026-00002"),
+    ]
+    assert results[2].message_id == results[0].message_id
+    with transaction(sessions) as session:
+        assert session.scalar(select(func.count()).select_from(Message)) == 3
+        kinds = [(e.case.number, e.kind) for e in session.scalars(select(Event))]
+        assert kinds == [
+            ("KL-2026-00001", "registered"),
+            ("KL-2027-00001", "registered"),
+            ("KL-2026-00002", "registered"),
+        ]
+        acks = sorted(m.dedupe_key for m in session.scalars(select(OutboxMail)))
+        assert acks == ["ack:KL-2026-00001", "ack:KL-2026-00002", "ack:KL-2027-00001"]
+    with transaction(sessions) as session:  # a second batch finds them stored
+        again = register_many(session, RULES, records[:2])
+    assert [r.outcome for r in again] == ["duplicate", "duplicate"]
+
+
+def test_a_batch_keeps_attachments_fields_and_follow_ups(sessions) -> None:
+    """The multi-row path stores what the one-message path stored: attachments
+    on message and case, form fields with provenance, a follow-up's events."""
+    from store.models import Attachment, FormFieldValue
+    from store.records import AttachmentRecord, EventRecord, FormFieldRecord
+
+    with transaction(sessions) as session:
+        register_inbound(session, RULES, complaint(1))
+    pdf = AttachmentRecord("klacht.pdf", "application/pdf", b"%PDF-1.4", "ab" * 32)
+    form = FormFieldRecord("member_number", "123", "pdf_form", "klacht.pdf")
+    follow_up = complaint(
+        3,
+        klass="follow_up",
+        new_case=None,
+        follow_up_number="KL-2026-00001",
+        acknowledge_to=None,
+        events=(EventRecord("classified", {"reason": "reply"}),),
+    )
+    with transaction(sessions) as session:
+        results = register_many(
+            session,
+            RULES,
+            [complaint(2, attachments=(pdf,), form_fields=(form,)), follow_up],
+        )
+    assert [(r.outcome, r.case_number) for r in results] == [
+        ("case", "KL-2026-00002"),
+        ("follow_up", "KL-2026-00001"),
+    ]
+    with transaction(sessions) as session:
+        attachment = session.scalars(select(Attachment)).one()
+        assert (attachment.case.number, attachment.message.message_id) == (
+            "KL-2026-00002",
+            "m2@example.be",
+        )
+        assert attachment.data == b"%PDF-1.4"
+        field = session.scalars(select(FormFieldValue)).one()
+        assert (field.case.number, field.key, field.origin) == (
+            "KL-2026-00002",
+            "member_number",
+            "klacht.pdf",
+        )
+        first = session.scalars(select(Case).where(Case.seq == 1)).one()
+        assert [e.kind for e in first.events] == [
+            "registered",
+            "classified",
+            "follow_up_received",
+        ]
+        assert len(first.messages) == 2
