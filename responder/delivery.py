@@ -23,7 +23,6 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from email.message import EmailMessage
 from typing import TYPE_CHECKING, Any, Protocol
 
 import jinja2
@@ -229,7 +228,7 @@ class _Batch:
                 self._client(),
                 self.config.smtp.from_address,
                 mail.recipients,
-                message.as_bytes(),
+                message,
             )
         except SendFailure as exc:
             if exc.permanent:
@@ -278,7 +277,7 @@ class _Batch:
             and (not ack.sending or (ack.id < mail_id and ack.id not in self.unsent))
         )
 
-    def _compose(self, mail: ClaimedMail) -> EmailMessage:
+    def _compose(self, mail: ClaimedMail) -> bytes:
         context = mail_context(self.config.org, mail.case, mail.context)
         rendered = render_mail(
             self.env, mail.audience, mail.template, mail.language, context

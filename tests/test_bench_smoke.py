@@ -51,6 +51,13 @@ def test_backlog_registers_and_acknowledges_every_complaint() -> None:
     assert float(figures["backlog.sqlite.ratio_to_bare_parse"]) > 1
 
 
+def test_delivery_sends_every_acknowledgement() -> None:
+    figures = bench("bench_delivery", "--n", "20")
+    assert figures["delivery.sqlite.sent"] == "20"
+    assert figures["delivery.sqlite.server_received"] == "20"
+    assert float(figures["delivery.sqlite.cpu_per_mail"]) > 0
+
+
 def test_latency_measures_each_complaint() -> None:
     needs_servers()
     figures = bench("bench_latency", "--n", "2", "--outbox-interval", "1")

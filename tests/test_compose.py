@@ -1,4 +1,4 @@
-"""The MIME message of an outbox mail, read back with the email package."""
+"""The MIME bytes of an outbox mail, read back with the email package."""
 
 from __future__ import annotations
 
@@ -32,10 +32,12 @@ def envelope(**changes: object) -> Envelope:
     return Envelope(**values)  # type: ignore[arg-type]
 
 
-def parsed(message: EmailMessage) -> EmailMessage:
+def parsed(data: bytes) -> EmailMessage:
     """What a receiving server would see: the bytes, parsed again."""
-    data = message.as_bytes()
     assert b"\r\n" in data and all(byte < 128 for byte in data)
+    assert b"\n" not in data.replace(b"\r\n", b"") and b"\r" not in data.replace(
+        b"\r\n", b""
+    )
     return email.message_from_bytes(data, policy=email.policy.default)  # type: ignore[return-value]
 
 
