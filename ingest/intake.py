@@ -19,12 +19,11 @@ from typing import TYPE_CHECKING
 
 import structlog
 
-from config import Settings
-from ingest.classify import ClassifierSettings, classify, number_pattern_from_format
+from ingest.classify import classify
 from ingest.incoming import Incoming
+from ingest.options import IntakeOptions
 from ingest.parse import ParsedMessage, UnparseableMessage, parse_message
 from ingest.record import (
-    RecordOptions,
     build_record,
     describe_error,
     quarantine_record,
@@ -42,54 +41,6 @@ if TYPE_CHECKING:
     from store.records import CaseRules, InboundRecord
 
 log = structlog.get_logger()
-
-
-@dataclass(frozen=True)
-class IntakeOptions:
-    """Everything the pipeline needs from the configuration."""
-
-    classifier: ClassifierSettings
-    record: RecordOptions
-    max_message_size: int = 25 * 1024 * 1024
-    max_attempts: int = 3
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> IntakeOptions:
-        own = tuple(
-            dict.fromkeys(
-                a.lower()
-                for a in (
-                    settings.smtp.from_address,
-                    settings.smtp.reply_to,
-                    settings.imap.username,
-                )
-                if a and "@" in a
-            )
-        )
-        classifier = ClassifierSettings(
-            number_pattern=number_pattern_from_format(settings.cases.number_format),
-            spam_headers=tuple(_spam_rule(r) for r in settings.ingest.spam_headers),
-            trusted_authserv_ids=tuple(settings.trusted_authserv_ids),
-            own_addresses=own,
-        )
-        record = RecordOptions(
-            default_language=settings.cases.default_language,
-            categories=tuple(settings.cases.categories),
-            own_addresses=own,
-            ocr_timeout=settings.ingest.ocr_timeout,
-            ocr_max_pages=settings.ingest.ocr_max_pages,
-        )
-        return cls(
-            classifier=classifier,
-            record=record,
-            max_message_size=settings.imap.max_message_size,
-            max_attempts=settings.ingest.max_attempts,
-        )
-
-
-def _spam_rule(text: str) -> tuple[str, str]:
-    name, _, value = text.partition(":")
-    return name.strip().lower(), value.strip()
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ import structlog
 from ingest.backoff import Backoff
 from ingest.batch import IntakeStats, process_waiting
 from ingest.imap_source import IMAP_ERRORS, ImapSource
-from ingest.intake import IntakeOptions
+from ingest.options import IntakeOptions
 from service.daemon_jobs import Daemon, build_scheduler, schedule_reminders
 from service.logging import configure_logging
 from service.metrics import Metrics, parse_listen

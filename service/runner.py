@@ -20,8 +20,9 @@ import structlog
 from config import Settings
 from ingest.batch import IntakeStats, Source, process_waiting
 from ingest.imap_source import IMAP_ERRORS, ImapSource
-from ingest.intake import Intake, IntakeOptions
+from ingest.intake import Intake
 from ingest.maildir_source import MaildirSource
+from ingest.options import IntakeOptions
 from ingest.record import describe_error
 from service.app import App
 from service.delivery import DeliveryReport

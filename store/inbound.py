@@ -24,6 +24,7 @@ from sqlalchemy import and_, insert, or_, select
 from sqlalchemy.orm import Session
 
 from store import deadlines
+from store.inbound_rows import acknowledgement_row, event_rows, message_row
 from store.models import (
     Attachment,
     Case,
@@ -34,13 +35,11 @@ from store.models import (
     utcnow,
 )
 from store.numbering import format_number, take_seqs
-from store.records import CaseRules, InboundRecord, NewCase
+from store.records import CaseRules, InboundRecord
 from store.registration import (
     SYSTEM_ACTOR,
-    acknowledgement_threading,
     case_by_number,
     case_row,
-    new_message_id,
 )
 
 
@@ -218,7 +217,7 @@ class _Batch:
 
     def _insert_messages(self) -> None:
         rows = [
-            _message_row(record, case_id)
+            message_row(record, case_id)
             for record, case_id in zip(self.records, self.case_ids, strict=True)
         ]
         table = Message.__table__
@@ -259,11 +258,13 @@ class _Batch:
                     }
                     for item in record.form_fields
                 )
-            events.extend(_events(record, case_id, message_id, now))
+            events.extend(event_rows(record, case_id, message_id, now))
             number = self.numbers[index]
             if record.new_case is not None and record.acknowledge_to and number:
                 outbox.append(
-                    self._acknowledgement(record, case_id, number, record.new_case)
+                    acknowledgement_row(
+                        self.rules, record, case_id, number, record.new_case
+                    )
                 )
         for table, rows in (
             (Attachment.__table__, attachments),
@@ -273,30 +274,6 @@ class _Batch:
         ):
             if rows:
                 self.session.execute(insert(table), rows)
-
-    def _acknowledgement(
-        self, record: InboundRecord, case_id: int | None, number: str, new: NewCase
-    ) -> dict[str, Any]:
-        """The outbox row of the case's one acknowledgement ("ack:<number>")."""
-        recipient = record.acknowledge_to or ""
-        in_reply_to, references = acknowledgement_threading(record)
-        return {
-            "kind": "acknowledgement",
-            "case_id": case_id,
-            "dedupe_key": f"ack:{number}",
-            "audience": "member",
-            "template": "acknowledgement",
-            "language": new.language,
-            "recipients": [recipient],
-            "recipient": recipient.strip().lower(),
-            "context": {},
-            "message_id": new_message_id(self.rules.message_id_domain),
-            "in_reply_to": in_reply_to,
-            "references": references,
-            "status": "pending",
-            "attempts": 0,
-            "next_attempt_at": utcnow(),
-        }
 
     def _confirm(self, case: Case, record: InboundRecord) -> None:
         """A mail joining an oral complaint that waits for it is the confirmation."""
@@ -324,62 +301,3 @@ def _insert_returning_ids(
     """
     statement = insert(table).returning(table.c.id, key)
     return {row[1]: row[0] for row in session.execute(statement, rows)}
-
-
-def _events(
-    record: InboundRecord, case_id: int | None, message_id: int, now: Any
-) -> list[dict[str, Any]]:
-    """The audit events of one message, in the order the trail shows them."""
-
-    def event(kind: str, details: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "case_id": case_id,
-            "message_id": message_id,
-            "at": now,
-            "kind": kind,
-            "actor": SYSTEM_ACTOR,
-            "details": details,
-        }
-
-    events = []
-    new = record.new_case
-    if new is not None:
-        events.append(
-            event(
-                "registered",
-                {"channel": new.channel, "received_at": new.received_at.isoformat()},
-            )
-        )
-    events.extend(event(extra.kind, dict(extra.details)) for extra in record.events)
-    if new is None and record.follow_up_number is not None:
-        events.append(event("follow_up_received", {}))
-    return events
-
-
-def _message_row(record: InboundRecord, case_id: int | None) -> dict[str, Any]:
-    return {
-        "case_id": case_id,
-        "dedupe_key": record.dedupe_key,
-        "message_id": record.message_id,
-        "sha256": record.sha256,
-        "mailbox": record.mailbox,
-        "uidvalidity": record.uidvalidity,
-        "uid": record.uid,
-        "source": record.source,
-        "received_at": record.received_at,
-        "sender": record.sender,
-        "subject": record.subject,
-        "class": record.klass,
-        "reason": record.reason,
-        "language": record.language,
-        "in_reply_to": record.in_reply_to,
-        "references": record.references,
-        "body_text": record.body_text,
-        "new_text": record.new_text,
-        "size": record.size if record.size is not None else len(record.raw),
-        "raw": record.raw,
-        "raw_complete": record.raw_complete,
-        "attempts": 1 if record.error else 0,
-        "error": record.error,
-        "created_at": utcnow(),
-    }
