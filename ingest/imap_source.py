@@ -68,6 +68,11 @@ class ImapSource:
             ssl_context=context,
             timeout=s.timeout,
         )
+        # imapclient turns imaplib's protocol trace on (level 5) and sends it
+        # to a debug logger; imaplib formats it before the logger can refuse:
+        # the repr of every fetched message, twice (80 MiB for a 34 MB one).
+        # The trace holds the members' mail anyway, which no log may.
+        client._imap.debug = 0
         try:
             if s.security == "starttls":
                 client.starttls(context)

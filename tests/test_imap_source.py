@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import random
 import ssl
 import threading
 import time
+import tracemalloc
 from dataclasses import replace
 
 import pytest
@@ -83,6 +86,29 @@ def test_waiting_skips_marked_messages_and_uses_last_uid(imap) -> None:
     flags = imap.fetch_flags()
     assert flags[uids[0]] == {"$Klachten", "\\Seen"}
     assert flags[uids[2]] == set()
+
+
+def test_a_fetch_holds_the_message_about_once(imap) -> None:
+    # imapclient's protocol trace made imaplib format the repr of every
+    # fetched message twice: a peak of three times its size or more.
+    body = base64.encodebytes(random.Random(3).randbytes(3 * 1024 * 1024))
+    [uid] = imap.append_many([complaint(body=body.decode())])
+    source = ImapSource(_settings(imap, max_message_size=64 * 1024 * 1024))
+    source.connect()
+    was_tracing = tracemalloc.is_tracing()
+    tracemalloc.start()
+    try:
+        source.open()
+        before = tracemalloc.get_traced_memory()[0]
+        tracemalloc.reset_peak()
+        [[item]] = list(source.batches([uid]))
+        peak = tracemalloc.get_traced_memory()[1] - before
+    finally:
+        if not was_tracing:
+            tracemalloc.stop()
+        source.close()
+    assert len(item.raw) >= len(body)
+    assert peak < 1.5 * len(item.raw)
 
 
 def test_idle_wakes_up_when_mail_arrives(imap) -> None:
