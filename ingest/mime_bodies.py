@@ -8,9 +8,12 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import hashlib
 import re
 from dataclasses import dataclass, field
+from email.generator import BytesGenerator
 from email.message import Message
+from io import BytesIO
 
 from mailparser.utils import mime_header_view
 
@@ -147,7 +150,7 @@ def _to_attachment(part: Message, index: int, body: _Body) -> RawAttachment:
     ctype = part.get_content_type()
     if part.is_multipart():
         try:
-            data = b"".join(p.as_bytes() for p in part.get_payload())
+            data = b"".join(_as_bytes(p) for p in part.get_payload())
         except Exception:  # the serialiser of a broken tree has no fixed error set
             body.defects.append(f"attachment {index + 1} could not be serialised")
             data = b""
@@ -155,6 +158,33 @@ def _to_attachment(part: Message, index: int, body: _Body) -> RawAttachment:
         data = _payload(part)
     name = sanitise_filename(_raw_filename(part), index + 1, ctype)
     return RawAttachment(filename=name, content_type=ctype, data=data)
+
+
+class _Flattener(BytesGenerator):
+    """Message.as_bytes(), but a missing boundary is made from the text.
+
+    The standard library draws it at random, and a parse must give the same
+    attachment bytes every time.
+    """
+
+    @classmethod
+    def _make_boundary(cls, text: bytes | str | None = None) -> str:
+        seed = text or b""
+        if isinstance(seed, str):
+            seed = seed.encode("utf-8", "surrogateescape")
+        boundary = "=" * 15 + hashlib.sha256(seed).hexdigest()[:19] + "=="
+        found, counter = boundary, 0
+        while text is not None and cls._compile_re(
+            "^--" + re.escape(found) + "(--)?$", re.MULTILINE
+        ).search(text):
+            found, counter = f"{boundary}.{counter}", counter + 1
+        return found
+
+
+def _as_bytes(part: Message) -> bytes:
+    out = BytesIO()
+    _Flattener(out, mangle_from_=False, policy=part.policy).flatten(part)
+    return out.getvalue()
 
 
 def sanitise_filename(name: str, number: int = 1, content_type: str = "") -> str:

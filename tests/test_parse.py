@@ -310,3 +310,18 @@ def test_a_part_the_decoders_trip_over_is_kept_as_bytes(monkeypatch) -> None:
     (attachment,) = msg.attachments
     assert attachment.data == b"Klacht\n"
     assert any("part unreadable (ValueError)" in d for d in msg.defects)
+
+
+def test_a_forwarded_multipart_without_boundary_gives_the_same_bytes_twice() -> None:
+    # Serialising it needs a boundary; the standard library draws a random one,
+    # which made the stored .eml differ from one parse to the next.
+    raw = (
+        b"From: a@example.be\nContent-Type: message/rfc822\n\n"
+        b'Content-Type: multipart/mixed; boundary="0"\n\n--0\n'
+        b"Content-Type: text/plain\n\nhi\n--0\n"
+        b'Content-Type: multipart/mixed; boundary=""\n\n--\n'
+        b"Content-Type: text/plain\n\nthere\n"
+    )
+    first, second = parse_message(raw), parse_message(raw)
+    assert first.attachments[0].data == second.attachments[0].data
+    assert b"there" in first.attachments[0].data
