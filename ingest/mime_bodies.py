@@ -5,7 +5,6 @@ File names are decoded (RFC 2231/2047) and sanitised here.
 
 from __future__ import annotations
 
-import base64
 import binascii
 import contextlib
 import hashlib
@@ -21,6 +20,7 @@ from ingest.mime_headers import (
     decode_bytes,
     decode_header_value,
 )
+from ingest.mime_runs import NO_RUNS, Runs
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,7 @@ class _Body:
     html: str = ""
     attachments: list[RawAttachment] = field(default_factory=list)
     defects: list[str] = field(default_factory=list)
+    runs: Runs = NO_RUNS
 
 
 _MAX_DEPTH = 40
@@ -47,9 +48,12 @@ _UNSAFE_NAME = re.compile(
 MAX_FILENAME = 200
 
 
-def extract_body(msg: Message) -> _Body:
-    """Collect the text/plain and text/html bodies and the attachments."""
-    body = _Body()
+def extract_body(msg: Message, runs: Runs = NO_RUNS) -> _Body:
+    """Collect the text/plain and text/html bodies and the attachments.
+
+    `runs`: the base64 runs that placeholders in `msg` stand for.
+    """
+    body = _Body(runs=runs)
     plain: list[str] = []
     html: list[str] = []
     _visit(msg, body, plain, html, depth=0)
@@ -68,6 +72,7 @@ def _visit(
         raise
     except Exception as exc:  # email's decoders trip over hostile parameters
         body.defects.append(f"part unreadable ({type(exc).__name__}), kept as bytes")
+        body.runs.restore_part(part)
         raw = part._payload  # the undecoded body, whatever get_payload() made of it
         data = raw.encode("utf-8", "surrogateescape") if isinstance(raw, str) else b""
         number = len(body.attachments) + 1
@@ -94,9 +99,9 @@ def _visit_part(
         # Boundaries missing: the parser kept the whole body as one string.
         # The member's words are in there, so keep it as text.
         body.defects.append("multipart without parts kept as text")
-        plain.append(decode_bytes(_payload(part), _charset(part))[0])
+        plain.append(decode_bytes(_payload(part, body.runs), _charset(part))[0])
     elif ctype in ("text/plain", "text/html") and not _is_attachment(part):
-        text, defect = decode_bytes(_payload(part), _charset(part))
+        text, defect = decode_bytes(_payload(part, body.runs), _charset(part))
         if defect:
             body.defects.append(defect)
         (plain if ctype == "text/plain" else html).append(text)
@@ -116,22 +121,26 @@ def _charset(part: Message) -> str | None:
     return str(charset) if charset else None
 
 
-def _payload(part: Message) -> bytes:
+def _payload(part: Message, runs: Runs) -> bytes:
     try:
         encoded = part.get_payload()
     except (TypeError, LookupError, UnicodeError):
         # The standard library decodes 8-bit bytes with the charset parameter
         # as given: an RFC 2231 charset is a tuple, and codecs such as idna
         # cannot "replace". Take the raw bytes.
+        runs.restore_part(part)
         raw = part._payload  # what get_payload() failed on
         return raw.encode("utf-8", "surrogateescape") if isinstance(raw, str) else b""
     if str(part.get("content-transfer-encoding", "")).strip().lower() == "base64":
         # get_payload(decode=True) makes three copies of a big attachment
-        # (encode, splitlines, join); b64decode one. Damaged base64 goes the
-        # lenient way below, which records nothing worse than before.
+        # (encode, splitlines, join), b64decode one (encode); a2b_base64
+        # reads the string, or the raw bytes a placeholder stands for, as it
+        # is. Damaged base64 goes the lenient way below, which records
+        # nothing worse than before.
         with contextlib.suppress(binascii.Error, ValueError):
             if isinstance(encoded, str):
-                return base64.b64decode(encoded)
+                return runs.decode_base64(encoded)
+    runs.restore_part(part)
     data = part.get_payload(decode=True)
     return data if isinstance(data, bytes) else b""
 
@@ -149,13 +158,14 @@ def _raw_filename(part: Message) -> str:
 def _to_attachment(part: Message, index: int, body: _Body) -> RawAttachment:
     ctype = part.get_content_type()
     if part.is_multipart():
+        body.runs.restore_part(part)
         try:
             data = b"".join(_as_bytes(p) for p in part.get_payload())
         except Exception:  # the serialiser of a broken tree has no fixed error set
             body.defects.append(f"attachment {index + 1} could not be serialised")
             data = b""
     else:
-        data = _payload(part)
+        data = _payload(part, body.runs)
     name = sanitise_filename(_raw_filename(part), index + 1, ctype)
     return RawAttachment(filename=name, content_type=ctype, data=data)
 

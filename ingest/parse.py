@@ -19,7 +19,6 @@ import types
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email.feedparser import BytesFeedParser
 from email.message import Message
 from email.parser import BytesHeaderParser, BytesParser
 from email.policy import compat32
@@ -41,6 +40,7 @@ from ingest.mime_headers import (
     parse_message_ids,
     raw_header_values,
 )
+from ingest.mime_runs import NO_RUNS, Runs, feed_tree
 from ingest.replies import split_reply
 
 __all__ = [
@@ -121,13 +121,13 @@ def parse_message(raw: bytes) -> ParsedMessage:
     bytes hold no header fields at all.
     """
     data, defects = _normalise(raw)
-    if not data.strip():
+    if not data or data.isspace():  # data.strip() would copy the message
         raise UnparseableMessage("empty message")
-    msg, parser_defects = _build_tree(data)
+    msg, parser_defects, runs = _build_tree(data)
     if not msg.keys():
         raise UnparseableMessage("no header fields")
     headers = decoded_headers(msg)
-    body = extract_body(msg)
+    body = extract_body(msg, runs)
     text = body.plain or html_to_text(body.html)
     new_text = split_reply(text)
     subject = " ".join(_first(headers, "subject").split())
@@ -158,8 +158,6 @@ _MBOX_LINE = re.compile(rb"From [^\s:]+ [^\n]*\n")
 _LONE_CR = re.compile(rb"\r(?!\n)")
 # RFC 5322 section 4.5.3 (obsolete syntax) allows blanks before the colon.
 _OBS_FIELD = re.compile(rb"^([!-9;-~]+)[ \t]+:", re.MULTILINE)
-# The feed parser takes the message this much at a time (see _feed).
-_CHUNK = 1 << 16
 
 
 def _normalise(raw: bytes) -> tuple[bytes, list[str]]:
@@ -184,34 +182,32 @@ def _normalise(raw: bytes) -> tuple[bytes, list[str]]:
     return data, defects
 
 
-def _build_tree(data: bytes) -> tuple[Message, list[str]]:
-    """Parse with mail-parser, falling back to the standard library."""
+def _build_tree(data: bytes) -> tuple[Message, list[str], Runs]:
+    """Parse with mail-parser, falling back to the standard library.
+
+    mail-parser only lists the defects here (see ingest/mime_runs.py for why
+    long base64 bodies are not in its tree).
+    """
+    built: list[Runs] = []
+
+    def build() -> Message:
+        msg, runs = feed_tree(data)
+        built.append(runs)
+        return msg
+
     try:
-        parser = mailparser.MailParser._parse_guarded(lambda: _feed(data))
+        parser = mailparser.MailParser._parse_guarded(build)
     except MailParserError:
         # The body nests too deeply to walk; the headers still classify it.
         msg = BytesHeaderParser(policy=compat32).parsebytes(data)
-        return msg, ["nesting too deep: body not parsed"]
+        return msg, ["nesting too deep: body not parsed"], NO_RUNS
     except Exception as exc:
         # A bug in mail-parser on odd input (seen: AttributeError on an
         # epilogue) must not lose the message; the stdlib tree is as good.
         msg = BytesParser(policy=compat32).parsebytes(data)
         found = sorted({type(d).__name__ for p in msg.walk() for d in p.defects})
-        return msg, [f"mail-parser failed: {type(exc).__name__}", *found]
-    return parser.message, sorted(parser.defects_categories)
-
-
-def _feed(data: bytes) -> Message:
-    """The compat32 tree mail-parser's parse_from_bytes builds, fed in chunks.
-
-    parse_from_bytes decodes the whole message into one StringIO (four bytes
-    a character once a single non-ASCII byte is in it): 137 MiB for a 34 MB
-    message. The feed parser holds only lines and the parts' payloads.
-    """
-    feed = BytesFeedParser(policy=compat32)
-    for start in range(0, len(data), _CHUNK):
-        feed.feed(data[start : start + _CHUNK])
-    return feed.close()
+        return msg, [f"mail-parser failed: {type(exc).__name__}", *found], NO_RUNS
+    return parser.message, sorted(parser.defects_categories), built[0]
 
 
 def _first(headers: Mapping[str, tuple[str, ...]], name: str) -> str:
