@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import and_, insert, or_, select
 from sqlalchemy.orm import Session
 
-from store import deadlines
+from store import blobs, deadlines
 from store.inbound_rows import acknowledgement_row, event_rows, message_row
 from store.models import (
     Attachment,
@@ -221,7 +221,9 @@ class _Batch:
             for record, case_id in zip(self.records, self.case_ids, strict=True)
         ]
         table = Message.__table__
-        ids = _insert_returning_ids(self.session, table, table.c.dedupe_key, rows)
+        ids = blobs.insert_rows(
+            self.session, table, rows, blob="raw", key=table.c.dedupe_key
+        )
         self.message_ids = [ids[row["dedupe_key"]] for row in rows]
 
     def _insert_details(self) -> None:
@@ -266,8 +268,11 @@ class _Batch:
                         self.rules, record, case_id, number, record.new_case
                     )
                 )
+        if attachments:  # never updated after: SQLite would rewrite each blob
+            blobs.insert_rows(
+                self.session, Attachment.__table__, attachments, blob="data"
+            )
         for table, rows in (
-            (Attachment.__table__, attachments),
             (FormFieldValue.__table__, fields),
             (Event.__table__, events),
             (OutboxMail.__table__, outbox),

@@ -143,11 +143,13 @@ class Message(Base):
     body_text: Mapped[str | None] = mapped_column(Text)
     new_text: Mapped[str | None] = mapped_column(Text)
     size: Mapped[int] = mapped_column(Integer, nullable=False)
-    raw: Mapped[bytes] = mapped_column(LargeBinary, nullable=False, deferred=True)
     raw_complete: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(nullable=False, default=utcnow)
+    # Last: SQLite writes a large blob in the last column without a copy
+    # (store/blobs.py).
+    raw: Mapped[bytes] = mapped_column(LargeBinary, nullable=False, deferred=True)
 
     case: Mapped[Case | None] = relationship(back_populates="messages")
     attachments: Mapped[list[Attachment]] = relationship(back_populates="message")
@@ -165,8 +167,9 @@ class Attachment(Base):
     content_type: Mapped[str] = mapped_column(String(255), nullable=False)
     size: Mapped[int] = mapped_column(Integer, nullable=False)
     sha256: Mapped[str] = mapped_column(String(64), nullable=False)
-    data: Mapped[bytes] = mapped_column(LargeBinary, nullable=False, deferred=True)
     flags: Mapped[list[str]] = mapped_column(JSON, nullable=False, default=list)
+    # Last, as messages.raw.
+    data: Mapped[bytes] = mapped_column(LargeBinary, nullable=False, deferred=True)
 
     message: Mapped[Message | None] = relationship(back_populates="attachments")
     case: Mapped[Case | None] = relationship(back_populates="attachments")

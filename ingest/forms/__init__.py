@@ -12,11 +12,9 @@ import zipfile
 from io import BytesIO
 
 from ingest.forms.ocr import OcrTools, ocr_image
-from ingest.forms.pdf import read_pdf
 from ingest.forms.result import FieldValue, FormResult, flagged
 from ingest.forms.sniff import claimed_type, sniff
 from ingest.forms.webform import read_webform
-from ingest.forms.word import read_docx
 
 __all__ = [
     "FieldValue",
@@ -54,6 +52,10 @@ def read_attachment(
     claimed = claimed_type(filename, content_type)
     tools = ocr or OcrTools()
     if kind == "pdf":
+        # pypdf and python-docx cost about 22 MiB of memory: loaded at the
+        # first form, not by every process that might meet one.
+        from ingest.forms.pdf import read_pdf
+
         return read_pdf(
             data, filename, max_pages=max_pages, ocr=tools, ocr_timeout=ocr_timeout
         )
@@ -91,6 +93,8 @@ def _read_zip(data: bytes, filename: str) -> FormResult | None:
             note = "document contains macros (vbaProject.bin); not opened"
             return flagged("none", ("attachment_macro", _REVIEW), note)
         if "word/document.xml" in names:
+            from ingest.forms.word import read_docx
+
             return read_docx(zf, data, filename)
     if "[content_types].xml" in names or "mimetype" in names:
         return None  # a spreadsheet, presentation or ODF file: not our form

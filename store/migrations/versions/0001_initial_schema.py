@@ -134,11 +134,12 @@ def upgrade() -> None:
         sa.Column("body_text", sa.Text(), nullable=True),
         sa.Column("new_text", sa.Text(), nullable=True),
         sa.Column("size", sa.Integer(), nullable=False),
-        sa.Column("raw", sa.LargeBinary(), nullable=False),
         sa.Column("raw_complete", sa.Boolean(), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("error", sa.Text(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        # Last: a large blob in the last column is written without a copy.
+        sa.Column("raw", sa.LargeBinary(), nullable=False),
         sa.ForeignKeyConstraint(
             ["case_id"],
             ["cases.id"],
@@ -218,8 +219,9 @@ def upgrade() -> None:
         sa.Column("content_type", sa.String(length=255), nullable=False),
         sa.Column("size", sa.Integer(), nullable=False),
         sa.Column("sha256", sa.String(length=64), nullable=False),
-        sa.Column("data", sa.LargeBinary(), nullable=False),
         sa.Column("flags", sa.JSON(), nullable=False),
+        # Last: a large blob in the last column is written without a copy.
+        sa.Column("data", sa.LargeBinary(), nullable=False),
         sa.ForeignKeyConstraint(
             ["case_id"],
             ["cases.id"],
