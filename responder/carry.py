@@ -15,6 +15,7 @@ import structlog
 
 from store import outbox
 from store.db import transaction
+from store.outbox_record import Sent, Skipped, record_batch
 
 if TYPE_CHECKING:
     from store.outbox import SessionFactory
@@ -31,12 +32,12 @@ class Carry:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._done: list[outbox.Sent | outbox.Skipped] = []
+        self._done: list[Sent | Skipped] = []
         self._release: list[int] = []
 
     def keep(
         self,
-        done: Sequence[outbox.Sent | outbox.Skipped] = (),
+        done: Sequence[Sent | Skipped] = (),
         release: Sequence[int] = (),
     ) -> None:
         with self._lock:
@@ -52,7 +53,7 @@ class Carry:
         try:
             with transaction(sessions) as session:
                 if done:
-                    outbox.record_batch(session, done, now=now)
+                    record_batch(session, done, now=now)
                 if release:
                     outbox.release(session, release)
         except Exception:

@@ -37,6 +37,7 @@ from responder.smtp import SendFailure, SmtpSettingsLike, close_quietly, send
 from store import outbox
 from store.db import transaction
 from store.outbox import ClaimedMail
+from store.outbox_record import Sent, Skipped, record_batch
 from store.records import CaseRules
 
 if TYPE_CHECKING:
@@ -168,7 +169,7 @@ class _Batch:
         self.report = DeliveryReport()
         self.client: smtplib.SMTP | None = None
         self.deadline = time.monotonic() + config.lease.total_seconds() - LEASE_MARGIN
-        self.done: list[outbox.Sent | outbox.Skipped] = []
+        self.done: list[Sent | Skipped] = []
         # Rows of this batch that will not count as sent (skipped, retried, ...).
         self.unsent: set[int] = set()
 
@@ -208,7 +209,7 @@ class _Batch:
         done, self.done = self.done, []
         try:
             with transaction(self.sessions) as session:
-                outbox.record_batch(session, done, now=self.now)
+                record_batch(session, done, now=self.now)
         except Exception:
             # These mails did go out: remember that, and write it as soon as
             # the store answers again, instead of resending after the lease.
@@ -249,7 +250,7 @@ class _Batch:
         if reason is None:
             return False
         self.unsent.add(mail.id)
-        self.done.append(outbox.Skipped(mail.id, reason))
+        self.done.append(Skipped(mail.id, reason))
         self.report.skipped += 1
         log.info("outbox.skipped", outbox_id=mail.id, case=_number(mail), reason=reason)
         return True
@@ -309,7 +310,7 @@ class _Batch:
         return self.client
 
     def _sent(self, mail: ClaimedMail, reply: str, refused: tuple[str, ...]) -> None:
-        self.done.append(outbox.Sent(mail.id, reply))
+        self.done.append(Sent(mail.id, reply))
         self.report.sent += 1
         log.info(
             "outbox.sent", outbox_id=mail.id, case=_number(mail), refused=len(refused)

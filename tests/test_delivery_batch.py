@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 
 from service.delivery import deliver_pending
-from tests.test_delivery import COORDINATOR, complaint, register, rows, smtp_section
+from store.models import OutboxMail
+from store.outbox import claim_due
+from store.outbox_record import Sent, Skipped, record_batch
+from store.registration import enqueue_mail
+from tests.test_delivery import (
+    COORDINATOR,
+    case_and_events,
+    complaint,
+    events_of,
+    register,
+    rows,
+    smtp_section,
+)
 
 
 @pytest.fixture
@@ -30,3 +44,62 @@ def test_an_address_smtp_cannot_carry_fails_only_that_mail(smtp_server, app_on) 
     acks = rows(app, kind="acknowledgement")
     assert [row.status for row in acks] == ["failed", "sent"]
     assert "ASCII" in (acks[0].last_error or "")
+
+
+def test_a_claim_and_its_record_touch_rows_cases_and_events(smtp_server, app_on):
+    app = app_on(smtp_server)
+    first, second = register(app, complaint(1), complaint(2, sender="b@example.be"))
+    with app.transaction() as session:
+        enqueue_mail(
+            session,
+            app.rules,
+            kind="digest",
+            audience="coordinator",
+            template="digest",
+            language="nl",
+            recipients=[COORDINATOR],
+        )
+        session.execute(update(OutboxMail).values(last_error="421 earlier attempt"))
+    now = datetime.now(UTC)
+    with app.transaction() as session:
+        claimed = claim_due(
+            session, worker="w1", now=now, lease=timedelta(minutes=5), limit=10
+        )
+    assert [mail.kind for mail in claimed] == ["acknowledgement"] * 2 + ["digest"]
+    assert claimed[0].case is not None and claimed[0].case.number == first
+    assert claimed[0].case.member["name"] == "Anna Peeters"
+    assert claimed[2].case is None and claimed[2].recipients == (COORDINATOR,)
+    assert {(r.status, r.claimed_by) for r in rows(app)} == {("sending", "w1")}
+
+    ack, skipped, digest = claimed
+    with app.transaction() as session:
+        record_batch(
+            session,
+            [
+                Sent(digest.id, "250 a"),
+                Skipped(skipped.id, "limit"),
+                Sent(ack.id, "250 b"),
+            ],
+            now=now,
+        )
+    found = {row.id: row for row in rows(app)}
+    assert [found[m.id].status for m in claimed] == ["sent", "skipped", "sent"]
+    assert found[ack.id].sent_at == now and found[ack.id].smtp_reply == "250 b"
+    assert found[ack.id].last_error is None and found[skipped.id].skip_reason == "limit"
+    assert all(row.claimed_until is None for row in found.values())
+
+    case, kinds = case_and_events(app, first)
+    assert case.status == "acknowledged" and case.acknowledged_at == now
+    assert kinds == ["registered", "acknowledgement_sent"]
+    (details,) = events_of(app, first, "acknowledgement_sent")
+    assert details == {
+        "outbox_id": ack.id,
+        "message_id": ack.message_id,
+        "smtp_reply": "250 b",
+    }
+    case, kinds = case_and_events(app, second)
+    assert case.status == "registered" and "ack_not_sent" in case.flags
+    assert kinds == ["registered", "acknowledgement_skipped"]
+    assert events_of(app, second, "acknowledgement_skipped") == [
+        {"outbox_id": skipped.id, "reason": "limit"}
+    ]

@@ -1,0 +1,158 @@
+"""Record what a delivery batch did: the rows sent and skipped, in one go.
+
+Delivery is at least once (store/outbox.py): until this commits, a mail that
+went out is still "sending" and goes out again when its lease runs out. The
+worker records every few mails, so the window is a few mails wide.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import case as when
+from sqlalchemy.orm import Session
+
+from store.db import is_postgres
+from store.models import Event, utcnow
+from store.outbox import ACK_KIND, CASES, OUTBOX
+from store.registration import SYSTEM_ACTOR
+
+
+@dataclass(frozen=True)
+class Sent:
+    """One mail the server took, to be recorded."""
+
+    id: int
+    reply: str
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """One mail the policy held back, to be recorded."""
+
+    id: int
+    reason: str
+
+
+def record_batch(
+    session: Session, done: Sequence[Sent | Skipped], *, now: datetime
+) -> None:
+    """Record what a batch did in one transaction: a few statements for the
+    whole batch (one read, each UPDATE and the events as executemany), not
+    ORM objects per row.
+
+    A sent member mail gets an event on its case; a sent acknowledgement also
+    stamps the case acknowledged. A skipped one gets an event, and a skipped
+    acknowledgement leaves the case "registered" with the flag
+    "ack_not_sent", so the reminders catch it before the deadline.
+    """
+    if not done:
+        return
+    query = select(
+        OUTBOX.c.id,
+        OUTBOX.c.kind,
+        OUTBOX.c.audience,
+        OUTBOX.c.case_id,
+        OUTBOX.c.message_id,
+    ).where(OUTBOX.c.id.in_([item.id for item in done]))
+    if is_postgres(session):
+        query = query.with_for_update()
+    rows = {row.id: row for row in session.execute(query)}
+    record = _Record(utcnow())
+    for item in done:
+        record.add(rows[item.id], item)
+    record.write(session, now)
+
+
+class _Record:
+    """The parameters of a batch's statements, gathered in `done` order."""
+
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+        self.sent: list[dict[str, Any]] = []
+        self.skipped: list[dict[str, Any]] = []
+        self.acknowledged: list[dict[str, Any]] = []
+        self.not_sent: set[int] = set()  # cases whose acknowledgement was skipped
+        self.events: list[dict[str, Any]] = []
+
+    def add(self, row: Any, item: Sent | Skipped) -> None:
+        if isinstance(item, Sent):
+            self.sent.append({"b_id": row.id, "b_reply": item.reply})
+            if row.case_id is None or row.audience != "member":
+                return
+            if row.kind == ACK_KIND:
+                self.acknowledged.append({"b_id": row.case_id})
+            details = {"message_id": row.message_id, "smtp_reply": item.reply}
+            self._event(row, "sent", details)
+            return
+        self.skipped.append({"b_id": row.id, "b_reason": item.reason})
+        if row.case_id is None:
+            return
+        if row.kind == ACK_KIND:
+            self.not_sent.add(row.case_id)
+        self._event(row, "skipped", {"reason": item.reason})
+
+    def _event(self, row: Any, what: str, details: dict[str, Any]) -> None:
+        self.events.append(
+            {
+                "case_id": row.case_id,
+                "message_id": None,
+                "at": self.at,
+                "kind": f"{row.kind}_{what}",
+                "actor": SYSTEM_ACTOR,
+                "details": {"outbox_id": row.id, **details},
+            }
+        )
+
+    def write(self, session: Session, now: datetime) -> None:
+        _update_each(
+            session,
+            OUTBOX,
+            self.sent,
+            status="sent",
+            sent_at=now,
+            smtp_reply=bindparam("b_reply"),
+            claimed_until=None,
+            last_error=None,
+        )
+        _update_each(
+            session,
+            OUTBOX,
+            self.skipped,
+            status="skipped",
+            skip_reason=bindparam("b_reason"),
+            claimed_until=None,
+        )
+        registered = CASES.c.status == "registered"
+        _update_each(
+            session,
+            CASES,
+            self.acknowledged,
+            acknowledged_at=now,
+            status=when((registered, "acknowledged"), else_=CASES.c.status),
+        )
+        if self.not_sent:
+            found = session.execute(
+                select(CASES.c.id, CASES.c.flags).where(CASES.c.id.in_(self.not_sent))
+            )
+            flagged = [
+                {"b_id": id_, "b_flags": sorted({*(flags or ()), "ack_not_sent"})}
+                for id_, flags in found
+            ]
+            _update_each(session, CASES, flagged, flags=bindparam("b_flags"))
+        if self.events:
+            session.execute(insert(Event.__table__), self.events)
+
+
+def _update_each(
+    session: Session, table: Any, params: list[dict[str, Any]], **values: Any
+) -> None:
+    """UPDATE `table` SET `values` WHERE id = :b_id, once per parameter set
+    (one executemany)."""
+    if params:
+        statement = update(table).where(table.c.id == bindparam("b_id"))
+        session.execute(statement.values(**values), params)
