@@ -8,7 +8,6 @@ value came from a case or from the outbox.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -44,7 +43,8 @@ class Org:
     phone: str = ""
 
     def as_dict(self) -> dict[str, str]:
-        return dataclasses.asdict(self)
+        # A copy of the fields (all strings): dataclasses.asdict would deep-copy.
+        return dict(vars(self))
 
 
 def case_context(case: CaseFacts) -> dict[str, Any]:

@@ -32,7 +32,7 @@ from responder import policy
 from responder.carry import CARRY
 from responder.compose import Envelope, compose
 from responder.context import Org, mail_context
-from responder.render import render_mail
+from responder.render import TemplateCache, render_mail
 from responder.smtp import SendFailure, SmtpSettingsLike, close_quietly, send
 from store import outbox
 from store.db import transaction
@@ -170,6 +170,7 @@ class _Batch:
         self.client: smtplib.SMTP | None = None
         self.deadline = time.monotonic() + config.lease.total_seconds() - LEASE_MARGIN
         self.done: list[Sent | Skipped] = []
+        self.templates: TemplateCache = {}  # looked up once per batch
         # Rows of this batch that will not count as sent (skipped, retried, ...).
         self.unsent: set[int] = set()
 
@@ -281,7 +282,12 @@ class _Batch:
     def _compose(self, mail: ClaimedMail) -> bytes:
         context = mail_context(self.config.org, mail.case, mail.context)
         rendered = render_mail(
-            self.env, mail.audience, mail.template, mail.language, context
+            self.env,
+            mail.audience,
+            mail.template,
+            mail.language,
+            context,
+            self.templates,
         )
         smtp = self.config.smtp
         envelope = Envelope(

@@ -84,12 +84,29 @@ def build_environment(
     return env
 
 
+@dataclass(frozen=True)
+class MailTemplates:
+    """The templates of one audience/kind in the language actually used."""
+
+    lang: str
+    subject: jinja2.Template
+    text: jinja2.Template
+    html: jinja2.Template | None
+
+
+# What a caller that renders many mails keeps between them: the lookups by
+# (audience, kind, language). A delivery batch keeps one, so an edited
+# override template counts from the next batch on.
+TemplateCache = dict[tuple[str, str, str], MailTemplates]
+
+
 def render_mail(
     env: jinja2.Environment,
     audience: str,
     kind: str,
     language: str,
     context: Mapping[str, Any],
+    cache: TemplateCache | None = None,
 ) -> RenderedMail:
     """Render the subject, text and HTML part of ``audience/kind`` in ``language``.
 
@@ -97,17 +114,38 @@ def render_mail(
     this kind. The template context gets ``lang``: the language actually used.
     Raises ``jinja2.TemplateNotFound`` when even Dutch is missing and
     ``jinja2.UndefinedError`` when the context lacks a key a template uses.
+    With ``cache``, the templates are looked up once per key (each lookup
+    checks the files' modification times: nine stat calls a mail).
     """
-    lang = _choose_language(env, audience, kind, language)
-    values = {**context, "lang": lang}
-    prefix = f"{audience}/{kind}.{lang}"
-    subject = env.get_template(f"{prefix}.subject.j2").render(values)
-    text = env.get_template(f"{prefix}.txt.j2").render(values)
-    html_name = f"{prefix}.html.j2"
-    html = (
-        env.get_template(html_name).render(values) if _exists(env, html_name) else None
-    )
+    key = (audience, kind, language)
+    templates = cache.get(key) if cache is not None else None
+    if templates is None:
+        templates = find_templates(env, audience, kind, language)
+        if cache is not None:
+            cache[key] = templates
+    values = {**context, "lang": templates.lang}
+    subject = templates.subject.render(values)
+    text = templates.text.render(values)
+    html = templates.html.render(values) if templates.html is not None else None
     return RenderedMail(subject=one_line(subject), text=_tidy(text), html=html)
+
+
+def find_templates(
+    env: jinja2.Environment, audience: str, kind: str, language: str
+) -> MailTemplates:
+    """The templates `render_mail` uses (TemplateNotFound when there are none)."""
+    lang = _choose_language(env, audience, kind, language)
+    prefix = f"{audience}/{kind}.{lang}"
+    try:
+        html: jinja2.Template | None = env.get_template(f"{prefix}.html.j2")
+    except jinja2.TemplateNotFound:
+        html = None
+    return MailTemplates(
+        lang=lang,
+        subject=env.get_template(f"{prefix}.subject.j2"),
+        text=env.get_template(f"{prefix}.txt.j2"),
+        html=html,
+    )
 
 
 def available_languages(env: jinja2.Environment, audience: str, kind: str) -> set[str]:

@@ -113,13 +113,16 @@ def send(
 def _transaction(
     client: smtplib.SMTP, sender: str, recipients: Sequence[str], data: bytes
 ) -> SendResult:
-    code, text = client.mail(sender)
+    # MAIL and RCPT without smtplib's quoteaddr, which parses each address
+    # with the email package: ours are plain addresses (compose refuses
+    # others), and putcmd still refuses a line break in them.
+    code, text = client.docmd("MAIL", f"FROM:<{sender.strip()}>")
     if code != 250:
         _abort(client, code)
         raise SendFailure(code, _text(text))
     refused: dict[str, tuple[int, str]] = {}
     for recipient in recipients:
-        code, text = client.rcpt(recipient)
+        code, text = client.docmd("RCPT", f"TO:<{recipient.strip()}>")
         if code not in (250, 251):
             refused[recipient] = (code, _text(text))
     if len(refused) == len(recipients):

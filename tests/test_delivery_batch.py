@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -103,3 +104,23 @@ def test_a_claim_and_its_record_touch_rows_cases_and_events(smtp_server, app_on)
     assert events_of(app, second, "acknowledgement_skipped") == [
         {"outbox_id": skipped.id, "reason": "limit"}
     ]
+
+
+def test_an_edited_override_template_counts_from_the_next_batch(
+    smtp_server, app_on, tmp_path
+) -> None:
+    # Each batch looks its templates up once; Jinja sees the file changed.
+    folder = tmp_path / "templates" / "member"
+    folder.mkdir(parents=True)
+    subject = folder / "acknowledgement.nl.subject.j2"
+    subject.write_text("Eerste [{{ case.number }}]")
+    app = app_on(smtp_server, responder={"templates_dir": str(folder.parent)})
+    register(app, complaint(1))
+    assert deliver_pending(app).sent == 1
+    subject.write_text("Tweede [{{ case.number }}]")
+    later = subject.stat().st_mtime + 10
+    os.utime(subject, (later, later))
+    register(app, complaint(2, sender="b@example.be"))
+    assert deliver_pending(app).sent == 1
+    got = [mail.data for mail in smtp_server.wait_for(2)]
+    assert b"Subject: Eerste [KL-" in got[0] and b"Subject: Tweede [KL-" in got[1]
