@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import resource
 import sys
 import time
 from collections.abc import Sequence
@@ -110,8 +111,8 @@ def make_app(folder: Path, url: str, smtp: SmtpProcess) -> Any:
     return App(load_settings(path, environ={}), path, actor="bench")
 
 
-def deliver(app: Any, profile: str | None) -> tuple[Any, float, float]:
-    """(report, wall seconds, CPU seconds) of one `deliver_pending`."""
+def deliver(app: Any, profile: str | None) -> tuple[Any, float, float, float]:
+    """(report, wall, user CPU, system CPU seconds) of one `deliver_pending`."""
     from service.delivery import deliver_pending
 
     profiler = None
@@ -120,15 +121,17 @@ def deliver(app: Any, profile: str | None) -> tuple[Any, float, float]:
 
         profiler = Profiler(interval=0.001)
         profiler.start()
-    wall, cpu = time.perf_counter(), time.process_time()
+    wall, before = time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF)
     report = deliver_pending(app)
-    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    wall = time.perf_counter() - wall
+    user, system = after.ru_utime - before.ru_utime, after.ru_stime - before.ru_stime
     if profiler is not None and profile:
         profiler.stop()
         text = profiler.output_text(show_all=False)
         Path(profile).write_text(text)
         print(text, file=sys.stderr)
-    return report, wall, cpu
+    return report, wall, user, system
 
 
 def check(smtp: SmtpProcess, n: int) -> int:
@@ -163,7 +166,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         emit(f"{label}.fill_seconds", time.perf_counter() - started, "s")
         configure_logging(level="INFO", json=True, stream=devnull)
         _count, server_cpu = smtp.ask("count")
-        report, wall, cpu = deliver(app, args.profile)
+        report, wall, user, system = deliver(app, args.profile)
         _count, server_after = smtp.ask("count")
         app.close()
         received = check(smtp, args.n)
@@ -172,7 +175,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         emit(f"{label}.server_received", received, "mails")
         emit(f"{label}.seconds", wall, "s")
         emit(f"{label}.rate", args.n / wall, "mails/s")
-        emit(f"{label}.cpu_per_mail", cpu * 1000 / args.n, "ms")
+        emit(f"{label}.cpu_per_mail", (user + system) * 1000 / args.n, "ms")
+        emit(f"{label}.system_cpu_per_mail", system * 1000 / args.n, "ms")
         emit(
             f"{label}.server_cpu_per_mail",
             (server_after - server_cpu) * 1000 / args.n,

@@ -248,7 +248,10 @@ def _encoded_words(text: str) -> list[str]:
     """`text` as RFC 2047 UTF-8 encoded-words of at most 75 characters, Q or B
     whichever is shorter; a character is never split between two words."""
     data = text.encode("utf-8")
-    if sum(len(_Q_BYTE[b]) for b in data) <= (len(data) + 2) // 3 * 4:
+    q = _q(text)
+    if len(q) <= (len(data) + 2) // 3 * 4:
+        if len(q) <= _Q_ROOM:  # the usual case: one word
+            return [f"=?utf-8?q?{q}?="]
         chunks = _chunks(text, lambda char: len(_q(char)), _Q_ROOM)
         return [f"=?utf-8?q?{_q(chunk)}?=" for chunk in chunks]
     chunks = _chunks(text, lambda char: len(char.encode("utf-8")), _B_BYTES)

@@ -52,13 +52,7 @@ def record_batch(
     """
     if not done:
         return
-    query = select(
-        OUTBOX.c.id,
-        OUTBOX.c.kind,
-        OUTBOX.c.audience,
-        OUTBOX.c.case_id,
-        OUTBOX.c.message_id,
-    ).where(OUTBOX.c.id.in_([item.id for item in done]))
+    query = _ROWS.where(OUTBOX.c.id.in_([item.id for item in done]))
     if is_postgres(session):
         query = query.with_for_update()
     rows = {row.id: row for row in session.execute(query)}
@@ -109,50 +103,57 @@ class _Record:
         )
 
     def write(self, session: Session, now: datetime) -> None:
-        _update_each(
-            session,
-            OUTBOX,
-            self.sent,
-            status="sent",
-            sent_at=now,
-            smtp_reply=bindparam("b_reply"),
-            claimed_until=None,
-            last_error=None,
-        )
-        _update_each(
-            session,
-            OUTBOX,
-            self.skipped,
-            status="skipped",
-            skip_reason=bindparam("b_reason"),
-            claimed_until=None,
-        )
-        registered = CASES.c.status == "registered"
-        _update_each(
-            session,
-            CASES,
-            self.acknowledged,
-            acknowledged_at=now,
-            status=when((registered, "acknowledged"), else_=CASES.c.status),
-        )
+        for statement, params in (
+            (_SENT, self.sent),
+            (_SKIPPED, self.skipped),
+            (_ACKNOWLEDGED, self.acknowledged),
+        ):
+            if params:
+                session.execute(statement, [{**p, "b_now": now} for p in params])
         if self.not_sent:
-            found = session.execute(
-                select(CASES.c.id, CASES.c.flags).where(CASES.c.id.in_(self.not_sent))
-            )
+            found = session.execute(_FLAGS.where(CASES.c.id.in_(self.not_sent)))
             flagged = [
                 {"b_id": id_, "b_flags": sorted({*(flags or ()), "ack_not_sent"})}
                 for id_, flags in found
             ]
-            _update_each(session, CASES, flagged, flags=bindparam("b_flags"))
+            session.execute(_FLAG, flagged)
         if self.events:
-            session.execute(insert(Event.__table__), self.events)
+            session.execute(_EVENT, self.events)
 
 
-def _update_each(
-    session: Session, table: Any, params: list[dict[str, Any]], **values: Any
-) -> None:
-    """UPDATE `table` SET `values` WHERE id = :b_id, once per parameter set
-    (one executemany)."""
-    if params:
-        statement = update(table).where(table.c.id == bindparam("b_id"))
-        session.execute(statement.values(**values), params)
+# The statements, built once: building and keying them again for every
+# batch cost about as much as running them.
+_BY_ID = OUTBOX.c.id == bindparam("b_id")
+_SENT = (
+    update(OUTBOX)
+    .where(_BY_ID)
+    .values(
+        status="sent",
+        sent_at=bindparam("b_now"),
+        smtp_reply=bindparam("b_reply"),
+        claimed_until=None,
+        last_error=None,
+    )
+)
+_SKIPPED = (
+    update(OUTBOX)
+    .where(_BY_ID)
+    .values(status="skipped", skip_reason=bindparam("b_reason"), claimed_until=None)
+)
+_CASE_BY_ID = CASES.c.id == bindparam("b_id")
+_ACKNOWLEDGED = (
+    update(CASES)
+    .where(_CASE_BY_ID)
+    .values(
+        acknowledged_at=bindparam("b_now"),
+        status=when(
+            (CASES.c.status == "registered", "acknowledged"), else_=CASES.c.status
+        ),
+    )
+)
+_FLAGS = select(CASES.c.id, CASES.c.flags)
+_FLAG = update(CASES).where(_CASE_BY_ID).values(flags=bindparam("b_flags"))
+_EVENT = insert(Event.__table__)
+_ROWS = select(
+    OUTBOX.c.id, OUTBOX.c.kind, OUTBOX.c.audience, OUTBOX.c.case_id, OUTBOX.c.message_id
+)
