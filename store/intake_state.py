@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import TypeVar
 
 from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -171,13 +172,22 @@ class Position:
 
 
 def _state(session: Session, source: str) -> MailboxState:
-    state = session.scalars(
-        select(MailboxState).where(MailboxState.source == source)
-    ).first()
+    """The mailbox's row, created when missing.
+
+    Two instances starting on a fresh store both find no row: the insert
+    ignores the one that lost, so neither fails on the unique source.
+    """
+    query = select(MailboxState).where(MailboxState.source == source)
+    state = session.scalars(query).first()
     if state is None:
-        state = MailboxState(source=source, last_uid=0)
-        session.add(state)
-        session.flush()
+        dialect = session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        session.execute(
+            insert(MailboxState.__table__)
+            .values(source=source, last_uid=0)
+            .on_conflict_do_nothing(index_elements=["source"])
+        )
+        state = session.scalars(query).one()
     return state
 
 
