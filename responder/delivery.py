@@ -15,15 +15,10 @@ mailbox, is classified as a bounce there and never answered.
 
 from __future__ import annotations
 
-import os
 import smtplib
-import socket
 import time
-import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING
 
 import jinja2
 import structlog
@@ -31,75 +26,25 @@ import structlog
 from responder import policy
 from responder.carry import CARRY
 from responder.compose import Envelope, compose
-from responder.context import Org, mail_context
+from responder.context import mail_context
+from responder.delivery_config import DeliveryConfig, DeliveryReport
 from responder.render import TemplateCache, render_mail
-from responder.smtp import SendFailure, SmtpSettingsLike, close_quietly, send
+from responder.smtp import SendFailure, close_quietly, send
 from store import outbox
 from store.db import transaction
 from store.outbox import ClaimedMail
 from store.outbox_record import Sent, Skipped, record_batch
-from store.records import CaseRules
 
 if TYPE_CHECKING:
     from store.outbox import Session, SessionFactory
 
 log = structlog.get_logger("klachten.responder")
 
-LEASE = timedelta(minutes=5)
 # Stop taking new rows this long before the lease runs out, so that a slow
 # batch never overlaps a second worker's claim of the same rows.
 LEASE_MARGIN = 60.0
 # Sent and skipped rows are recorded this many at a time (see _Batch).
 RECORD_EVERY = 10
-
-
-class SmtpDeliverySettings(SmtpSettingsLike, Protocol):
-    """The [smtp] keys the worker reads beyond the connection's."""
-
-    from_address: str
-    from_name: str
-    reply_to: str
-    retry_base: int
-    retry_cap: int
-    max_attempts: int
-
-
-@dataclass(frozen=True)
-class DeliveryConfig:
-    smtp: SmtpDeliverySettings
-    policy: policy.PolicyRules
-    org: Org
-    rules: CaseRules  # the domain of new Message-IDs (failure notices)
-    coordinators: tuple[str, ...]
-    connect: Callable[[Any], smtplib.SMTP]
-    lease: timedelta = LEASE
-    worker: str = field(
-        default_factory=lambda: (
-            f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        )
-    )
-
-
-@dataclass
-class DeliveryReport:
-    """What one run did. `outage` holds the connection error, if any."""
-
-    sent: int = 0
-    retried: int = 0
-    failed: int = 0
-    skipped: int = 0
-    outage: str | None = None
-
-    @property
-    def handled(self) -> int:
-        return self.sent + self.retried + self.failed + self.skipped
-
-    def add(self, other: DeliveryReport) -> None:
-        self.sent += other.sent
-        self.retried += other.retried
-        self.failed += other.failed
-        self.skipped += other.skipped
-        self.outage = self.outage or other.outage
 
 
 class _Outage(Exception):

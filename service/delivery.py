@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 import structlog
 
 from responder.context import Org
-from responder.delivery import DeliveryConfig, DeliveryReport, deliver_batch
+from responder.delivery import deliver_batch
+from responder.delivery_config import DeliveryConfig, DeliveryReport
 from responder.policy import PolicyRules
 from responder.render import build_environment
 from responder.smtp import open_connection

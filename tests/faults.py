@@ -250,8 +250,8 @@ def wait_for_sent(url: str, count: int, timeout: float) -> None:
 def expire_leases(url: str, worker: str | None = None) -> int:
     """Let the outbox leases of killed workers run out now; return how many.
 
-    Stands in for the 15 minutes of `responder.delivery.LEASE`, which has no
-    setting: rows a killed worker had claimed stay "sending" until then.
+    Stands in for waiting out the lease (`[service] outbox_lease`, 300 s by
+    default): rows a killed worker had claimed stay "sending" until then.
     """
     engine = _engine(url)
     try:
