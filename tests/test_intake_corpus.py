@@ -93,3 +93,37 @@ def test_corpus_subset_through_dovecot(imap, sqlite_url, make_config, app_for):
     flags = imap.fetch_flags()
     assert len(flags) == len(chosen)
     assert all("$Klachten" in f for f in flags.values())
+
+
+def test_corpus_in_batches_ends_as_one_by_one(
+    db_url, make_config, app_for, sqlite_template, tmp_path
+) -> None:
+    """The batch path (one transaction per fetch, replies within a batch)
+    gives every corpus file the outcome and case number the one-by-one path
+    gives it in a store of its own."""
+    import shutil
+
+    rows = _manifest()
+    paths = [CORPUS / r["path"] for r in rows]
+    single = tmp_path / "one-by-one.db"
+    shutil.copy(sqlite_template, single)
+    results = []
+    for url, batched in ((f"sqlite:///{single}", False), (db_url, True)):
+        intake = make_intake(app_for(make_config(url)))
+        source = FilesSource(paths)
+        outcomes = {}
+        for batch in source.batches(source.waiting()):
+            pairs = (
+                intake.handle_many(batch)
+                if batched
+                else [(item, intake.handle(item)) for item in batch]
+            )
+            for item, outcome in pairs:
+                outcomes[item.key.path] = (
+                    outcome.status,
+                    outcome.klass,
+                    outcome.case_number,
+                )
+        results.append(outcomes)
+    assert len(results[1]) == len(rows)
+    assert results[1] == results[0]
