@@ -98,6 +98,9 @@ class RemindersSettings:
 class SourceSettings:
     kind: str = "imap"  # imap | maildir
     path: str = ""  # the Maildir, when kind = "maildir"
+    # Maildir++ folder (<path>/.<name>) that stored messages move to; what
+    # stays in new/ and cur/ is waiting, whoever has read it.
+    processed_folder: str = "Verwerkt"
 
 
 @dataclass(frozen=True)

@@ -61,6 +61,11 @@ def check(settings: Settings) -> None:
         )
     if settings.source.kind == "maildir" and not settings.source.path:
         raise ConfigError('config: [source] path is required when kind = "maildir"')
+    if not re.match(r"^[\w\- ]+$", settings.source.processed_folder):
+        raise ConfigError(
+            "config: [source] processed_folder must be a plain folder name"
+            " (letters, digits, -, _ or spaces)"
+        )
     if settings.metrics.listen and not re.match(
         r"^[\w.\-\[\]:]+:\d+$", settings.metrics.listen
     ):

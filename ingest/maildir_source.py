@@ -1,10 +1,11 @@
 """A local Maildir as a source, for an MTA that delivers locally and the demo.
 
-Waiting are the files in new/ and the files in cur/ without the Seen flag
-("S" in the info part, Maildir's ":2,FLAGS"). Once stored, a message is moved
-to cur/ with "S" added: the same rename a mail reader does, so the file stays
-readable by people. The received time is the file's modification time, which
-is when the MTA delivered it.
+Waiting is every file in new/ and cur/, read or not: a person who opens a
+complaint in a mail client before the service got to it sets the Seen flag,
+and that must not make the complaint disappear. Once stored, a message moves
+to the Maildir++ folder `.<processed_folder>` (cur/, with "S" added), where
+people can still read it. The received time is the file's modification
+time, which is when the MTA delivered it.
 """
 
 from __future__ import annotations
@@ -29,22 +30,25 @@ def split_info(name: str) -> tuple[str, str]:
 class MaildirSource:
     """The Source protocol (ingest.batch.Source) over one Maildir folder."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, processed_folder: str = "Verwerkt") -> None:
         self.path = Path(path)
+        self.processed = self.path / f".{processed_folder}"
         self.state_key = f"maildir:{self.path.resolve()}"[:400]
 
     def open(self) -> int | None:
-        for sub in ("new", "cur", "tmp"):
-            (self.path / sub).mkdir(parents=True, exist_ok=True)
+        for folder in (self.path, self.processed):
+            for sub in ("new", "cur", "tmp"):
+                (folder / sub).mkdir(parents=True, exist_ok=True)
+        (self.processed / "maildirfolder").touch()  # marks a Maildir++ folder
         return None
 
     def waiting(self, after_uid: int = 0) -> list[Path]:
-        """New messages, then unseen ones in cur/, oldest delivery first."""
-        found = [p for p in (self.path / "new").iterdir() if _is_mail(p)]
-        found += [
+        """Every message in new/ and cur/, oldest delivery first."""
+        found = [
             p
-            for p in (self.path / "cur").iterdir()
-            if _is_mail(p) and "S" not in split_info(p.name)[1]
+            for sub in ("new", "cur")
+            for p in (self.path / sub).iterdir()
+            if _is_mail(p)
         ]
         return sorted(found, key=_delivery_order)
 
@@ -54,12 +58,12 @@ class MaildirSource:
             yield [item for item in items if item is not None]
 
     def mark(self, items: Sequence[Incoming]) -> None:
-        """Move each stored file to cur/ with the Seen flag."""
+        """Move each stored file to the processed folder's cur/, marked Seen."""
         for item in items:
             path = Path(str(item.key))
             base, flags = split_info(path.name)
             flags = "".join(sorted(set(flags) | {"S"}))
-            target = self.path / "cur" / f"{base}{_INFO}{flags}"
+            target = self.processed / "cur" / f"{base}{_INFO}{flags}"
             try:
                 os.replace(path, target)
             except FileNotFoundError:  # moved by someone else meanwhile

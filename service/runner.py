@@ -65,7 +65,8 @@ def make_intake(app: App) -> Intake:
 def make_source(app: App) -> ImapSource | MaildirSource:
     """The configured mail source ([source] kind), not yet connected."""
     if app.settings.source.kind == "maildir":
-        return MaildirSource(app.settings.source.path)
+        source = app.settings.source
+        return MaildirSource(source.path, source.processed_folder)
     return ImapSource(app.settings.imap)
 
 

@@ -100,6 +100,7 @@ def test_credentials_directory(tmp_path: Path) -> None:
         ("[store]\nurl = 'mysql://x'\n", "[store] url must start with"),
         ("[cases]\ntimezone = 'Mars/Base'\n", "[cases] timezone"),
         ("[cases]\nnumber_format = 'KL-{seq}'\n", "number_format must contain"),
+        ("[source]\nprocessed_folder = '../x'\n", "processed_folder must be a plain"),
         ("[imap\n", "not valid TOML"),
         ("[imap]\npassword = 42\n", "[imap] password must be a string, got ***"),
     ],

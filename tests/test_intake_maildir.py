@@ -1,4 +1,5 @@
-"""The Maildir source: new/ and unseen cur/ files in, moved to cur/ with S."""
+"""The Maildir source: new/ and cur/ files in (read or not), moved to the
+processed folder with S."""
 
 from __future__ import annotations
 
@@ -24,13 +25,15 @@ def test_maildir_messages_are_registered_once_and_moved(
     maildir = tmp_path / "Maildir"
     _deliver(maildir, "1.host", complaint())
     _deliver(maildir, "2.host:2,", complaint(), sub="cur")  # unseen in cur/
-    _deliver(maildir, "3.host:2,S", complaint(), sub="cur")  # a person read it
+    # A person read it before the service got to it: still a complaint.
+    _deliver(maildir, "3.host:2,S", complaint(), sub="cur")
     _deliver(maildir, "4.host", complaint(headers={"Auto-Submitted": "auto-replied"}))
     path = make_config(sqlite_url, source={"kind": "maildir", "path": str(maildir)})
     first = cli("--config", path, "run", "--once")
     assert first.code == 0, first.err
-    assert first.out.startswith("intake: 3 messages (2 cases, 1 auto_reply)")
-    assert sorted(p.name for p in (maildir / "cur").iterdir()) == [
+    assert first.out.startswith("intake: 4 messages (3 cases, 1 auto_reply)")
+    assert list((maildir / "cur").iterdir()) == []
+    assert sorted(p.name for p in (maildir / ".Verwerkt" / "cur").iterdir()) == [
         "1.host:2,S",
         "2.host:2,S",
         "3.host:2,S",
@@ -44,7 +47,7 @@ def test_maildir_messages_are_registered_once_and_moved(
 
     with app.transaction() as session:
         listed = list_messages(session, app.timezone)
-    assert len(listed) == 3
+    assert len(listed) == 4
     assert {m["source"] for m in listed} == {"maildir"}
     assert {datetime.fromisoformat(m["received_at"]) for m in listed} == {DELIVERED}
 
@@ -65,4 +68,5 @@ def test_maildir_crash_before_the_move_gives_a_duplicate(
     monkeypatch.undo()
     summary = run_once(app)
     assert dict(summary.intake.outcomes) == {"duplicate": 1}
-    assert [p.name for p in (maildir / "cur").iterdir()] == ["1.host:2,S"]
+    processed = maildir / ".Verwerkt" / "cur"
+    assert [p.name for p in processed.iterdir()] == ["1.host:2,S"]

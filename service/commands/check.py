@@ -59,7 +59,8 @@ def _check_source(app: App) -> None:
     from ingest.maildir_source import MaildirSource
 
     if app.settings.source.kind == "maildir":
-        source = MaildirSource(app.settings.source.path)
+        settings = app.settings.source
+        source = MaildirSource(settings.path, settings.processed_folder)
         source.open()
         source.waiting()
         return
