@@ -134,11 +134,11 @@ class Intake:
                     return
             else:
                 for (item, record), result in zip(waiting, registered, strict=True):
-                    with _bound(item):
+                    with _bound(item, record.sha256):
                         self._done.append((item, self._registered(record, result)))
                 return
         for item, record in waiting:
-            with _bound(item):
+            with _bound(item, record.sha256):
                 self._done.append((item, self._store(item, record)))
 
     def _write_batch(self, records: list[InboundRecord]) -> list[Registered]:
@@ -247,13 +247,18 @@ class Intake:
 
 
 @contextmanager
-def _bound(item: Incoming) -> Iterator[None]:
-    """Log context of one message: where it came from, never what it says."""
+def _bound(item: Incoming, sha256: str | None = None) -> Iterator[None]:
+    """Log context of one message: where it came from, never what it says.
+
+    `sha256` of the raw bytes when known (the record has it), so the message
+    is not hashed again for its registration's log line.
+    """
+    digest = sha256 or hashlib.sha256(item.raw).hexdigest()
     with structlog.contextvars.bound_contextvars(
         source=item.source,
         mailbox=item.mailbox,
         uid=item.uid,
-        raw=hashlib.sha256(item.raw).hexdigest()[:12],
+        raw=digest[:12],
         mid=None,
     ):
         yield
