@@ -164,11 +164,3 @@ CATEGORY_LABELS_FR: Mapping[str, str] = MappingProxyType(
         "andere": "autre",
     }
 )
-
-
-def field_by_key(key: str) -> FormField:
-    """Return the field called ``key`` (KeyError for an unknown key)."""
-    for candidate in FIELDS:
-        if candidate.key == key:
-            return candidate
-    raise KeyError(key)
