@@ -24,6 +24,7 @@ from store.registration_input import (
     MemberRecord,
     NewCase,
 )
+from store.vocabulary import CASE_CLASSES, Channel, Flag, MessageClass
 
 # Column sizes of the store: longer values are cut rather than failing the
 # whole transaction on PostgreSQL.
@@ -38,7 +39,6 @@ _LIMITS = {
     "insz": 40,
     "category": 80,
 }
-_FORM_CLASSES = ("complaint", "follow_up")
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ def read_forms(msg: ParsedMessage, verdict: Verdict, options: RecordOptions) -> 
 
     Machine mail (bounces, auto-replies, lists, spam) is never read as a form.
     """
-    if verdict.klass not in _FORM_CLASSES:
+    if verdict.klass not in CASE_CLASSES:
         return Forms()
     found = {}
     for index, item in enumerate(msg.attachments):
@@ -104,9 +104,9 @@ def build_record(
 ) -> InboundRecord:
     """The record of one message: stored only, a new case, or a follow-up."""
     base = _base(item, msg, verdict, forms)
-    if verdict.klass == "complaint":
+    if verdict.klass == MessageClass.COMPLAINT:
         return _complaint(base, item, msg, verdict, forms, options)
-    if verdict.klass == "follow_up" and verdict.case_number:
+    if verdict.klass == MessageClass.FOLLOW_UP and verdict.case_number:
         return replace(base, follow_up_number=verdict.case_number)
     return base
 
@@ -155,7 +155,7 @@ def _complaint(
     )
     flags = list(merged.flags)
     if verdict.sender_unverified:
-        flags += ["sender_unverified", "needs_review"]
+        flags += [Flag.SENDER_UNVERIFIED, Flag.NEEDS_REVIEW]
     member = merged.member
     new_case = NewCase(
         channel=channel_for(msg, forms),
@@ -205,10 +205,10 @@ def channel_for(msg: ParsedMessage, forms: Forms) -> str:
     webform = forms.webform is not None and bool(forms.webform.fields)
     if webform and is_no_reply(msg.from_address):
         text = f"{msg.from_address} {msg.subject}".lower()
-        return "e-loket" if "loket" in text else "contact-form"
+        return Channel.E_LOKET if "loket" in text else Channel.CONTACT_FORM
     if any(result.fields for result in forms.attachments.values()):
-        return "form"
-    return "email"
+        return Channel.FORM
+    return Channel.EMAIL
 
 
 def _attachments(msg: ParsedMessage, forms: Forms) -> tuple[AttachmentRecord, ...]:
@@ -261,7 +261,7 @@ def quarantine_record(item: Incoming, error: BaseException | str) -> InboundReco
     return InboundRecord(
         **_origin(item),
         sha256=hashlib.sha256(item.raw).hexdigest(),
-        klass="quarantined",
+        klass=MessageClass.QUARANTINED,
         reason=reason,
         error=reason,
     )
@@ -274,7 +274,7 @@ def rejected_record(
     return InboundRecord(
         **_origin(item),
         sha256=msg.sha256 if msg else hashlib.sha256(item.raw).hexdigest(),
-        klass="rejected",
+        klass=MessageClass.REJECTED,
         reason=reason,
         message_id=clip(msg.message_id, 998) if msg else None,
         sender=clip(msg.from_address, 320) if msg else None,

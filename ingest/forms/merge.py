@@ -19,6 +19,7 @@ from ingest.forms.validate import (
     valid_email,
     valid_postcode,
 )
+from store.vocabulary import Flag
 
 _NO_REPLY = re.compile(
     r"^(no-?reply|do-?not-?reply|ne-?pas-?repondre|niet-?antwoorden|"
@@ -99,7 +100,7 @@ def _form_values(forms: Sequence[FormResult]) -> tuple[dict[str, str], list[str]
             if key not in values:
                 values[key] = field.value
             elif fold(values[key]) != fold(field.value):
-                flags.append("forms_disagree")
+                flags.append(Flag.FORMS_DISAGREE)
     return values, flags
 
 
@@ -109,10 +110,10 @@ def _email(sender: str | None, typed: str | None, details: dict, flags: list):
     details["email"] = usable_sender
     if typed is None:
         if usable_sender is None:
-            flags.append("no_contact_address")
+            flags.append(Flag.NO_CONTACT_ADDRESS)
         return ()
     if not valid_email(typed):
-        flags.append("email_invalid")
+        flags.append(Flag.EMAIL_INVALID)
         details["email"] = usable_sender or typed
         return ()
     details["email"] = typed
@@ -128,13 +129,13 @@ def _insz(typed: str | None, details: dict, flags: list) -> None:
     details["insz"] = check.formatted if check.valid else check.typed
     details["insz_valid"] = check.valid
     if not check.valid:
-        flags.append("insz_invalid")
+        flags.append(Flag.INSZ_INVALID)
 
 
 def _postcode(typed: str | None, details: dict, flags: list) -> None:
     details["postcode"] = typed
     if typed is not None and not valid_postcode(typed):
-        flags.append("postcode_invalid")
+        flags.append(Flag.POSTCODE_INVALID)
 
 
 def _phone(typed: str | None, details: dict, flags: list) -> None:
@@ -143,7 +144,7 @@ def _phone(typed: str | None, details: dict, flags: list) -> None:
     normalised = normalise_phone(typed)
     details["phone"] = normalised or typed
     if normalised is None:
-        flags.append("phone_invalid")
+        flags.append(Flag.PHONE_INVALID)
 
 
 def _category(
@@ -158,4 +159,4 @@ def _category(
             details["category"] = category
             return
     details["category"] = typed
-    flags.append("category_unknown")
+    flags.append(Flag.CATEGORY_UNKNOWN)
