@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from store.db import make_engine
@@ -28,7 +28,7 @@ from store.vocabulary import (
     Outcome,
     Status,
 )
-from tests.conftest import POSTGRES_URL
+from tests.conftest import own_postgres
 
 COLUMNS: list[tuple[str, str, type[StrEnum]]] = [
     ("cases", "status", Status),
@@ -104,20 +104,10 @@ def empty_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Eng
         yield engine
         engine.dispose()
         return
-    if not POSTGRES_URL:
-        pytest.skip("KLACHTEN_TEST_POSTGRES_URL is not set")
-    name = f"klachten_v{os.getpid()}"
-    admin = make_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        connection.exec_driver_sql(f"CREATE DATABASE {name}")
-    url = make_url(POSTGRES_URL).set(database=name)
-    engine = make_engine(url.render_as_string(hide_password=False))
-    yield engine
-    engine.dispose()
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    admin.dispose()
+    with own_postgres(f"klachten_v{os.getpid()}") as url:
+        engine = make_engine(url)
+        yield engine
+        engine.dispose()
 
 
 def test_rows_of_0001_survive_the_checks_and_their_undo(empty_engine) -> None:
