@@ -245,6 +245,7 @@ class _Batch:
             references=mail.references,
             case_number=_number(mail),
             audience=mail.audience,
+            kind=mail.kind,
         )
         return compose(rendered, envelope, self.now)
 

@@ -14,6 +14,7 @@ from structlog.testing import capture_logs
 from service.commands.cases import render_case_text
 from service.delivery import deliver_pending
 from store.inbound import register_inbound
+from store.lifecycle import Answer, answer
 from store.models import Case, Event, OutboxMail
 from store.outbox import list_failed
 from store.queries import show_case
@@ -400,3 +401,23 @@ def test_limit_counts_neither_skipped_nor_other_addresses(
     reasons = [r.skip_reason for r in rows(app, status="skipped")]
     assert reasons[0] == "sender not verified (DMARC failed)"
     assert reasons[1].startswith("per-address limit reached (2")
+
+
+def test_the_answer_is_a_persons_mail_the_acknowledgement_is_not(
+    smtp_server, app_with
+) -> None:
+    """Only acknowledgements, notices and reminders say they are automatic."""
+    app = app_with(smtp_server)
+    (number,) = register(app, complaint(1))
+    deliver_pending(app)
+    with app.transaction() as session:
+        reply = Answer("founded", "Wij betalen het verschil terug.", "email")
+        answer(session, app.rules, number, reply, actor="coordinator")
+    deliver_pending(app)
+
+    ack, answered = (m.message for m in smtp_server.wait_for(2))
+    assert ack["Auto-Submitted"] == "auto-replied"
+    assert ack["X-Auto-Response-Suppress"] == "All"
+    assert number in answered["Subject"]
+    assert answered["Auto-Submitted"] is None
+    assert answered["X-Auto-Response-Suppress"] is None
