@@ -225,7 +225,9 @@ class _Batch:
         )
 
     def _compose(self, mail: ClaimedMail) -> bytes:
-        context = mail_context(self.config.org, mail.case, mail.context)
+        context = mail_context(
+            self.config.org, mail.case, mail.context, terms=self.config.rules
+        )
         rendered = render_mail(
             self.env,
             mail.audience,

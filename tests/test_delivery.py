@@ -421,3 +421,28 @@ def test_the_answer_is_a_persons_mail_the_acknowledgement_is_not(
     assert number in answered["Subject"]
     assert answered["Auto-Submitted"] is None
     assert answered["X-Auto-Response-Suppress"] is None
+
+
+@pytest.mark.parametrize(
+    ("cases", "language", "promised", "not_promised"),
+    [
+        ({"day_kind": "business"}, "nl", "binnen 45 werkdagen", "45 dagen"),
+        ({"answer_days": 30}, "nl", "binnen 30 dagen", "45"),
+        ({"day_kind": "business"}, "fr", "dans les 45 jours ouvrables", "45 jours suivant"),
+        ({"day_kind": "business"}, "de", "innerhalb von 45 Werktagen", "45 Tagen"),
+        ({"answer_days": 30}, "en", "within 30 days", "45"),
+    ],
+)
+def test_the_acknowledgement_promises_the_configured_terms(
+    smtp_server, app_with, cases, language, promised, not_promised
+) -> None:
+    """The number and the kind of days come from [cases], like the date."""
+    app = app_with(smtp_server, cases=cases)
+    (number,) = register(app, complaint(1, language=language))
+    deliver_pending(app)
+    (received,) = smtp_server.wait_for(1)
+    text = received.message.get_body(("plain",)).get_content()
+    html = received.message.get_body(("html",)).get_content()
+    assert promised in " ".join(text.split())
+    assert promised in " ".join(html.split())
+    assert not_promised not in text.replace(number, "")
