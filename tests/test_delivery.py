@@ -428,7 +428,7 @@ def test_the_answer_is_a_persons_mail_the_acknowledgement_is_not(
     [
         ({"day_kind": "business"}, "nl", "binnen 45 werkdagen", "45 dagen"),
         ({"answer_days": 30}, "nl", "binnen 30 dagen", "45"),
-        ({"day_kind": "business"}, "fr", "dans les 45 jours ouvrables", "45 jours suivant"),
+        ({"day_kind": "business"}, "fr", "les 45 jours ouvrables", "45 jours suivant"),
         ({"day_kind": "business"}, "de", "innerhalb von 45 Werktagen", "45 Tagen"),
         ({"answer_days": 30}, "en", "within 30 days", "45"),
     ],
