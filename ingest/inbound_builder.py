@@ -114,7 +114,9 @@ def build_record(
     if verdict.klass == MessageClass.COMPLAINT:
         return _complaint(base, item, msg, verdict, forms, options)
     if verdict.klass == MessageClass.FOLLOW_UP and verdict.case_number:
-        return replace(base, follow_up_number=verdict.case_number)
+        return replace(
+            base, follow_up_number=verdict.case_number, stranger=verdict.stranger
+        )
     return base
 
 

@@ -37,12 +37,13 @@ from store.models import (
 from store.numbering import format_number, take_seqs
 from store.registration import (
     SYSTEM_ACTOR,
+    add_event,
     case_by_number,
     case_row,
 )
 from store.registration_input import CaseRules, InboundRecord
 from store.registration_rows import acknowledgement_row, event_rows, message_row
-from store.vocabulary import Status
+from store.vocabulary import Flag, Status
 
 
 @dataclass(frozen=True)
@@ -163,8 +164,11 @@ class _Batch:
         self._insert_messages()
         self._insert_details()
         for index, case in followed.items():
-            if case.status == Status.AWAITING_CONFIRMATION:
-                self._confirm(case, self.records[index])
+            record = self.records[index]
+            if record.stranger:
+                self._needs_review(case, record)
+            elif case.status == Status.AWAITING_CONFIRMATION:
+                self._confirm(case, record)
         return [self._registered(i) for i in range(len(self.records))]
 
     def _registered(self, index: int) -> Registered:
@@ -281,6 +285,19 @@ class _Batch:
         ):
             if rows:
                 self.session.execute(insert(table), rows)
+
+    def _needs_review(self, case: Case, record: InboundRecord) -> None:
+        """A stranger's mail that names the case: a person decides."""
+        case.flags = sorted({*(case.flags or ()), Flag.NEEDS_REVIEW})
+        add_event(
+            self.session,
+            "stranger_mail",
+            case=case,
+            actor=SYSTEM_ACTOR,
+            sender=record.sender,
+            subject=(record.subject or "")[:200],
+        )
+        self.session.flush()
 
     def _confirm(self, case: Case, record: InboundRecord) -> None:
         """A mail joining an oral complaint that waits for it is the confirmation."""

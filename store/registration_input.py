@@ -113,6 +113,10 @@ class InboundRecord:
     attachments: tuple[AttachmentRecord, ...] = ()
     new_case: NewCase | None = None
     follow_up_number: str | None = None
+    # The follow-up names its case from an address that is neither the
+    # member's nor the fund's: it joins as a message for review, flags the
+    # case needs_review, and never counts as the member's confirmation.
+    stranger: bool = False
     form_fields: tuple[FormFieldRecord, ...] = ()
     events: tuple[EventRecord, ...] = ()
     # Where the acknowledgement goes; None: no acknowledgement is queued.
