@@ -13,31 +13,21 @@ from typing import Any
 
 from ingest.classify import Verdict
 from ingest.forms import FormResult, read_attachment, read_webform
-from ingest.forms.merge import MergeOutcome, is_no_reply, merge_member
+from ingest.forms.merge import is_no_reply, merge_member
 from ingest.incoming import Incoming
 from ingest.parse import ParsedMessage
+from store.models import Case
 from store.records import (
     AttachmentRecord,
     EventRecord,
     FormFieldRecord,
     InboundRecord,
-    MemberRecord,
     NewCase,
 )
 
-# Column sizes of the store: longer values are cut rather than failing the
-# whole transaction on PostgreSQL.
-_LIMITS = {
-    "name": 300,
-    "email": 320,
-    "phone": 40,
-    "street": 300,
-    "postcode": 10,
-    "city": 120,
-    "member_number": 40,
-    "insz": 40,
-    "category": 80,
-}
+# Column sizes of the store, read from the models: longer values are cut
+# rather than failing the whole transaction on PostgreSQL.
+_CATEGORY_LIMIT = Case.__table__.c.category.type.length
 _FORM_CLASSES = ("complaint", "follow_up")
 
 
@@ -156,16 +146,15 @@ def _complaint(
     flags = list(merged.flags)
     if verdict.sender_unverified:
         flags += ["sender_unverified", "needs_review"]
-    member = merged.member
     new_case = NewCase(
         channel=channel_for(msg, forms),
         received_at=item.received_at,
-        language=(member.language or options.default_language)[:5],
-        member=_member(merged),
+        language=(merged.language or options.default_language)[:5],
+        member=merged.member.clipped(),
         subject=msg.subject or None,
-        description=member.description or msg.new_text or msg.text or None,
-        desired_solution=member.desired_solution,
-        category=clip(member.category, _LIMITS["category"]),
+        description=merged.description or msg.new_text or msg.text or None,
+        desired_solution=merged.desired_solution,
+        category=clip(merged.category, _CATEGORY_LIMIT),
         flags=tuple(dict.fromkeys(flags)),
     )
     conflicts = tuple(
@@ -176,15 +165,8 @@ def _complaint(
         base,
         new_case=new_case,
         events=base.events + conflicts,
-        acknowledge_to=_acknowledge_to(member.email, options.own_addresses),
+        acknowledge_to=_acknowledge_to(merged.member.email, options.own_addresses),
     )
-
-
-def _member(merged: MergeOutcome) -> MemberRecord:
-    m = merged.member
-    values = {key: clip(getattr(m, key), limit) for key, limit in _LIMITS.items()}
-    values.pop("category")
-    return MemberRecord(**values, insz_valid=m.insz_valid)
 
 
 def _acknowledge_to(address: str | None, own: Sequence[str]) -> str | None:

@@ -14,10 +14,11 @@ from structlog.testing import capture_logs
 from service.commands.cases import render_case_text
 from service.delivery import deliver_pending
 from store.inbound import register_inbound
+from store.member import Member
 from store.models import Case, Event, OutboxMail
 from store.outbox import list_failed
 from store.queries import show_case
-from store.records import InboundRecord, MemberRecord, NewCase
+from store.records import InboundRecord, NewCase
 from tests.servers.smtp import SmtpServer
 
 SENDER = "anna.peeters@example.be"
@@ -73,7 +74,7 @@ def complaint(
             channel="email",
             received_at=received,
             language=language,
-            member=MemberRecord(name="Anna Peeters", email=sender),
+            member=Member(name="Anna Peeters", email=sender),
             subject="Terugbetaling kinesitherapie",
             flags=flags,
         ),

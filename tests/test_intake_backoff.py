@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.backoff import Backoff, backoff_delay, retry_with_backoff
+from config.backoff import Backoff, backoff_delay
+from ingest.backoff import retry_with_backoff
 
 
 def test_delay_doubles_between_half_and_full_step() -> None:

@@ -13,9 +13,10 @@ from sqlalchemy.exc import IntegrityError
 
 from store.db import make_engine, session_factory, transaction
 from store.inbound import register_inbound, register_many
+from store.member import Member
 from store.migrate import current_revision, head_revision, require_current
 from store.models import Case, Event, Message, OutboxMail
-from store.records import CaseRules, InboundRecord, MemberRecord, NewCase
+from store.records import CaseRules, InboundRecord, NewCase
 from store.registration import enqueue_acknowledgement, register_case
 
 RULES = CaseRules()
@@ -37,7 +38,7 @@ def complaint(n: int, received: datetime | None = None, **kw) -> InboundRecord:
             channel="email",
             received_at=received,
             language="nl",
-            member=MemberRecord(name="An Peeters", email="an@example.be"),
+            member=Member(name="An Peeters", email="an@example.be"),
             subject=f"Klacht {n}",
         ),
         "acknowledge_to": "an@example.be",

@@ -11,8 +11,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from config.schema import CasesSettings
-
 LANGUAGES = ("nl", "fr")
 
 
@@ -148,22 +146,6 @@ FIELDS: tuple[FormField, ...] = (
 )
 
 FIELD_KEYS: tuple[str, ...] = tuple(f.key for f in FIELDS)
-
-# The default list of [cases] categories: declared once, in the config schema.
-DEFAULT_CATEGORIES: tuple[str, ...] = tuple(CasesSettings().categories)
-
-# French wording of the default categories, shown on the French form; the
-# export value of each choice stays the canonical (Dutch) name.
-CATEGORY_LABELS_FR: Mapping[str, str] = MappingProxyType(
-    {
-        "terugbetaling": "remboursement",
-        "dossierbehandeling": "traitement du dossier",
-        "onthaal en medewerkers": "accueil et collaborateurs",
-        "facturatie en bijdragen": "facturation et cotisations",
-        "arbeidsongeschiktheid": "incapacité de travail",
-        "andere": "autre",
-    }
-)
 
 
 def field_by_key(key: str) -> FormField:

@@ -1,12 +1,17 @@
 """Checks on the member's details as typed: INSZ, phone, postcode, e-mail.
 
 Nothing here corrects a value: a wrong number is reported, never repaired.
+Each check is one function, the only one of its kind: `store.member` calls
+them for every channel (intake, command line, workspace), so replacing one
+(say by python-stdnum or phonenumbers) is a change in one place.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
+from functools import cache
 
 _EMAIL = re.compile(
     r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
@@ -91,3 +96,16 @@ def valid_email(typed: str) -> bool:
     """True when ``typed`` is a plausible single e-mail address."""
     text = typed.strip()
     return len(text) <= 254 and bool(_EMAIL.fullmatch(text))
+
+
+def fold(text: str) -> str:
+    """Lower-case without accents, keeping the length of ``text``."""
+    if text.isascii():
+        return text.lower()
+    return "".join(_fold_char(char) for char in text)
+
+
+@cache
+def _fold_char(char: str) -> str:
+    base = unicodedata.normalize("NFD", char.lower())[:1] or char
+    return base if len(base) == 1 else char
