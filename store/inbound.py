@@ -24,13 +24,6 @@ from sqlalchemy import and_, insert, or_, select
 from sqlalchemy.orm import Session
 
 from store import blobs
-from store.inbound_rows import (
-    SYSTEM_ACTOR,
-    acknowledgement_row,
-    attachment_row,
-    event_rows,
-    message_row,
-)
 from store.models import (
     Attachment,
     Case,
@@ -40,8 +33,15 @@ from store.models import (
     OutboxMail,
     utcnow,
 )
-from store.records import CaseRules, InboundRecord
 from store.registration import case_by_number, open_cases
+from store.registration_input import CaseRules, InboundRecord
+from store.registration_rows import (
+    SYSTEM_ACTOR,
+    acknowledgement_row,
+    attachment_row,
+    event_rows,
+    message_row,
+)
 
 
 @dataclass(frozen=True)

@@ -20,15 +20,6 @@ from sqlalchemy.orm import Session
 
 from store import blobs, deadlines
 from store.errors import NotFound
-from store.inbound_rows import (
-    SYSTEM_ACTOR,
-    acknowledgement_row,
-    attachment_row,
-    case_row,
-    event_row,
-    outbox_row,
-    registered_event,
-)
 from store.models import (
     Attachment,
     Case,
@@ -38,7 +29,16 @@ from store.models import (
     utcnow,
 )
 from store.numbering import format_number, take_seqs
-from store.records import AttachmentRecord, CaseRules, InboundRecord, NewCase
+from store.registration_input import AttachmentRecord, CaseRules, InboundRecord, NewCase
+from store.registration_rows import (
+    SYSTEM_ACTOR,
+    acknowledgement_row,
+    attachment_row,
+    case_row,
+    event_row,
+    outbox_row,
+    registered_event,
+)
 
 
 def open_cases(

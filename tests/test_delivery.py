@@ -18,7 +18,7 @@ from store.member import Member
 from store.models import Case, Event, OutboxMail
 from store.outbox import list_failed
 from store.queries import show_case
-from store.records import InboundRecord, NewCase
+from store.registration_input import InboundRecord, NewCase
 from tests.servers.smtp import SmtpServer
 
 SENDER = "anna.peeters@example.be"

@@ -16,8 +16,8 @@ from store.errors import UserError, WrongState
 from store.inbound import register_inbound
 from store.member import Member
 from store.models import Case, Event, OutboxMail
-from store.records import CaseRules, InboundRecord, NewCase
 from store.registration import register_case
+from store.registration_input import CaseRules, InboundRecord, NewCase
 
 RULES = CaseRules()
 BRUSSELS = ZoneInfo("Europe/Brussels")

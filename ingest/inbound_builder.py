@@ -17,7 +17,7 @@ from ingest.forms.merge import is_no_reply, merge_member
 from ingest.incoming import Incoming
 from ingest.parse import ParsedMessage
 from store.models import Case
-from store.records import (
+from store.registration_input import (
     AttachmentRecord,
     EventRecord,
     FormFieldRecord,

@@ -16,7 +16,7 @@ from typing import Any
 from store import deadlines
 from store.member import COLUMNS
 from store.models import utcnow
-from store.records import AttachmentRecord, CaseRules, InboundRecord, NewCase
+from store.registration_input import AttachmentRecord, CaseRules, InboundRecord, NewCase
 
 SYSTEM_ACTOR = "klachten"
 

@@ -15,7 +15,7 @@ from config.schema import ServiceSettings
 from responder import policy
 from responder.context import Org
 from responder.smtp import SmtpSettingsLike
-from store.records import CaseRules
+from store.registration_input import CaseRules
 
 # How long a claimed row stays reserved: `[service] outbox_lease`, by default.
 LEASE = timedelta(seconds=ServiceSettings().outbox_lease)

@@ -17,9 +17,9 @@ from sqlalchemy import case as when
 from sqlalchemy.orm import Session
 
 from store.db import is_postgres
-from store.inbound_rows import SYSTEM_ACTOR
 from store.models import Event, utcnow
 from store.outbox import ACK_KIND, CASES, OUTBOX
+from store.registration_rows import SYSTEM_ACTOR
 
 
 @dataclass(frozen=True)
