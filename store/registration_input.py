@@ -16,6 +16,10 @@ from store.member import Member
 _CASES = CasesSettings()
 
 
+def _domain(address: str) -> str:
+    return address.rpartition("@")[2]
+
+
 @dataclass(frozen=True)
 class CaseRules:
     """How numbers and deadlines are made (from the [cases] settings).
@@ -30,20 +34,17 @@ class CaseRules:
     day_kind: str = _CASES.day_kind
     default_language: str = _CASES.default_language
     # Domain of our own Message-IDs (the sending address's domain).
-    message_id_domain: str = SmtpSettings().from_address.rpartition("@")[2]
+    message_id_domain: str = _domain(SmtpSettings().from_address)
 
     @classmethod
     def from_settings(cls, cases: CasesSettings, smtp: SmtpSettings) -> CaseRules:
         """The rules of a configuration's [cases] and sending address."""
-        return cls(
-            number_format=cases.number_format,
-            timezone=cases.timezone,
-            ack_days=cases.ack_days,
-            answer_days=cases.answer_days,
-            day_kind=cases.day_kind,
-            default_language=cases.default_language,
-            message_id_domain=smtp.from_address.rpartition("@")[2],
-        )
+        same = {
+            key: getattr(cases, key)
+            for key in cls.__dataclass_fields__
+            if key != "message_id_domain"  # not a [cases] key
+        }
+        return cls(**same, message_id_domain=_domain(smtp.from_address))
 
 
 @dataclass(frozen=True)
