@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 
 from config.machine_addresses import DAEMONS, NO_REPLY, NOTIFIERS, local_part_pattern
 from ingest.forms.result import FormResult
+from ingest.language import language_from_postcode
 from store.member import (
     DEFAULT_CATEGORIES,
     CheckedMember,
@@ -74,12 +75,18 @@ def merge_member(
     flags.extend(checked.flags)
     member, conflicts = _email(sender_email, checked, flags)
     form_language = next((f.language for f in forms if f.language), None)
+    language = (
+        form_language
+        or text_language
+        or language_from_postcode(member.postcode)
+        or default_language
+    )
     return MergeOutcome(
         member=member,
         category=_category(values.get("category"), categories, flags),
         description=values.get("description"),
         desired_solution=values.get("desired_solution"),
-        language=form_language or text_language or default_language,
+        language=language,
         flags=tuple(dict.fromkeys(flags)),
         conflicts=conflicts,
     )
