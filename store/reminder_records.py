@@ -18,9 +18,9 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from store.case_view import CaseView
+from store.case_view import CASES, CaseView
 from store.db import is_postgres
-from store.models import Case, ReminderSent, ServiceState, utcnow
+from store.models import ReminderSent, ServiceState, utcnow
 from store.registration import enqueue_mail
 from store.registration_input import CaseRules
 from store.views import OPEN_STATUSES
@@ -61,13 +61,16 @@ def lock_job(session: Session) -> None:
 
 
 def open_cases(session: Session) -> list[CaseView]:
-    """Every case still open (not answered, not closed), by answer deadline."""
-    rows = session.scalars(
-        select(Case)
-        .where(Case.status.in_(OPEN_STATUSES))
-        .order_by(Case.answer_due, Case.id)
+    """Every case still open (not answered, not closed), by answer deadline.
+
+    Rows, not ORM objects: the job reads every open case at each run.
+    """
+    rows = session.execute(
+        select(CASES)
+        .where(CASES.c.status.in_(OPEN_STATUSES))
+        .order_by(CASES.c.answer_due, CASES.c.id)
     )
-    return [CaseView.of(case) for case in rows]
+    return [CaseView.of(row) for row in rows]
 
 
 def sent_keys(session: Session, case_ids: Iterable[int]) -> set[SentKey]:
