@@ -24,6 +24,7 @@ from sqlalchemy import and_, insert, or_, select
 from sqlalchemy.orm import Session
 
 from store import blobs
+from store.lifecycle import confirm_case
 from store.models import (
     Attachment,
     Case,
@@ -42,6 +43,7 @@ from store.registration_rows import (
     event_rows,
     message_row,
 )
+from store.vocabulary import Status
 
 
 @dataclass(frozen=True)
@@ -162,7 +164,7 @@ class _Batch:
         self._insert_messages()
         self._insert_details()
         for index, case in followed.items():
-            if case.status == "awaiting_confirmation":
+            if case.status == Status.AWAITING_CONFIRMATION:
                 self._confirm(case, self.records[index])
         return [self._registered(i) for i in range(len(self.records))]
 
@@ -258,8 +260,6 @@ class _Batch:
 
     def _confirm(self, case: Case, record: InboundRecord) -> None:
         """A mail joining an oral complaint that waits for it is the confirmation."""
-        from store.lifecycle import confirm_case  # lifecycle imports registration
-
         names = [a.filename for a in record.attachments]
         confirm_case(
             self.session,

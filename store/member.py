@@ -10,19 +10,18 @@ refuse with the problem's message.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from types import MappingProxyType
 
-from config.schema import CasesSettings
 from store.member_checks import (
     check_insz,
-    fold,
     normalise_phone,
     valid_email,
     valid_postcode,
 )
 from store.models import Case
+from store.vocabulary import Flag
 
 
 @dataclass(frozen=True)
@@ -76,21 +75,6 @@ MEMBER_LIMITS: Mapping[str, int] = MappingProxyType(
     }
 )
 
-# The default list of [cases] categories: declared once, in the config schema.
-DEFAULT_CATEGORIES: tuple[str, ...] = tuple(CasesSettings().categories)
-# French wording of the default categories, shown on the French form; the
-# stored value of each choice stays the canonical (Dutch) name.
-CATEGORY_LABELS_FR: Mapping[str, str] = MappingProxyType(
-    {
-        "terugbetaling": "remboursement",
-        "dossierbehandeling": "traitement du dossier",
-        "onthaal en medewerkers": "accueil et collaborateurs",
-        "facturatie en bijdragen": "facturation et cotisations",
-        "arbeidsongeschiktheid": "incapacité de travail",
-        "andere": "autre",
-    }
-)
-
 
 @dataclass(frozen=True)
 class Problem:
@@ -138,21 +122,19 @@ def check_member(
     if email is not None:
         email = email.lower()
         if not valid_email(email):
-            problems.append(
-                Problem("email", "email_invalid", f"invalid e-mail address {email!r}")
-            )
+            message = f"invalid e-mail address {email!r}"
+            problems.append(Problem("email", Flag.EMAIL_INVALID, message))
     phone = _text(phone)
     if phone is not None:
         normalised = normalise_phone(phone)
         if normalised is None:
-            problems.append(
-                Problem("phone", "phone_invalid", f"invalid phone number {phone!r}")
-            )
+            message = f"invalid phone number {phone!r}"
+            problems.append(Problem("phone", Flag.PHONE_INVALID, message))
         phone = normalised or phone
     postcode = _text(postcode)
     if postcode is not None and not valid_postcode(postcode):
         message = f"invalid Belgian postcode {postcode!r}: expected 4 digits"
-        problems.append(Problem("postcode", "postcode_invalid", message))
+        problems.append(Problem("postcode", Flag.POSTCODE_INVALID, message))
     insz, insz_valid = _insz(_text(insz), problems)
     member = Member(
         name=_text(name),
@@ -174,25 +156,10 @@ def _insz(typed: str | None, problems: list[Problem]) -> tuple[str | None, bool 
     check = check_insz(typed)
     if not check.valid:
         message = f"invalid national register number {typed!r}: {check.reason}"
-        problems.append(Problem("insz", "insz_invalid", message))
+        problems.append(Problem("insz", Flag.INSZ_INVALID, message))
         return check.typed, False
     return check.formatted, True
 
 
 def _text(value: str | None) -> str | None:
     return (value.strip() or None) if value is not None else None
-
-
-def match_category(
-    typed: str, categories: Sequence[str] = DEFAULT_CATEGORIES
-) -> str | None:
-    """The configured category `typed` names (Dutch name or French label).
-
-    Case, accents and surrounding spaces do not count; None when it names none.
-    """
-    wanted = fold(typed).strip()
-    for category in categories:
-        names = (category, CATEGORY_LABELS_FR.get(category, ""))
-        if wanted in (fold(n).strip() for n in names if n):
-            return category
-    return None

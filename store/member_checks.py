@@ -9,9 +9,7 @@ them for every channel (intake, command line, workspace), so replacing one
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
-from functools import cache
 
 _EMAIL = re.compile(
     r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
@@ -96,16 +94,3 @@ def valid_email(typed: str) -> bool:
     """True when ``typed`` is a plausible single e-mail address."""
     text = typed.strip()
     return len(text) <= 254 and bool(_EMAIL.fullmatch(text))
-
-
-def fold(text: str) -> str:
-    """Lower-case without accents, keeping the length of ``text``."""
-    if text.isascii():
-        return text.lower()
-    return "".join(_fold_char(char) for char in text)
-
-
-@cache
-def _fold_char(char: str) -> str:
-    base = unicodedata.normalize("NFD", char.lower())[:1] or char
-    return base if len(base) == 1 else char

@@ -39,6 +39,7 @@ from store.registration_rows import (
     outbox_row,
     registered_event,
 )
+from store.vocabulary import Status
 
 
 def open_cases(
@@ -79,7 +80,7 @@ def register_case(
     ((case_id, number),) = open_cases(session, rules, [new])
     now = utcnow()
     events = [registered_event(new, case_id, now, actor=actor)]
-    if new.status == "closed":
+    if new.status == Status.CLOSED:
         events.append(
             event_row(
                 "closed",

@@ -12,6 +12,7 @@ from typing import Any
 
 from config.schema import CasesSettings, SmtpSettings
 from store.member import Member
+from store.vocabulary import Status
 
 _CASES = CasesSettings()
 
@@ -49,7 +50,7 @@ class CaseRules:
 
 @dataclass(frozen=True)
 class NewCase:
-    channel: str  # email, form, e-loket, contact-form, post, oral
+    channel: str  # a Channel (store/vocabulary.py)
     received_at: datetime
     language: str
     member: Member = field(default_factory=Member)
@@ -59,7 +60,7 @@ class NewCase:
     category: str | None = None
     regional_office: str | None = None
     flags: tuple[str, ...] = ()
-    status: str = "registered"
+    status: str = Status.REGISTERED
 
 
 @dataclass(frozen=True)

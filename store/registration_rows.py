@@ -17,6 +17,7 @@ from store import deadlines
 from store.member import COLUMNS
 from store.models import utcnow
 from store.registration_input import AttachmentRecord, CaseRules, InboundRecord, NewCase
+from store.vocabulary import Audience, MailKind, MailStatus, Status
 
 SYSTEM_ACTOR = "klachten"
 
@@ -43,7 +44,7 @@ def case_row(
         "answer_due": deadlines.due(
             new.received_at, rules.answer_days, rules.timezone, rules.day_kind
         ),
-        "closed_at": now if new.status == "closed" else None,
+        "closed_at": now if new.status == Status.CLOSED else None,
         "subject": new.subject,
         "description": new.description,
         "desired_solution": new.desired_solution,
@@ -85,7 +86,7 @@ def outbox_row(
         "message_id": new_message_id(rules.message_id_domain),
         "in_reply_to": in_reply_to,
         "references": references,
-        "status": "pending",
+        "status": MailStatus.PENDING,
         "attempts": 0,
         "next_attempt_at": utcnow(),
     }
@@ -107,8 +108,8 @@ def acknowledgement_row(
     in_reply_to, references = acknowledgement_threading(record)
     return outbox_row(
         rules,
-        kind="acknowledgement",
-        audience="member",
+        kind=MailKind.ACKNOWLEDGEMENT,
+        audience=Audience.MEMBER,
         template="acknowledgement",
         language=language,
         recipients=[recipient],

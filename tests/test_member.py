@@ -1,6 +1,7 @@
 """One member type, one check: what intake, the command line and the
 workspace all make of typed member details (pure), and the command line's
-use of it (a wrong address refused, a French category label accepted)."""
+use of it (a wrong address refused; a French category label accepted, as
+intake accepts it)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,7 @@ from typing import Any
 
 import pytest
 
-from store.member import (
-    MEMBER_LIMITS,
-    Member,
-    check_member,
-    match_category,
-)
+from store.member import MEMBER_LIMITS, Member, check_member
 from store.models import Case
 from tests.formfill import dotted, insz
 
@@ -80,22 +76,6 @@ def test_member_of_a_case_row_and_as_json() -> None:
         "name", "email", "phone", "street", "postcode", "city",
         "member_number", "insz", "insz_valid",
     ]  # fmt: skip
-
-
-@pytest.mark.parametrize(
-    ("typed", "expected"),
-    [
-        ("terugbetaling", "terugbetaling"),
-        ("  TERUGBETALING ", "terugbetaling"),
-        ("Incapacité de travail", "arbeidsongeschiktheid"),
-        ("incapacite de travail", "arbeidsongeschiktheid"),
-        ("parking", None),
-    ],
-)
-def test_category_by_dutch_name_or_french_label(
-    typed: str, expected: str | None
-) -> None:
-    assert match_category(typed) == expected
 
 
 # --- the command line uses the same check ------------------------------------

@@ -24,8 +24,12 @@ from docx.oxml.ns import qn
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
 
-from ingest.forms.fields import FIELDS, FormField
-from store.member import CATEGORY_LABELS_FR, DEFAULT_CATEGORIES
+from ingest.forms.fields import (
+    CATEGORY_LABELS_FR,
+    DEFAULT_CATEGORIES,
+    FIELDS,
+    FormField,
+)
 
 ASSETS = Path(__file__).resolve().parents[1] / "ingest" / "forms" / "assets"
 FUND = "LM — Liberale Mutualiteit"

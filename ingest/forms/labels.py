@@ -8,13 +8,12 @@ case, accents, spacing and a trailing colon or asterisk.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cache
 
-from ingest.forms.fields import FIELDS
-from store.member import CATEGORY_LABELS_FR, DEFAULT_CATEGORIES
-from store.member_checks import fold
+from ingest.forms.fields import CATEGORY_LABELS_FR, DEFAULT_CATEGORIES, FIELDS
 
 _LANGUAGE_LABELS = ("taal", "langue", "language", "sprache")
 _LANGUAGE_WORDS = {
@@ -63,6 +62,19 @@ class ParsedText:
         if not ranked or (len(ranked) == 2 and ranked[0][1] == ranked[1][1]):
             return None
         return ranked[0][0]
+
+
+def fold(text: str) -> str:
+    """Lower-case without accents, keeping the length of ``text``."""
+    if text.isascii():
+        return text.lower()
+    return "".join(_fold_char(char) for char in text)
+
+
+@cache
+def _fold_char(char: str) -> str:
+    base = unicodedata.normalize("NFD", char.lower())[:1] or char
+    return base if len(base) == 1 else char
 
 
 # The printed list of choices under "Betreft" is form furniture, never a

@@ -13,16 +13,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from config.machine_addresses import DAEMONS, NO_REPLY, NOTIFIERS, local_part_pattern
+from ingest.categories import category_from_form
+from ingest.forms.fields import DEFAULT_CATEGORIES
+from ingest.forms.labels import fold
 from ingest.forms.result import FormResult
 from ingest.language import language_from_postcode
-from store.member import (
-    DEFAULT_CATEGORIES,
-    CheckedMember,
-    Member,
-    check_member,
-    match_category,
-)
-from store.member_checks import fold
+from store.member import CheckedMember, Member, check_member
+from store.vocabulary import Flag
 
 _NO_REPLY = re.compile(
     rf"^({local_part_pattern((*NO_REPLY, *DAEMONS, *NOTIFIERS))})([+.\-_].*)?@",
@@ -102,7 +99,7 @@ def _form_values(forms: Sequence[FormResult]) -> tuple[dict[str, str], list[str]
             if key not in values:
                 values[key] = field.value
             elif fold(values[key]) != fold(field.value):
-                flags.append("forms_disagree")
+                flags.append(Flag.FORMS_DISAGREE)
     return values, flags
 
 
@@ -116,7 +113,7 @@ def _email(
     typed = member.email
     if typed is None:
         if usable_sender is None:
-            flags.append("no_contact_address")
+            flags.append(Flag.NO_CONTACT_ADDRESS)
         return replace(member, email=usable_sender), ()
     if checked.problem("email") is not None:
         return replace(member, email=usable_sender or typed), ()
@@ -130,8 +127,9 @@ def _category(
 ) -> str | None:
     if typed is None:
         return None
-    category = match_category(typed, categories)
+    category = category_from_form(typed, categories)
     if category is None:
-        flags.append("category_unknown")
-        return typed
+        # Free text such as the website's "Onderwerp: Klacht" is no category;
+        # the value stays among the form fields.
+        flags.append(Flag.CATEGORY_UNKNOWN)
     return category

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from service.app import App
 from service.output import print_json, print_table
 from store.errors import UserError
+from store.vocabulary import Channel, Flag, Status
 
 
 def list_cases(app: App, args: argparse.Namespace) -> int:
@@ -127,7 +128,7 @@ def register_case(app: App, args: argparse.Namespace) -> int:
     app.require_schema()
     new = build_new_case(app, args)
     attachments = tuple(read_attachment(Path(p)) for p in args.attach)
-    acknowledge_to = new.member.email if new.status != "closed" else None
+    acknowledge_to = new.member.email if new.status != Status.CLOSED else None
     with app.transaction() as session:
         case = register(
             session,
@@ -150,14 +151,16 @@ def build_new_case(app: App, args: argparse.Namespace):
     from store.registration_input import NewCase
 
     description = _description(args)
-    if args.handled_immediately and args.channel != "oral":
+    if args.handled_immediately and args.channel != Channel.ORAL:
         raise UserError("--handled-immediately applies to oral complaints only")
     member, flags = _member(args)
-    status = "registered"
-    if args.channel == "oral":
-        status = "closed" if args.handled_immediately else "awaiting_confirmation"
-    if not member.email and status != "closed":
-        flags.append("awaiting_letter")
+    status = Status.REGISTERED
+    if args.channel == Channel.ORAL:
+        status = (
+            Status.CLOSED if args.handled_immediately else Status.AWAITING_CONFIRMATION
+        )
+    if not member.email and status != Status.CLOSED:
+        flags.append(Flag.AWAITING_LETTER)
     return NewCase(
         channel=args.channel,
         received_at=received_instant(args.received_at, app.timezone),
@@ -229,17 +232,18 @@ def _member(args: argparse.Namespace):
     return checked.member, list(checked.flags)
 
 
-# A wrong address would send the acknowledgement nowhere (or the letter).
+# A wrong address would send the acknowledgement (or the letter) nowhere.
 _REFUSED = ("email", "postcode")
 
 
 def _category(app: App, category: str | None) -> str | None:
-    """The configured category named (Dutch name or French label), else exit 2."""
-    from store.member import match_category
+    """The configured category named (in any of its wordings, as on a form),
+    else exit 2."""
+    from ingest.categories import category_from_form
 
     if category is None:
         return None
-    known = match_category(category, app.settings.cases.categories)
+    known = category_from_form(category, app.settings.cases.categories)
     if known is None:
         raise UserError(
             f"unknown category {category!r}: one of "
