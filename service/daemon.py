@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 import structlog
 
-from ingest.backoff import Backoff
+from config.backoff import Backoff
 from ingest.batch import IntakeStats, process_waiting
 from ingest.imap_source import IMAP_ERRORS, ImapSource
 from ingest.options import IntakeOptions

@@ -15,9 +15,10 @@ from service.commands.cases import render_case_text
 from service.delivery import deliver_pending
 from store.inbound import register_inbound
 from store.lifecycle import Answer, answer
+from store.member import Member
 from store.models import Case, Event, OutboxMail
 from store.queries import show_case
-from store.registration_input import InboundRecord, MemberRecord, NewCase
+from store.registration_input import InboundRecord, NewCase
 from tests.servers.smtp import SmtpServer
 
 SENDER = "anna.peeters@example.be"
@@ -73,7 +74,7 @@ def complaint(
             channel="email",
             received_at=received,
             language=language,
-            member=MemberRecord(name="Anna Peeters", email=sender),
+            member=Member(name="Anna Peeters", email=sender),
             subject="Terugbetaling kinesitherapie",
             flags=flags,
         ),

@@ -68,7 +68,7 @@ def test_a_claim_and_its_record_touch_rows_cases_and_events(smtp_server, app_on)
         )
     assert [mail.kind for mail in claimed] == ["acknowledgement"] * 2 + ["digest"]
     assert claimed[0].case is not None and claimed[0].case.number == first
-    assert claimed[0].case.member["name"] == "Anna Peeters"
+    assert claimed[0].case.member.name == "Anna Peeters"
     assert claimed[2].case is None and claimed[2].recipients == (COORDINATOR,)
     assert {(r.status, r.claimed_by) for r in rows(app)} == {("sending", "w1")}
 

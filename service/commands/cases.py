@@ -203,15 +203,10 @@ _ADDRESS = re.compile(r"^(?P<street>.+?),?\s+(?P<postcode>\d{4})\s+(?P<city>.+)$
 
 
 def _member(args: argparse.Namespace):
-    from ingest.forms.validate import (
-        check_insz,
-        normalise_phone,
-        valid_email,
-        valid_postcode,
-    )
-    from store.registration_input import MemberRecord
+    """The member as typed: refused on a wrong e-mail or postcode (exit 2),
+    flagged on a wrong INSZ or phone number, as intake flags them."""
+    from store.member import check_member
 
-    flags: list[str] = []
     street, postcode, city = args.street, args.postcode, args.city
     if args.address:
         match = _ADDRESS.match(args.address.strip())
@@ -221,44 +216,40 @@ def _member(args: argparse.Namespace):
             city = city or match["city"].strip()
         else:
             street = street or args.address.strip()
-    if postcode and not valid_postcode(postcode):
-        raise UserError(f"invalid Belgian postcode {postcode!r}: expected 4 digits")
-    if args.email and not valid_email(args.email):
-        raise UserError(f"invalid e-mail address {args.email!r}")
-    phone = args.phone
-    if phone:
-        phone = normalise_phone(phone) or phone
-    insz, insz_valid = args.insz, None
-    if insz:
-        check = check_insz(insz)
-        insz_valid = check.valid
-        insz = check.formatted if check.valid else insz
-        if not check.valid:
-            flags.append(Flag.INSZ_INVALID)
-    member = MemberRecord(
+    checked = check_member(
         name=args.name,
-        email=args.email.lower() if args.email else None,
-        phone=phone,
+        email=args.email,
+        phone=args.phone,
         street=street,
         postcode=postcode,
         city=city,
         member_number=args.member_number,
-        insz=insz,
-        insz_valid=insz_valid,
+        insz=args.insz,
     )
-    return member, flags
+    for problem in checked.problems:
+        if problem.field in _REFUSED:
+            raise UserError(problem.message)
+    return checked.member, list(checked.flags)
+
+
+# A wrong address would send the acknowledgement (or the letter) nowhere.
+_REFUSED = ("email", "postcode")
 
 
 def _category(app: App, category: str | None) -> str | None:
+    """The configured category named (in any of its wordings, as on a form),
+    else exit 2."""
+    from ingest.categories import category_from_form
+
     if category is None:
         return None
-    known = {c.lower(): c for c in app.settings.cases.categories}
-    if category.lower() not in known:
+    known = category_from_form(category, app.settings.cases.categories)
+    if known is None:
         raise UserError(
             f"unknown category {category!r}: one of "
             + ", ".join(app.settings.cases.categories)
         )
-    return known[category.lower()]
+    return known
 
 
 def read_attachment(path: Path):
