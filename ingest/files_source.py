@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import email.utils
 import mailbox
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.parser import BytesHeaderParser
@@ -22,6 +23,7 @@ from email.policy import compat32
 from pathlib import Path
 
 from ingest.incoming import Incoming
+from ingest.source import poll_wait
 
 BATCH = 50
 MBOX_SUFFIXES = (".mbox", ".mbx")
@@ -48,6 +50,10 @@ class FilesSource:
             raise FileNotFoundError(f"no such file or folder: {', '.join(missing)}")
         return None
 
+    def connect(self) -> None:
+        """Check that the paths exist (FileNotFoundError names those that do not)."""
+        self.open()
+
     def waiting(self, after_uid: int = 0) -> list[FileKey]:
         keys: list[FileKey] = []
         for path in self.paths:
@@ -71,6 +77,20 @@ class FilesSource:
 
     def mark(self, items: Sequence[Incoming]) -> None:
         """Files are not changed: the store remembers what was imported."""
+
+    def wait_for_mail(
+        self,
+        timeout: float,
+        *,
+        should_stop: Callable[[], bool] = lambda: False,
+        sleep: Callable[[float], object] = time.sleep,
+    ) -> bool:
+        """Files given once get no new mail: wait out `timeout`, say there is none."""
+        poll_wait(timeout, should_stop, sleep)
+        return False
+
+    def close(self) -> None:
+        """Each batch closes the mbox files it opened."""
 
     def _read(self, key: FileKey, boxes: dict[Path, mailbox.mbox]) -> Incoming:
         if key.entry is None:

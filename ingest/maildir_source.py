@@ -11,11 +11,13 @@ time, which is when the MTA delivered it.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 from ingest.incoming import Incoming
+from ingest.source import poll_wait
 
 BATCH = 50
 _INFO = ":2,"
@@ -30,10 +32,20 @@ def split_info(name: str) -> tuple[str, str]:
 class MaildirSource:
     """The Source protocol (ingest.batch.Source) over one Maildir folder."""
 
-    def __init__(self, path: str | Path, processed_folder: str = "Verwerkt") -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        processed_folder: str = "Verwerkt",
+        poll_interval: float = 60.0,
+    ) -> None:
         self.path = Path(path)
         self.processed = self.path / f".{processed_folder}"
+        self.poll_interval = poll_interval
         self.state_key = f"maildir:{self.path.resolve()}"[:400]
+
+    def connect(self) -> None:
+        """Make the folders; raises OSError when the Maildir cannot be there."""
+        self.open()
 
     def open(self) -> int | None:
         for folder in (self.path, self.processed):
@@ -68,6 +80,21 @@ class MaildirSource:
                 os.replace(path, target)
             except FileNotFoundError:  # moved by someone else meanwhile
                 continue
+
+    def wait_for_mail(
+        self,
+        timeout: float,
+        *,
+        should_stop: Callable[[], bool] = lambda: False,
+        sleep: Callable[[float], object] = time.sleep,
+    ) -> bool:
+        """Nothing tells a Maildir's reader of new mail: wait `poll_interval`
+        (at most `timeout`) and say it is worth looking."""
+        poll_wait(min(timeout, self.poll_interval), should_stop, sleep)
+        return True
+
+    def close(self) -> None:
+        """Nothing is held open between passes."""
 
     def _read(self, path: Path) -> Incoming | None:
         try:

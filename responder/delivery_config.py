@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Protocol
 
+from mailconn.smtp import SmtpSettingsLike
 from responder import policy
 from responder.context import Org
-from responder.smtp import SmtpSettingsLike
 from store.records import CaseRules
 
 LEASE = timedelta(minutes=5)

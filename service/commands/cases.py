@@ -140,9 +140,7 @@ def register_case(app: App, args: argparse.Namespace) -> int:
         number = case.number
     print(number)
     if acknowledge_to:
-        from service.delivery import deliver_pending
-
-        deliver_pending(app)  # what fails here, the daemon retries
+        app.delivery.deliver_pending()  # what fails here, the daemon retries
     return 0
 
 
