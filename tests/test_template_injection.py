@@ -135,7 +135,6 @@ def test_delivered_acknowledgement_keeps_member_values_literal(
 def test_yearly_report_keeps_member_values_literal(
     tmp_path: Path, sqlite_url: str, make_config, cli
 ) -> None:
-    pytest.importorskip("service.commands.report", reason="report not landed")
     inbox = tmp_path / "in"
     inbox.mkdir()
     (inbox / "inject.eml").write_bytes(complaint(NAME, SUBJECT))
