@@ -18,8 +18,8 @@ import structlog
 from mailconn.smtp import open_smtp
 from responder.carry import Carry
 from responder.context import Org
-from responder.delivery import deliver_batch
-from responder.delivery_config import DeliveryConfig, DeliveryReport
+from responder.delivery_setup import DeliveryConfig, DeliveryReport
+from responder.delivery_worker import deliver_batch
 from responder.policy import PolicyRules
 from store.models import utcnow
 
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
     from config import Settings
     from store.outbox import SessionFactory
-    from store.records import CaseRules
+    from store.registration_input import CaseRules
 
 __all__ = ["DeliveryReport", "OutboxDelivery", "build_delivery_setup"]
 

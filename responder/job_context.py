@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from config import Settings
     from store.outbox import Session
-    from store.records import CaseRules
+    from store.registration_input import CaseRules
 
 
 class JobContext(Protocol):

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
     from responder.delivery_run import OutboxDelivery
-    from store.records import CaseRules
+    from store.registration_input import CaseRules
 
 
 class App:
@@ -61,7 +61,7 @@ class App:
 
     @cached_property
     def rules(self) -> CaseRules:
-        from store.records import CaseRules
+        from store.registration_input import CaseRules
 
         cases = self.settings.cases
         return CaseRules(

@@ -20,12 +20,12 @@ import structlog
 from config import Settings
 from ingest.batch import IntakeStats, process_waiting
 from ingest.imap_source import ImapSource
+from ingest.inbound_builder import describe_error
 from ingest.intake import Intake
 from ingest.maildir_source import MaildirSource
 from ingest.options import IntakeOptions
-from ingest.record import describe_error
 from ingest.source import SOURCE_ERRORS, Source
-from responder.delivery_config import DeliveryReport
+from responder.delivery_setup import DeliveryReport
 from service.app import App
 from store import intake_state
 
@@ -178,7 +178,7 @@ def _deliver_until_stopped(
     settings: Settings, config_path: Path | None, stop: Any, results: Any
 ) -> None:
     """The delivery process: deliver until told to stop or the server is gone."""
-    from service.logging import configure_logging
+    from service.log_setup import configure_logging
 
     configure_logging(level=settings.service.log_level, stream=sys.stderr)
     app = App(settings, config_path)

@@ -13,7 +13,7 @@ import pytest
 
 from mailconn.outage import Outages
 from responder.stall_alarm import check_stall
-from service.logging import configure_logging
+from service.log_setup import configure_logging
 from service.signals import Signals, installed
 from store.db import make_engine, session_factory, transaction
 from store.models import MailboxState, OutboxMail, utcnow

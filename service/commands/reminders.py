@@ -14,7 +14,7 @@ from service.output import print_json
 def preview(app: App, args: argparse.Namespace) -> int:
     """Show what would be sent, and to whom, without sending or recording."""
     from responder.reminder_job import preview as plan_at
-    from responder.reminders import parse_clock
+    from responder.reminder_plan import parse_clock
 
     app.require_schema()
     zone = ZoneInfo(app.timezone)

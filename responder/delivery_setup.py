@@ -14,7 +14,7 @@ from typing import Any, Protocol
 from mailconn.smtp import SmtpSettingsLike
 from responder import policy
 from responder.context import Org
-from store.records import CaseRules
+from store.registration_input import CaseRules
 
 LEASE = timedelta(minutes=5)
 
