@@ -6,15 +6,18 @@ import argparse
 import hashlib
 import json
 import mimetypes
-import re
-from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from service.app import App
 from service.output import print_json, print_table
 from store.errors import UserError
+from store.manual_registration import (
+    fill_address,
+    opening_flags,
+    opening_status,
+    received_instant,
+)
 
 
 def list_cases(app: App, args: argparse.Namespace) -> int:
@@ -148,14 +151,9 @@ def build_new_case(app: App, args: argparse.Namespace):
     from store.registration_input import NewCase
 
     description = _description(args)
-    if args.handled_immediately and args.channel != "oral":
-        raise UserError("--handled-immediately applies to oral complaints only")
+    status = opening_status(args.channel, args.handled_immediately)
     member, flags = _member(args)
-    status = "registered"
-    if args.channel == "oral":
-        status = "closed" if args.handled_immediately else "awaiting_confirmation"
-    if not member.email and status != "closed":
-        flags.append("awaiting_letter")
+    flags.extend(opening_flags(status, member.email))
     return NewCase(
         channel=args.channel,
         received_at=received_instant(args.received_at, app.timezone),
@@ -168,17 +166,6 @@ def build_new_case(app: App, args: argparse.Namespace):
         flags=tuple(flags),
         status=status,
     )
-
-
-def received_instant(day: date, timezone: str) -> datetime:
-    """A received date as an instant: now if today, else noon that day."""
-    zone = ZoneInfo(timezone)
-    now = datetime.now(zone)
-    if day > now.date():
-        raise UserError(f"received date {day.isoformat()} lies in the future")
-    if day == now.date():
-        return now
-    return datetime.combine(day, time(12, 0), tzinfo=zone)
 
 
 def _description(args: argparse.Namespace) -> str:
@@ -194,9 +181,6 @@ def _description(args: argparse.Namespace) -> str:
     return text.strip()
 
 
-_ADDRESS = re.compile(r"^(?P<street>.+?),?\s+(?P<postcode>\d{4})\s+(?P<city>.+)$")
-
-
 def _member(args: argparse.Namespace):
     from ingest.forms.validate import (
         check_insz,
@@ -207,15 +191,9 @@ def _member(args: argparse.Namespace):
     from store.registration_input import MemberRecord
 
     flags: list[str] = []
-    street, postcode, city = args.street, args.postcode, args.city
-    if args.address:
-        match = _ADDRESS.match(args.address.strip())
-        if match:
-            street = street or match["street"].strip()
-            postcode = postcode or match["postcode"]
-            city = city or match["city"].strip()
-        else:
-            street = street or args.address.strip()
+    street, postcode, city = fill_address(
+        args.address, args.street, args.postcode, args.city
+    )
     if postcode and not valid_postcode(postcode):
         raise UserError(f"invalid Belgian postcode {postcode!r}: expected 4 digits")
     if args.email and not valid_email(args.email):
