@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import email.utils
 import mailbox
-import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.parser import BytesHeaderParser
@@ -23,7 +22,7 @@ from email.policy import compat32
 from pathlib import Path
 
 from ingest.incoming import Incoming
-from ingest.source import poll_wait
+from ingest.source import LocalSource
 
 BATCH = 50
 MBOX_SUFFIXES = (".mbox", ".mbx")
@@ -37,8 +36,12 @@ class FileKey:
     entry: int | None = None
 
 
-class FilesSource:
-    """The Source protocol (ingest.batch.Source) over paths given by a person."""
+class FilesSource(LocalSource):
+    """The Source protocol (ingest.source.Source) over paths given by a person.
+
+    Files given once get no new mail while the import waits."""
+
+    receives_mail = False
 
     def __init__(self, paths: Sequence[str | Path]) -> None:
         self.paths = [Path(p) for p in paths]
@@ -49,10 +52,6 @@ class FilesSource:
         if missing:
             raise FileNotFoundError(f"no such file or folder: {', '.join(missing)}")
         return None
-
-    def connect(self) -> None:
-        """Check that the paths exist (FileNotFoundError names those that do not)."""
-        self.open()
 
     def waiting(self, after_uid: int = 0) -> list[FileKey]:
         keys: list[FileKey] = []
@@ -77,20 +76,6 @@ class FilesSource:
 
     def mark(self, items: Sequence[Incoming]) -> None:
         """Files are not changed: the store remembers what was imported."""
-
-    def wait_for_mail(
-        self,
-        timeout: float,
-        *,
-        should_stop: Callable[[], bool] = lambda: False,
-        sleep: Callable[[float], object] = time.sleep,
-    ) -> bool:
-        """Files given once get no new mail: wait out `timeout`, say there is none."""
-        poll_wait(timeout, should_stop, sleep)
-        return False
-
-    def close(self) -> None:
-        """Each batch closes the mbox files it opened."""
 
     def _read(self, key: FileKey, boxes: dict[Path, mailbox.mbox]) -> Incoming:
         if key.entry is None:

@@ -11,13 +11,12 @@ time, which is when the MTA delivered it.
 from __future__ import annotations
 
 import os
-import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 from ingest.incoming import Incoming
-from ingest.source import poll_wait
+from ingest.source import LocalSource
 
 BATCH = 50
 _INFO = ":2,"
@@ -29,8 +28,8 @@ def split_info(name: str) -> tuple[str, str]:
     return base, flags if sep else ""
 
 
-class MaildirSource:
-    """The Source protocol (ingest.batch.Source) over one Maildir folder."""
+class MaildirSource(LocalSource):
+    """The Source protocol (ingest.source.Source) over one Maildir folder."""
 
     def __init__(
         self,
@@ -42,10 +41,6 @@ class MaildirSource:
         self.processed = self.path / f".{processed_folder}"
         self.poll_interval = poll_interval
         self.state_key = f"maildir:{self.path.resolve()}"[:400]
-
-    def connect(self) -> None:
-        """Make the folders; raises OSError when the Maildir cannot be there."""
-        self.open()
 
     def open(self) -> int | None:
         for folder in (self.path, self.processed):
@@ -80,21 +75,6 @@ class MaildirSource:
                 os.replace(path, target)
             except FileNotFoundError:  # moved by someone else meanwhile
                 continue
-
-    def wait_for_mail(
-        self,
-        timeout: float,
-        *,
-        should_stop: Callable[[], bool] = lambda: False,
-        sleep: Callable[[float], object] = time.sleep,
-    ) -> bool:
-        """Nothing tells a Maildir's reader of new mail: wait `poll_interval`
-        (at most `timeout`) and say it is worth looking."""
-        poll_wait(min(timeout, self.poll_interval), should_stop, sleep)
-        return True
-
-    def close(self) -> None:
-        """Nothing is held open between passes."""
 
     def _read(self, path: Path) -> Incoming | None:
         try:

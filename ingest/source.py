@@ -63,6 +63,38 @@ class Source(Protocol):
         ...
 
 
+class LocalSource:
+    """The daemon's part of `Source` for a source on this machine (a Maildir,
+    files): nothing to log in to or let go of, and nothing tells it of new
+    mail, so it waits by polling every `poll_interval` seconds."""
+
+    poll_interval: float = float("inf")
+    # Whether mail can arrive while it waits (files given once: no).
+    receives_mail: bool = True
+
+    def open(self) -> int | None:
+        raise NotImplementedError
+
+    def connect(self) -> None:
+        """Get ready from scratch (raises OSError when the place is not there)."""
+        self.open()
+
+    def wait_for_mail(
+        self,
+        timeout: float,
+        *,
+        should_stop: Callable[[], bool] = lambda: False,
+        sleep: Callable[[float], object] = time.sleep,
+    ) -> bool:
+        """Wait `poll_interval` (at most `timeout`); True when new mail may be
+        there."""
+        poll_wait(min(timeout, self.poll_interval), should_stop, sleep)
+        return self.receives_mail
+
+    def close(self) -> None:
+        """Nothing is held open between passes."""
+
+
 def poll_wait(
     seconds: float,
     should_stop: Callable[[], bool],
