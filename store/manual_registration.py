@@ -15,6 +15,7 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from store.errors import UserError
+from store.vocabulary import Channel, Flag, Status
 
 _ADDRESS = re.compile(r"^(?P<street>.+?),?\s+(?P<postcode>\d{4})\s+(?P<city>.+)$")
 
@@ -41,23 +42,23 @@ def received_instant(
     return datetime.combine(day, time(12, 0), tzinfo=zone)
 
 
-def opening_status(channel: str, handled_immediately: bool = False) -> str:
+def opening_status(channel: str, handled_immediately: bool = False) -> Status:
     """The status a new case starts in.
 
     An oral complaint waits for the member's confirmation, unless it was
     handled at once (then it is closed); every other channel is registered.
     """
-    if handled_immediately and channel != "oral":
+    if handled_immediately and channel != Channel.ORAL:
         raise UserError("--handled-immediately applies to oral complaints only")
-    if channel == "oral":
-        return "closed" if handled_immediately else "awaiting_confirmation"
-    return "registered"
+    if channel == Channel.ORAL:
+        return Status.CLOSED if handled_immediately else Status.AWAITING_CONFIRMATION
+    return Status.REGISTERED
 
 
-def opening_flags(status: str, email: str | None) -> tuple[str, ...]:
+def opening_flags(status: str, email: str | None) -> tuple[Flag, ...]:
     """The flags a new case starts with: an open case without an e-mail
     address waits for a letter."""
-    return ("awaiting_letter",) if not email and status != "closed" else ()
+    return (Flag.AWAITING_LETTER,) if not email and status != Status.CLOSED else ()
 
 
 def fill_address(

@@ -18,6 +18,7 @@ from store.manual_registration import (
     opening_status,
     received_instant,
 )
+from store.vocabulary import Flag, Status
 
 
 def list_cases(app: App, args: argparse.Namespace) -> int:
@@ -130,7 +131,7 @@ def register_case(app: App, args: argparse.Namespace) -> int:
     app.require_schema()
     new = build_new_case(app, args)
     attachments = tuple(read_attachment(Path(p)) for p in args.attach)
-    acknowledge_to = new.member.email if new.status != "closed" else None
+    acknowledge_to = new.member.email if new.status != Status.CLOSED else None
     with app.transaction() as session:
         case = register(
             session,
@@ -207,7 +208,7 @@ def _member(args: argparse.Namespace):
         insz_valid = check.valid
         insz = check.formatted if check.valid else insz
         if not check.valid:
-            flags.append("insz_invalid")
+            flags.append(Flag.INSZ_INVALID)
     member = MemberRecord(
         name=args.name,
         email=args.email.lower() if args.email else None,
