@@ -10,7 +10,7 @@ from __future__ import annotations
 import imaplib
 import time
 from collections.abc import Callable, Hashable, Iterator, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from ingest.incoming import Incoming
 
@@ -79,16 +79,10 @@ class LocalSource:
         """Get ready from scratch (raises OSError when the place is not there)."""
         self.open()
 
-    def wait_for_mail(
-        self,
-        timeout: float,
-        *,
-        should_stop: Callable[[], bool] = lambda: False,
-        sleep: Callable[[float], object] = time.sleep,
-    ) -> bool:
+    def wait_for_mail(self, timeout: float, **how: Any) -> bool:
         """Wait `poll_interval` (at most `timeout`); True when new mail may be
-        there."""
-        poll_wait(min(timeout, self.poll_interval), should_stop, sleep)
+        there. `how`: `should_stop` and `sleep`, as `poll_wait` takes them."""
+        poll_wait(min(timeout, self.poll_interval), **how)
         return self.receives_mail
 
     def close(self) -> None:
@@ -97,7 +91,7 @@ class LocalSource:
 
 def poll_wait(
     seconds: float,
-    should_stop: Callable[[], bool],
+    should_stop: Callable[[], bool] = lambda: False,
     sleep: Callable[[float], object] = time.sleep,
 ) -> None:
     """Wait `seconds`, a second at a time, until `should_stop()` says so."""
