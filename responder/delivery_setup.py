@@ -12,9 +12,9 @@ from datetime import timedelta
 from typing import Any, Protocol
 
 from config.schema import ServiceSettings
+from mailconn.smtp import SmtpSettingsLike
 from responder import policy
 from responder.context import Org
-from responder.smtp import SmtpSettingsLike
 from store.registration_input import CaseRules
 
 # How long a claimed row stays reserved: `[service] outbox_lease`, by default.

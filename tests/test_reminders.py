@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from service.reminders_job import due_at_send_time, run_digest, run_due, tick
+from responder.reminder_job import due_at_send_time, run_digest, run_due, tick
 from store.member import Member
 from store.models import OutboxMail, ReminderSent
 from store.registration import case_by_number, register_case

@@ -19,6 +19,7 @@ import pytest
 from responder.report import charts, stats
 from service.commands.report import with_progress
 from store.db import make_engine, session_factory
+from tests.servers import unavailable
 from tests.test_report import NAMES, build_year
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -86,11 +87,11 @@ def test_with_cases_is_marked_internal_and_names_members(cli, config) -> None:
     assert "Plaintes reçues" in french.out
 
 
-@pytest.mark.skipif(
-    not CHROMIUM.exists(), reason="chromium not installed (apt-get install chromium)"
-)
 def test_html_renders_in_headless_chromium(cli, config, tmp_path) -> None:
     from pypdf import PdfReader
+
+    if not CHROMIUM.exists():
+        unavailable("chromium not installed (apt-get install chromium)")
 
     page = tmp_path / "report.html"
     assert _report(cli, config, "--format", "html", "--output", page).code == 0

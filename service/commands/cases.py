@@ -6,16 +6,19 @@ import argparse
 import hashlib
 import json
 import mimetypes
-import re
-from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from service.app import App
 from service.output import print_json, print_table
 from store.errors import UserError
-from store.vocabulary import Channel, Flag, Status
+from store.manual_registration import (
+    fill_address,
+    opening_flags,
+    opening_status,
+    received_instant,
+)
+from store.vocabulary import Status
 
 
 def list_cases(app: App, args: argparse.Namespace) -> int:
@@ -141,9 +144,7 @@ def register_case(app: App, args: argparse.Namespace) -> int:
         number = case.number
     print(number)
     if acknowledge_to:
-        from service.delivery import deliver_pending
-
-        deliver_pending(app)  # what fails here, the daemon retries
+        app.delivery.deliver_pending()  # what fails here, the daemon retries
     return 0
 
 
@@ -151,16 +152,9 @@ def build_new_case(app: App, args: argparse.Namespace):
     from store.registration_input import NewCase
 
     description = _description(args)
-    if args.handled_immediately and args.channel != Channel.ORAL:
-        raise UserError("--handled-immediately applies to oral complaints only")
+    status = opening_status(args.channel, args.handled_immediately)
     member, flags = _member(args)
-    status = Status.REGISTERED
-    if args.channel == Channel.ORAL:
-        status = (
-            Status.CLOSED if args.handled_immediately else Status.AWAITING_CONFIRMATION
-        )
-    if not member.email and status != Status.CLOSED:
-        flags.append(Flag.AWAITING_LETTER)
+    flags.extend(opening_flags(status, member.email))
     return NewCase(
         channel=args.channel,
         received_at=received_instant(args.received_at, app.timezone),
@@ -173,17 +167,6 @@ def build_new_case(app: App, args: argparse.Namespace):
         flags=tuple(flags),
         status=status,
     )
-
-
-def received_instant(day: date, timezone: str) -> datetime:
-    """A received date as an instant: now if today, else noon that day."""
-    zone = ZoneInfo(timezone)
-    now = datetime.now(zone)
-    if day > now.date():
-        raise UserError(f"received date {day.isoformat()} lies in the future")
-    if day == now.date():
-        return now
-    return datetime.combine(day, time(12, 0), tzinfo=zone)
 
 
 def _description(args: argparse.Namespace) -> str:
@@ -199,23 +182,14 @@ def _description(args: argparse.Namespace) -> str:
     return text.strip()
 
 
-_ADDRESS = re.compile(r"^(?P<street>.+?),?\s+(?P<postcode>\d{4})\s+(?P<city>.+)$")
-
-
 def _member(args: argparse.Namespace):
     """The member as typed: refused on a wrong e-mail or postcode (exit 2),
     flagged on a wrong INSZ or phone number, as intake flags them."""
     from store.member import check_member
 
-    street, postcode, city = args.street, args.postcode, args.city
-    if args.address:
-        match = _ADDRESS.match(args.address.strip())
-        if match:
-            street = street or match["street"].strip()
-            postcode = postcode or match["postcode"]
-            city = city or match["city"].strip()
-        else:
-            street = street or args.address.strip()
+    street, postcode, city = fill_address(
+        args.address, args.street, args.postcode, args.city
+    )
     checked = check_member(
         name=args.name,
         email=args.email,

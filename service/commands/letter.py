@@ -12,10 +12,10 @@ from pathlib import Path
 
 from responder.context import mail_context
 from responder.dates import date_long
+from responder.delivery_run import build_delivery_setup
 from responder.letter import member_address_lines, render_letter_pdf
 from responder.render import render_mail
 from service.app import App
-from service.delivery import delivery_config, environment
 from store.errors import UserError
 from store.models import utcnow
 
@@ -44,8 +44,8 @@ def letter(app: App, args: argparse.Namespace) -> int:
 def build_letter(app: App, case) -> bytes:
     """The PDF of the acknowledgement letter of `case` (store.case_view.CaseView)."""
     settings = app.settings
-    env = environment(settings.responder.templates_dir, settings.cases.timezone)
-    org = delivery_config(settings, app.rules).org
+    env = app.templates
+    org = build_delivery_setup(settings, app.rules).org
     context = mail_context(org, case, terms=app.rules)
     mail = render_mail(env, "member", "letter", case.language, context)
     responder = settings.responder
