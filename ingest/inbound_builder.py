@@ -7,10 +7,12 @@ case, join one, only store) are made here; registration carries them out.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 
+from ingest.categories import SUGGESTED_FLAG, suggest_category
 from ingest.classify import Verdict
 from ingest.forms import FormResult, read_attachment, read_webform
 from ingest.forms.merge import MergeOutcome, is_no_reply, merge_member
@@ -47,6 +49,11 @@ class RecordOptions:
 
     default_language: str = "nl"
     categories: tuple[str, ...] = ()
+    category_keywords: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    # `klachten import` of old mail: a complaint received before this moment
+    # is registered without an acknowledgement (flag ack_not_sent), unless the
+    # operator asked for one (--acknowledge).
+    acknowledge_received_after: datetime | None = None
     own_addresses: tuple[str, ...] = ()
     ocr_timeout: float = 30.0
     ocr_max_pages: int = 5
@@ -154,9 +161,24 @@ def _complaint(
         **({"categories": options.categories} if options.categories else {}),
     )
     flags = list(merged.flags)
+    category = merged.member.category
+    if category is None and options.categories:
+        text = " ".join(filter(None, (merged.member.description, msg.new_text)))
+        category = suggest_category(
+            text, options.category_keywords, options.categories
+        )
+        if category is not None:
+            flags.append(SUGGESTED_FLAG)
     if verdict.sender_unverified:
         flags += [Flag.SENDER_UNVERIFIED, Flag.NEEDS_REVIEW]
     member = merged.member
+    acknowledge_to = _acknowledge_to(member.email, options.own_addresses)
+    events = base.events
+    cutoff = options.acknowledge_received_after
+    if cutoff is not None and item.received_at < cutoff:
+        acknowledge_to = None
+        flags.append(Flag.ACK_NOT_SENT)
+        events += (EventRecord("ack_not_sent", {"reason": "imported"}),)
     new_case = NewCase(
         channel=channel_for(msg, forms),
         received_at=item.received_at,
@@ -165,7 +187,7 @@ def _complaint(
         subject=msg.subject or None,
         description=member.description or msg.new_text or msg.text or None,
         desired_solution=member.desired_solution,
-        category=clip(member.category, _LIMITS["category"]),
+        category=clip(category, _LIMITS["category"]),
         flags=tuple(dict.fromkeys(flags)),
     )
     conflicts = tuple(
@@ -175,8 +197,8 @@ def _complaint(
     return replace(
         base,
         new_case=new_case,
-        events=base.events + conflicts,
-        acknowledge_to=_acknowledge_to(member.email, options.own_addresses),
+        events=events + conflicts,
+        acknowledge_to=acknowledge_to,
     )
 
 

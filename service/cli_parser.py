@@ -101,6 +101,12 @@ def _service_commands(commands: argparse._SubParsersAction) -> None:
     p = commands.add_parser("import", help="register messages from files")
     p.add_argument("paths", nargs="+", metavar="FILE.eml|DIR|FILE.mbox")
     p.add_argument("--no-progress", action="store_true")
+    p.add_argument(
+        "--acknowledge",
+        action="store_true",
+        help="also acknowledge mail older than [cases] ack_days (default: such "
+        "cases are registered with ack_not_sent)",
+    )
     _handler(p, "importer:import_files")
 
     p = commands.add_parser("status", help="health; non-zero exit when attention")

@@ -105,6 +105,8 @@ class Flag(StrEnum):
     POSTCODE_INVALID = "postcode_invalid"
     PHONE_INVALID = "phone_invalid"
     CATEGORY_UNKNOWN = "category_unknown"
+    # The category was suggested from the complaint's words: a person confirms.
+    CATEGORY_SUGGESTED = "category_suggested"
     # Attachments the form readers could not or would not read.
     OCR_UNAVAILABLE = "ocr_unavailable"
     ATTACHMENT_TOO_LARGE = "attachment_too_large"

@@ -10,7 +10,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ingest.forms.fields import CATEGORY_LABELS_FR, DEFAULT_CATEGORIES
+from ingest.categories import category_from_form
+from ingest.forms.fields import DEFAULT_CATEGORIES
 from ingest.forms.labels import fold
 from ingest.forms.result import FormResult
 from ingest.forms.validate import (
@@ -158,11 +159,8 @@ def _category(
 ) -> None:
     if typed is None:
         return
-    wanted = fold(typed).strip()
-    for category in categories:
-        names = (category, CATEGORY_LABELS_FR.get(category, ""))
-        if wanted in (fold(n).strip() for n in names if n):
-            details["category"] = category
-            return
-    details["category"] = typed
-    flags.append(Flag.CATEGORY_UNKNOWN)
+    details["category"] = category_from_form(typed, categories)
+    if details["category"] is None:
+        # Free text such as the website's "Onderwerp: Klacht" is no category;
+        # the value stays among the form fields.
+        flags.append(Flag.CATEGORY_UNKNOWN)
