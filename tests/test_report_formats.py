@@ -229,3 +229,33 @@ def test_charts_escape_labels() -> None:
     assert "&lt;b&gt;&amp;" in svg and "<b>" not in svg and "t&lt;" in svg
     bars = charts.vertical_bars(["a", "b"], [0, 5], "x", previous=[1, 2])
     assert bars.count("<rect") == 2 and "<polyline" in bars
+
+
+FORMULAS = ("=HYPERLINK(\"http://x\")", "+cmd|' /C calc'!A0", "@SUM(A1)", "-2+3")
+
+
+@pytest.mark.parametrize("formula", FORMULAS)
+def test_csv_cells_never_start_a_formula(sqlite_url, make_config, cli, formula) -> None:
+    engine = make_engine(sqlite_url)
+    try:
+        build_year(session_factory(engine), category_a=formula)
+    finally:
+        engine.dispose()
+    config = make_config(sqlite_url)
+    result = _report(cli, config, "--format", "csv", "--with-cases")
+    assert result.code == 0, result.err
+    cells = [cell for row in csv.reader(io.StringIO(result.out)) for cell in row]
+    assert f"'{formula}" in cells
+    assert not [c for c in cells if c[:1] in ("=", "+", "@", "\t", "\r")]
+    # Figures stay numbers: a negative delta is not a formula.
+    assert all(not c.startswith("-") or c.lstrip("-").replace(".", "").isdigit()
+               for c in cells)
+
+
+def test_safe_cell() -> None:
+    from responder.report.csv_out import safe_cell
+
+    for text in ("=1+1", "+1", "-1", "@x", "\t=1", "\r=1"):
+        assert safe_cell(text) == "'" + text
+    for text in ("", "Jan", "1", "'=1", " =1"):
+        assert safe_cell(text) == text
