@@ -231,7 +231,7 @@ def test_charts_escape_labels() -> None:
     assert bars.count("<rect") == 2 and "<polyline" in bars
 
 
-FORMULAS = ("=HYPERLINK(\"http://x\")", "+cmd|' /C calc'!A0", "@SUM(A1)", "-2+3")
+FORMULAS = ('=HYPERLINK("http://x")', "+cmd|' /C calc'!A0", "@SUM(A1)", "-2+3")
 
 
 @pytest.mark.parametrize("formula", FORMULAS)
@@ -248,8 +248,9 @@ def test_csv_cells_never_start_a_formula(sqlite_url, make_config, cli, formula) 
     assert f"'{formula}" in cells
     assert not [c for c in cells if c[:1] in ("=", "+", "@", "\t", "\r")]
     # Figures stay numbers: a negative delta is not a formula.
-    assert all(not c.startswith("-") or c.lstrip("-").replace(".", "").isdigit()
-               for c in cells)
+    assert all(
+        not c.startswith("-") or c.lstrip("-").replace(".", "").isdigit() for c in cells
+    )
 
 
 def test_safe_cell() -> None:
