@@ -10,6 +10,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ingest.addresses import usable_address
 from ingest.forms.fields import CATEGORY_LABELS_FR, DEFAULT_CATEGORIES
 from ingest.forms.labels import fold
 from ingest.forms.result import FormResult
@@ -113,7 +114,10 @@ def _email(sender: str | None, typed: str | None, details: dict, flags: list):
         return ()
     if not valid_email(typed):
         flags.append("email_invalid")
-        details["email"] = usable_sender or typed
+        # Kept for a person to correct, unless it could carry a header line
+        # or a terminal sequence: such a value is never stored.
+        kept = typed.strip() if usable_address(typed.strip()) else None
+        details["email"] = usable_sender or kept
         return ()
     details["email"] = typed
     if usable_sender and usable_sender.lower() != typed.lower():
