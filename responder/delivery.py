@@ -26,7 +26,7 @@ import structlog
 from responder import policy
 from responder.carry import CARRY
 from responder.compose import Envelope, compose
-from responder.context import mail_context
+from responder.context import mail_context, may_quote
 from responder.delivery_config import DeliveryConfig, DeliveryReport
 from responder.render import TemplateCache, render_mail
 from responder.smtp import SendFailure, close_quietly, send
@@ -63,7 +63,12 @@ def deliver_batch(
     CARRY.settle(sessions, now)
     with transaction(sessions) as session:
         claimed = outbox.claim_due(
-            session, worker=config.worker, now=now, lease=config.lease, limit=limit
+            session,
+            worker=config.worker,
+            now=now,
+            lease=config.lease,
+            limit=limit,
+            hourly_limit=config.hourly_limit,
         )
         recent = _recent(session, claimed, now)
     batch = _Batch(sessions, env, config, now, recent)
@@ -225,7 +230,8 @@ class _Batch:
         )
 
     def _compose(self, mail: ClaimedMail) -> bytes:
-        context = mail_context(self.config.org, mail.case, mail.context)
+        quote = may_quote(mail.kind, mail.context)
+        context = mail_context(self.config.org, mail.case, mail.context, quote=quote)
         rendered = render_mail(
             self.env,
             mail.audience,

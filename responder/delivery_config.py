@@ -39,6 +39,8 @@ class DeliveryConfig:
     coordinators: tuple[str, ...]
     connect: Callable[[Any], smtplib.SMTP]
     lease: timedelta = LEASE
+    # Mails to members per hour, all addresses together; None: no limit.
+    hourly_limit: int | None = None
     worker: str = field(
         default_factory=lambda: (
             f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -55,6 +57,8 @@ class DeliveryReport:
     failed: int = 0
     skipped: int = 0
     outage: str | None = None
+    # Mails to members due but waiting for the hourly limit, at the end.
+    held: int = 0
 
     @property
     def handled(self) -> int:

@@ -13,6 +13,8 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from store.mailbox_key import mailbox_key
+
 ACK_KIND = "acknowledgement"
 # DMARC failed on the complaint: the From address may be forged, and an
 # automatic reply would go to whoever was impersonated.
@@ -45,7 +47,8 @@ Rule = Callable[[PolicyRules, MailFacts], str | None]
 
 
 def normalise(address: str) -> str:
-    return address.strip().lower()
+    """The mailbox an address reaches, as the per-address limit counts it."""
+    return mailbox_key(address)
 
 
 def no_recipient(rules: PolicyRules, facts: MailFacts) -> str | None:

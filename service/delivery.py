@@ -55,8 +55,22 @@ def deliver_pending(
         report.add(batch)
         if batch.outage or batch.handled == 0:
             break
+    report.held = held_now(app, now or utcnow(), config.hourly_limit)
     _log_outage(settings, report)
     return report
+
+
+def held_now(app: App, now: datetime, hourly_limit: int | None) -> int:
+    """Mails to members waiting for the hourly limit (logged when any)."""
+    from store.outbox_limit import held_by_limit
+
+    if hourly_limit is None:
+        return 0
+    with app.transaction() as session:
+        held = held_by_limit(session, now, hourly_limit)
+    if held:
+        log.warning("outbox.hourly_limit", held=held, limit=hourly_limit)
+    return held
 
 
 def delivery_config(settings: Settings, rules: CaseRules) -> DeliveryConfig:
@@ -81,6 +95,7 @@ def delivery_config(settings: Settings, rules: CaseRules) -> DeliveryConfig:
         coordinators=coordinators,
         connect=open_connection,
         lease=timedelta(seconds=settings.service.outbox_lease),
+        hourly_limit=settings.responder.hourly_limit,
     )
 
 

@@ -203,7 +203,7 @@ def _describe(result: Any) -> str:
         return str(describe())
     if hasattr(result, "sent"):
         parts = [f"{result.sent} sent"]
-        for name in ("retried", "failed", "skipped"):
+        for name in ("retried", "failed", "skipped", "held"):
             if getattr(result, name, 0):
                 parts.append(f"{getattr(result, name)} {name}")
         if getattr(result, "outage", None):

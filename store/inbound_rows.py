@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from store.mailbox_key import mailbox_key
 from store.models import utcnow
 from store.records import CaseRules, InboundRecord, NewCase
-from store.registration import SYSTEM_ACTOR, acknowledgement_threading, new_message_id
+from store.registration import (
+    SYSTEM_ACTOR,
+    acknowledgement_context,
+    acknowledgement_threading,
+    new_message_id,
+)
 
 
 def acknowledgement_row(
@@ -27,8 +33,8 @@ def acknowledgement_row(
         "template": "acknowledgement",
         "language": new.language,
         "recipients": [recipient],
-        "recipient": recipient.strip().lower(),
-        "context": {},
+        "recipient": mailbox_key(recipient),
+        "context": acknowledgement_context(verified=record.acknowledge_verified),
         "message_id": new_message_id(rules.message_id_domain),
         "in_reply_to": in_reply_to,
         "references": references,

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from store.db import is_postgres
 from store.models import Case, OutboxMail
+from store.outbox_limit import MEMBER, within_limit
 from store.records import CaseRules
 from store.registration import add_event, case_by_number, enqueue_mail
 from store.views import member_dict
@@ -104,17 +105,23 @@ def _due(now: datetime) -> Any:
 
 
 def claim_due(
-    session: Session, *, worker: str, now: datetime, lease: timedelta, limit: int
+    session: Session,
+    *,
+    worker: str,
+    now: datetime,
+    lease: timedelta,
+    limit: int,
+    hourly_limit: int | None = None,
 ) -> list[ClaimedMail]:
     """Mark up to `limit` due rows "sending" for `worker`; the caller commits.
+
+    With `hourly_limit`, mails to members beyond it stay pending (see
+    store/outbox_limit.py); mail to coordinators and operators is never held.
 
     Three statements for the batch (ids, one UPDATE, the rows with their
     cases) and no ORM objects: a claim is as cheap for 50 rows as for one.
     """
-    query = select(OUTBOX.c.id).where(_due(now)).order_by(OUTBOX.c.id).limit(limit)
-    if is_postgres(session):
-        query = query.with_for_update(skip_locked=True)
-    ids = list(session.scalars(query))
+    ids = _claimable(session, now, limit, hourly_limit)
     if not ids:
         return []
     session.execute(
@@ -131,6 +138,34 @@ def claim_due(
         found = session.execute(select(CASES).where(CASES.c.id.in_(case_ids)))
         cases = {case.id: case_facts(case) for case in found}
     return [_claimed(row, cases.get(row.case_id)) for row in rows]
+
+
+def _claimable(
+    session: Session, now: datetime, limit: int, hourly_limit: int | None
+) -> list[int]:
+    """The ids of up to `limit` due rows, oldest first, within the limit."""
+    query = (
+        select(OUTBOX.c.id, OUTBOX.c.audience)
+        .where(_due(now))
+        .order_by(OUTBOX.c.id)
+        .limit(limit)
+    )
+    if is_postgres(session):
+        query = query.with_for_update(skip_locked=True)
+    rows = [(row.id, row.audience) for row in session.execute(query)]
+    ids, held = within_limit(session, rows, now, hourly_limit)
+    if held and len(rows) == limit:
+        # Members' mail waits; mail to others behind it must not.
+        others = (
+            select(OUTBOX.c.id)
+            .where(_due(now), OUTBOX.c.audience != MEMBER, OUTBOX.c.id > rows[-1][0])
+            .order_by(OUTBOX.c.id)
+            .limit(limit - len(ids))
+        )
+        if is_postgres(session):
+            others = others.with_for_update(skip_locked=True)
+        ids += list(session.scalars(others))
+    return ids
 
 
 def _claimed(row: Row[Any], case: CaseFacts | None) -> ClaimedMail:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from store import deadlines
 from store.errors import NotFound
+from store.mailbox_key import mailbox_key
 from store.models import (
     Attachment,
     Case,
@@ -97,8 +98,14 @@ def enqueue_acknowledgement(
     case: Case,
     recipient: str,
     record: InboundRecord | None = None,
+    *,
+    verified: bool = False,
 ) -> OutboxMail:
-    """Queue the case's one acknowledgement (unique key "ack:<case number>")."""
+    """Queue the case's one acknowledgement (unique key "ack:<case number>").
+
+    `verified`: the recipient is known to be the complainant's (a DMARC
+    verified From, or typed by a coordinator), so the mail may quote them.
+    """
     in_reply_to, references = acknowledgement_threading(record)
     return enqueue_mail(
         session,
@@ -112,7 +119,19 @@ def enqueue_acknowledgement(
         dedupe_key=f"ack:{case.number}",
         in_reply_to=in_reply_to,
         references=references,
+        context=acknowledgement_context(verified=verified),
     )
+
+
+# The outbox context key that lets an acknowledgement quote the complainant
+# (their subject, their name); without it the mail says only fixed text, the
+# case number and the dates (responder/context.py).
+VERIFIED_KEY = "recipient_verified"
+
+
+def acknowledgement_context(*, verified: bool) -> dict[str, Any]:
+    """The context stored on an acknowledgement's outbox row."""
+    return {VERIFIED_KEY: True} if verified else {}
 
 
 def acknowledgement_threading(
@@ -150,7 +169,7 @@ def enqueue_mail(
         template=template,
         language=language,
         recipients=recipients,
-        recipient=recipients[0].strip().lower() if recipients else None,
+        recipient=mailbox_key(recipients[0]) if recipients else None,
         context=context or {},
         dedupe_key=dedupe_key,
         message_id=new_message_id(rules.message_id_domain),
@@ -187,7 +206,8 @@ def register_case(
         case.closed_at = utcnow()
         add_event(session, "closed", case=case, actor=actor, handled_immediately=True)
     if acknowledge_to:
-        enqueue_acknowledgement(session, rules, case, acknowledge_to)
+        # A coordinator typed the address and the subject: both are theirs.
+        enqueue_acknowledgement(session, rules, case, acknowledge_to, verified=True)
     session.flush()
     return case
 
