@@ -300,14 +300,9 @@ class _Batch:
     def _fail(self, mail: ClaimedMail, error: str) -> None:
         self.unsent.add(mail.id)
         with transaction(self.sessions) as session:
-            outbox.mark_failed(
-                session,
-                mail.id,
-                error=error,
-                notify=list(self.config.coordinators),
-                rules=self.config.rules,
-            )
+            outbox.mark_failed(session, mail.id, error=error)
         self.report.failed += 1
+        self.report.failures.append(mail.id)
         log.warning("outbox.failed", outbox_id=mail.id, case=_number(mail))
 
     def _release(self, rest: list[ClaimedMail]) -> None:

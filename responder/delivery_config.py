@@ -59,6 +59,8 @@ class DeliveryReport:
     outage: str | None = None
     # Mails to members due but waiting for the hourly limit, at the end.
     held: int = 0
+    # Outbox ids of the mails given up on (one notice tells the coordinators).
+    failures: list[int] = field(default_factory=list)
 
     @property
     def handled(self) -> int:
@@ -69,4 +71,5 @@ class DeliveryReport:
         self.retried += other.retried
         self.failed += other.failed
         self.skipped += other.skipped
+        self.failures += other.failures
         self.outage = self.outage or other.outage

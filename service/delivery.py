@@ -55,9 +55,22 @@ def deliver_pending(
         report.add(batch)
         if batch.outage or batch.handled == 0:
             break
+    if report.failures and _queue_notice(app, config, report.failures):
+        notice = deliver_batch(app.sessions, env, config, now=now or utcnow(), limit=1)
+        report.add(notice)
     report.held = held_now(app, now or utcnow(), config.hourly_limit)
     _log_outage(settings, report)
     return report
+
+
+def _queue_notice(app: App, config: DeliveryConfig, failures: list[int]) -> bool:
+    """The run's one notice to the coordinators about mails that failed."""
+    from store.outbox import queue_failure_notice
+
+    with app.transaction() as session:
+        return queue_failure_notice(
+            session, config.rules, list(config.coordinators), failures
+        )
 
 
 def held_now(app: App, now: datetime, hourly_limit: int | None) -> int:
