@@ -6,13 +6,13 @@ from typing import Any
 
 from store.mailbox_key import mailbox_key
 from store.models import utcnow
-from store.records import CaseRules, InboundRecord, NewCase
 from store.registration import (
     SYSTEM_ACTOR,
     acknowledgement_context,
     acknowledgement_threading,
     new_message_id,
 )
+from store.registration_input import CaseRules, InboundRecord, NewCase
 
 
 def acknowledgement_row(
