@@ -38,6 +38,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from service.output import printable
+
 if TYPE_CHECKING:
     from service.app import App
     from store.service_state import Health
@@ -193,7 +195,8 @@ def render_text(report: dict[str, Any]) -> str:
         if alarm and alarm.get("active"):
             lines.append(f"stall alarm   sent {alarm.get('queued_at')}")
     lines.append(f"schema        {schema['current'] or 'empty'} ({state})")
-    return "\n".join(lines)
+    # Server replies and mailbox names end up here: no terminal sequences.
+    return "\n".join(printable(line) for line in lines)
 
 
 def _held(count: int) -> str:
