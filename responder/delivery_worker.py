@@ -247,8 +247,9 @@ class _Batch:
             recipients=mail.recipients,
             message_id=mail.message_id,
             reply_to=smtp.reply_to,
-            in_reply_to=mail.in_reply_to,
-            references=mail.references,
+            # The sender chose those Message-IDs too: a stranger gets none.
+            in_reply_to=mail.in_reply_to if quote else None,
+            references=mail.references if quote else None,
             case_number=_number(mail),
             audience=mail.audience,
         )

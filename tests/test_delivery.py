@@ -78,6 +78,8 @@ def complaint(
             flags=flags,
         ),
         acknowledge_to=sender,
+        # Its From, verified by DMARC: the acknowledgement may quote and thread.
+        acknowledge_verified=True,
     )
 
 

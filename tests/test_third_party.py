@@ -130,6 +130,9 @@ def test_third_party_acknowledgements_repeat_nothing_the_sender_chose(
         for word in ("PILLS", "pills.example", "Cheap", "Shop", "Onderwerp van"):
             assert word not in text, (ack.rcpt_tos, word)
         assert len(ack.data) < 12_000  # not the 200 KB the sender wrote
+        # Not even the Message-ID the sender chose, in the threading headers.
+        assert ack.message["In-Reply-To"] is None
+        assert b"third-party-" not in ack.data
 
 
 def test_verified_sender_is_quoted_within_150_characters(pipeline, smtp_server) -> None:
@@ -140,6 +143,7 @@ def test_verified_sender_is_quoted_within_150_characters(pipeline, smtp_server) 
     )
     (ack,) = smtp_server.wait_for(1)
     assert ack.rcpt_tos == ("anna@example.be",)
+    assert ack.message["In-Reply-To"].startswith("<third-party-0-")
     text = ack.message.get_body(("plain",)).get_content()
     assert text.startswith("Beste Anna Peeters,")
     (line,) = [ln for ln in text.splitlines() if ln.startswith("Onderwerp van")]
