@@ -19,10 +19,11 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from store.outbox import CaseFacts
 from store.registration import VERIFIED_KEY
+from store.vocabulary import MailKind
 
 DATE_KEYS = frozenset(
     {
@@ -93,19 +94,36 @@ def may_quote(kind: str, extra: Mapping[str, Any] | None) -> bool:
     """Whether a mail may repeat what the complainant wrote: an acknowledgement
     (sent automatically, to whatever address a mail named) only when its
     recipient was verified; a person's mail (an answer) always."""
-    return kind != "acknowledgement" or bool((extra or {}).get(VERIFIED_KEY))
+    verified = bool((extra or {}).get(VERIFIED_KEY))
+    return kind != MailKind.ACKNOWLEDGEMENT or verified
+
+
+class Terms(Protocol):
+    """The procedure's terms as the settings give them (store CaseRules)."""
+
+    ack_days: int
+    answer_days: int
+    day_kind: str
 
 
 def mail_context(
     org: Org,
     case: CaseFacts | None,
     extra: Mapping[str, Any] | None = None,
+    terms: Terms | None = None,
     *,
     quote: bool = True,
 ) -> dict[str, Any]:
-    """`org`, `case` (when the mail belongs to one) and the row's own values,
-    which win over the first two. `quote`: see `case_context`."""
+    """`org`, `case` (when the mail belongs to one), `procedure` (the terms
+    the texts promise) and the row's own values, which win over the rest.
+    `quote`: see `case_context`."""
     context: dict[str, Any] = {"org": org.as_dict()}
+    if terms is not None:
+        context["procedure"] = {
+            "ack_days": terms.ack_days,
+            "answer_days": terms.answer_days,
+            "day_kind": terms.day_kind,
+        }
     if case is not None:
         context["case"] = case_context(case, quote=quote)
     values = {k: v for k, v in (extra or {}).items() if k != VERIFIED_KEY}

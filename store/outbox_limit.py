@@ -18,9 +18,11 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from store.models import OutboxMail
+from store.vocabulary import Audience, MailStatus
 
 HOUR = timedelta(hours=1)
-MEMBER = "member"
+MEMBER = Audience.MEMBER
+_SENT, _SENDING, _PENDING = MailStatus.SENT, MailStatus.SENDING, MailStatus.PENDING
 
 
 def member_room(session: Session, now: datetime, hourly_limit: int) -> int:
@@ -30,8 +32,8 @@ def member_room(session: Session, now: datetime, hourly_limit: int) -> int:
         select(func.count()).where(
             OutboxMail.audience == MEMBER,
             or_(
-                and_(OutboxMail.status == "sent", OutboxMail.sent_at > now - HOUR),
-                and_(OutboxMail.status == "sending", OutboxMail.claimed_until >= now),
+                and_(OutboxMail.status == _SENT, OutboxMail.sent_at > now - HOUR),
+                and_(OutboxMail.status == _SENDING, OutboxMail.claimed_until >= now),
             ),
         )
     )
@@ -43,8 +45,8 @@ def due_to_members(now: datetime) -> Any:
     return and_(
         OutboxMail.audience == MEMBER,
         or_(
-            and_(OutboxMail.status == "pending", OutboxMail.next_attempt_at <= now),
-            and_(OutboxMail.status == "sending", OutboxMail.claimed_until < now),
+            and_(OutboxMail.status == _PENDING, OutboxMail.next_attempt_at <= now),
+            and_(OutboxMail.status == _SENDING, OutboxMail.claimed_until < now),
         ),
     )
 
