@@ -7,6 +7,7 @@ and one warning line per outage says so.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
@@ -38,11 +39,21 @@ _outages: set[tuple[str, int]] = set()
 
 
 def deliver_pending(
-    app: App, *, now: datetime | None = None, limit: int | None = None
+    app: App,
+    *,
+    now: datetime | None = None,
+    limit: int | None = None,
+    notify: bool = True,
+    earlier_failures: Sequence[int] = (),
 ) -> DeliveryReport:
     """Send what is due, in batches of one connection each, until nothing is
     due, the server is away, or `limit` rows were handled (None: no limit, so
-    one `run --once` empties a backlog)."""
+    one `run --once` empties a backlog).
+
+    Mails that failed (in this call, and `earlier_failures` of the same run
+    in another process) reach the coordinators in one notice, unless
+    `notify` is false (that process leaves it to the run's last call).
+    """
     settings = app.settings
     env = environment(settings.responder.templates_dir, settings.cases.timezone)
     config = delivery_config(settings, app.rules)
@@ -55,7 +66,8 @@ def deliver_pending(
         report.add(batch)
         if batch.outage or batch.handled == 0:
             break
-    if report.failures and _queue_notice(app, config, report.failures):
+    failures = [*earlier_failures, *report.failures]
+    if notify and failures and _queue_notice(app, config, failures):
         notice = deliver_batch(app.sessions, env, config, now=now or utcnow(), limit=1)
         report.add(notice)
     report.held = held_now(app, now or utcnow(), config.hourly_limit)

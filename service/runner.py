@@ -121,7 +121,10 @@ def run_once(app: App) -> RunSummary:
             source.close()
     # Reminders only queue mail; delivering after them sends them in this run.
     summary.reminders = _describe(run_due(app))
-    report = deliver_pending(app)
+    # One notice to the coordinators for the whole run, the failures of the
+    # delivery process included.
+    report = deliver_pending(app, earlier_failures=early.failures)
+    early.failures = []
     report.add(early)
     summary.outbox = _describe(report)
     log.info("run.once_done", ok=summary.ok)
@@ -162,11 +165,12 @@ class _DeliveryAlongside:
             return report
         self._stop.set()
         try:
-            sent, retried, failed, skipped = self._results.get(timeout=120)
+            sent, retried, failed, skipped, failures = self._results.get(timeout=120)
         except queue.Empty:  # it died; its rows wait for their lease
             log.warning("outbox.delivery_alongside_lost")
         else:
             report.add(DeliveryReport(sent, retried, failed, skipped))
+            report.failures = list(failures)
         self._process.join(timeout=30)
         return report
 
@@ -183,14 +187,16 @@ def _deliver_until_stopped(
     total = DeliveryReport()
     try:
         while not stop.wait(0.2):
-            report = deliver_pending(app)
+            report = deliver_pending(app, notify=False)
             total.add(report)
             if report.outage:
                 break
     except Exception as exc:  # the store is down: the parent's final run says so
         log.warning("outbox.delivery_alongside_stopped", error=type(exc).__name__)
     finally:
-        results.put((total.sent, total.retried, total.failed, total.skipped))
+        results.put(
+            (total.sent, total.retried, total.failed, total.skipped, total.failures)
+        )
         app.close()
 
 

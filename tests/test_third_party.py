@@ -220,3 +220,25 @@ def test_failures_reach_the_coordinators_in_one_notice(pipeline, smtp_server) ->
         assert word not in text
     pipeline.run()  # a later run with no new failure sends no notice
     assert len(smtp_server.received) == 1
+
+
+@pytest.mark.slow
+def test_one_notice_even_with_the_delivery_process_alongside(
+    pipeline, smtp_server
+) -> None:
+    # A backlog above _DeliveryAlongside.MIN_BACKLOG: a second process
+    # delivers during intake; its failures join the run's one notice.
+    pipeline.config()
+    raws = []
+    for i in range(230):
+        sender = f"lid{i}@example.be"
+        if i % 40 == 0:
+            smtp_server.reject_recipient(sender, 550, f"5.1.1 {PILLS}")
+        raws.append(mail(sender, n=100 + i))
+    result = pipeline.run(*raws)
+    assert "6 failed" in result.out, result.out
+    assert "outbox.delivery_alongside" in result.err  # the process did start
+    received = smtp_server.wait_for(225, timeout=60)
+    notices = [r for r in received if r.rcpt_tos[0].startswith("klachtencoord")]
+    assert len(notices) == 1
+    assert notices[0].message["Subject"].startswith("[Klachten] 6 e-mails")
