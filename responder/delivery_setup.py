@@ -59,6 +59,8 @@ class DeliveryReport:
     outage: str | None = None
     # Mails to members due but waiting for the hourly limit, at the end.
     held: int = 0
+    # Mails to members claimed (they use up the hour's room).
+    members: int = 0
     # Outbox ids of the mails given up on (one notice tells the coordinators).
     failures: list[int] = field(default_factory=list)
 
@@ -72,4 +74,5 @@ class DeliveryReport:
         self.failed += other.failed
         self.skipped += other.skipped
         self.failures += other.failures
+        self.members += other.members
         self.outage = self.outage or other.outage

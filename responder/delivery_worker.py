@@ -34,7 +34,7 @@ from store import outbox
 from store.db import transaction
 from store.delivery_results import Sent, Skipped, record_batch
 from store.outbox import ClaimedMail
-from store.vocabulary import MailKind
+from store.vocabulary import Audience, MailKind
 
 if TYPE_CHECKING:
     from store.outbox import Session, SessionFactory
@@ -59,8 +59,11 @@ def deliver_batch(
     *,
     now: datetime,
     limit: int,
+    member_room: int | None = None,
 ) -> DeliveryReport:
-    """Claim up to `limit` due rows and deliver them over one connection."""
+    """Claim up to `limit` due rows and deliver them over one connection;
+    with `member_room`, at most that many mails to members (the report's
+    `members` says how many were claimed)."""
     CARRY.settle(sessions, now)
     with transaction(sessions) as session:
         claimed = outbox.claim_due(
@@ -69,10 +72,11 @@ def deliver_batch(
             now=now,
             lease=config.lease,
             limit=limit,
-            hourly_limit=config.hourly_limit,
+            member_room=member_room,
         )
         recent = _recent(session, claimed, now)
     batch = _Batch(sessions, env, config, now, recent)
+    batch.report.members = sum(1 for m in claimed if m.audience == Audience.MEMBER)
     try:
         batch.run(claimed)
     finally:

@@ -58,10 +58,16 @@ def deliver_pending(
     env = environment(settings.responder.templates_dir, settings.cases.timezone)
     config = delivery_config(settings, app.rules)
     report = DeliveryReport()
+    room = _room(app, now or utcnow(), config.hourly_limit)
     while limit is None or report.handled < limit:
         left = BATCH if limit is None else min(BATCH, limit - report.handled)
         batch = deliver_batch(
-            app.sessions, env, config, now=now or utcnow(), limit=left
+            app.sessions,
+            env,
+            config,
+            now=now or utcnow(),
+            limit=left,
+            member_room=None if room is None else max(room - report.members, 0),
         )
         report.add(batch)
         if batch.outage or batch.handled == 0:
@@ -83,6 +89,16 @@ def _queue_notice(app: App, config: DeliveryConfig, failures: list[int]) -> bool
         return queue_failure_notice(
             session, config.rules, list(config.coordinators), failures
         )
+
+
+def _room(app: App, now: datetime, hourly_limit: int | None) -> int | None:
+    """What is left of the hour's mails to members (None: no limit)."""
+    from store.outbox_limit import member_room
+
+    if hourly_limit is None:
+        return None
+    with app.transaction() as session:
+        return member_room(session, now, hourly_limit)
 
 
 def held_now(app: App, now: datetime, hourly_limit: int | None) -> int:

@@ -114,17 +114,18 @@ def claim_due(
     now: datetime,
     lease: timedelta,
     limit: int,
-    hourly_limit: int | None = None,
+    member_room: int | None = None,
 ) -> list[ClaimedMail]:
     """Mark up to `limit` due rows "sending" for `worker`; the caller commits.
 
-    With `hourly_limit`, mails to members beyond it stay pending (see
-    store/outbox_limit.py); mail to coordinators and operators is never held.
+    With `member_room` (what is left of the hourly limit, see
+    store/outbox_limit.py), mails to members beyond it stay pending; mail to
+    coordinators and operators is never held.
 
     Three statements for the batch (ids, one UPDATE, the rows with their
     cases) and no ORM objects: a claim is as cheap for 50 rows as for one.
     """
-    ids = _claimable(session, now, limit, hourly_limit)
+    ids = _claimable(session, now, limit, member_room)
     if not ids:
         return []
     session.execute(
@@ -144,7 +145,7 @@ def claim_due(
 
 
 def _claimable(
-    session: Session, now: datetime, limit: int, hourly_limit: int | None
+    session: Session, now: datetime, limit: int, member_room: int | None
 ) -> list[int]:
     """The ids of up to `limit` due rows, oldest first, within the limit."""
     query = (
@@ -156,7 +157,7 @@ def _claimable(
     if is_postgres(session):
         query = query.with_for_update(skip_locked=True)
     rows = [(row.id, row.audience) for row in session.execute(query)]
-    ids, held = within_limit(session, rows, now, hourly_limit)
+    ids, held = within_limit(rows, member_room)
     if held and len(rows) == limit:
         # Members' mail waits; mail to others behind it must not.
         others = (

@@ -1,5 +1,10 @@
 """The global limit on mails to members per hour ([responder] hourly_limit).
 
+The room left is counted once per delivery run (`member_room`: one query
+over the hour's sent mail) and used up by the run's claims, not counted again
+for every batch; a second process sending at the same time can overshoot the
+limit by what it claims in one run, which a limit against floods allows.
+
 A flood of complaints with forged reply addresses must not turn the fund into
 a mail cannon, and an outage's backlog must still flow: beyond the limit,
 mails to members wait in the outbox ("pending", due, no attempt counted) and
@@ -60,20 +65,15 @@ def held_by_limit(session: Session, now: datetime, hourly_limit: int) -> int:
 
 
 def within_limit(
-    session: Session,
-    rows: list[tuple[int, str]],
-    now: datetime,
-    hourly_limit: int | None,
+    rows: list[tuple[int, str]], room: int | None
 ) -> tuple[list[int], bool]:
-    """Of the due (id, audience) rows, the ids that may be claimed now, and
-    whether mails to members were held back (the caller then looks further
-    for mail to others, which no limit holds)."""
+    """Of the due (id, audience) rows, the ids that may be claimed with `room`
+    mails to members left (None: no limit), and whether mails to members were
+    held back (the caller then looks further for mail to others, which no
+    limit holds)."""
     ids = [id_ for id_, _ in rows]
     members = [id_ for id_, audience in rows if audience == MEMBER]
-    if hourly_limit is None or not members:
+    if room is None or len(members) <= room:
         return ids, False
-    room = member_room(session, now, hourly_limit)
-    if len(members) <= room:
-        return ids, False
-    held = set(members[room:])
+    held = set(members[max(room, 0) :])
     return [id_ for id_ in ids if id_ not in held], True

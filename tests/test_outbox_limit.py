@@ -34,8 +34,9 @@ def queue(sessions, audience: str, n: int) -> None:
 
 def claim(sessions, now: datetime, limit: int = 50, hourly: int | None = 3):
     with transaction(sessions) as session:
+        room = None if hourly is None else member_room(session, now, hourly)
         return claim_due(
-            session, worker="w", now=now, lease=LEASE, limit=limit, hourly_limit=hourly
+            session, worker="w", now=now, lease=LEASE, limit=limit, member_room=room
         )
 
 
