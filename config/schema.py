@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from config.machine_addresses import suppression_defaults
+
 
 @dataclass(frozen=True)
 class ImapSettings:
@@ -146,17 +148,8 @@ class ResponderSettings:
     # Mails to members per hour, all addresses together; beyond it mail waits
     # in the outbox (never dropped) and `status` says so.
     hourly_limit: int = 5000
-    suppression: list[str] = field(
-        default_factory=lambda: [
-            "noreply@*",
-            "no-reply@*",
-            "no_reply@*",
-            "donotreply@*",
-            "do-not-reply@*",
-            "mailer-daemon@*",
-            "postmaster@*",
-        ]
-    )
+    # Never answered (fnmatch); by default the machine addresses' local parts.
+    suppression: list[str] = field(default_factory=suppression_defaults)
     templates_dir: str = ""
     org_name: str = "LM"
     org_phone: str = ""

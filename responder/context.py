@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
 
-from store.outbox import CaseFacts
-from store.registration import VERIFIED_KEY
+from store.case_view import CaseView
+from store.registration_rows import VERIFIED_KEY
 from store.vocabulary import MailKind
 
 DATE_KEYS = frozenset(
@@ -61,10 +61,10 @@ class Org:
         return dict(vars(self))
 
 
-def case_context(case: CaseFacts, *, quote: bool = True) -> dict[str, Any]:
+def case_context(case: CaseView, *, quote: bool = True) -> dict[str, Any]:
     """The `case` dict the member templates use; without `quote`, nothing of
     what the complainant wrote (subject, name, address) is in it."""
-    member = {key: case.member.get(key) for key in MEMBER_KEYS}
+    member = {key: getattr(case.member, key) for key in MEMBER_KEYS}
     if quote:
         member["name"] = clean_text(member["name"], NAME_MAX)
     return {
@@ -108,7 +108,7 @@ class Terms(Protocol):
 
 def mail_context(
     org: Org,
-    case: CaseFacts | None,
+    case: CaseView | None,
     extra: Mapping[str, Any] | None = None,
     terms: Terms | None = None,
     *,

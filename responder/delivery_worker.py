@@ -23,13 +23,14 @@ from typing import TYPE_CHECKING
 import jinja2
 import structlog
 
+from mailconn.smtp import close_quietly
 from responder import policy
-from responder.carry import CARRY
+from responder.carry import Carry
 from responder.compose import Envelope, compose
 from responder.context import mail_context, may_quote
 from responder.delivery_setup import DeliveryConfig, DeliveryReport
 from responder.render import TemplateCache, render_mail
-from responder.smtp import SendFailure, close_quietly, send
+from responder.smtp import SendFailure, send
 from store import outbox
 from store.db import transaction
 from store.delivery_results import Sent, Skipped, record_batch
@@ -59,12 +60,17 @@ def deliver_batch(
     *,
     now: datetime,
     limit: int,
+    carry: Carry,
     member_room: int | None = None,
 ) -> DeliveryReport:
     """Claim up to `limit` due rows and deliver them over one connection;
     with `member_room`, at most that many mails to members (the report's
-    `members` says how many were claimed)."""
-    CARRY.settle(sessions, now)
+    `members` says how many were claimed).
+
+    `carry` holds what an earlier batch of this worker could not write; it
+    is written first, and what this batch cannot write goes into it.
+    """
+    carry.settle(sessions, now)
     with transaction(sessions) as session:
         claimed = outbox.claim_due(
             session,
@@ -75,7 +81,7 @@ def deliver_batch(
             member_room=member_room,
         )
         recent = _recent(session, claimed, now)
-    batch = _Batch(sessions, env, config, now, recent)
+    batch = _Batch(sessions, env, config, now, carry, recent)
     batch.report.members = sum(1 for m in claimed if m.audience == Audience.MEMBER)
     try:
         batch.run(claimed)
@@ -114,9 +120,11 @@ class _Batch:
         env: jinja2.Environment,
         config: DeliveryConfig,
         now: datetime,
+        carry: Carry,
         recent: list[outbox.RecentAck] | None = None,
     ) -> None:
         self.sessions = sessions
+        self.carry = carry
         self.env = env
         self.config = config
         self.now = now
@@ -169,7 +177,7 @@ class _Batch:
         except Exception:
             # These mails did go out: remember that, and write it as soon as
             # the store answers again, instead of resending after the lease.
-            CARRY.keep(done=done)
+            self.carry.keep(done=done)
             raise
 
     def _deliver(self, mail: ClaimedMail) -> None:
@@ -331,7 +339,7 @@ class _Batch:
         try:
             self._release(rest)
         except Exception:  # still down: the original error is what matters
-            CARRY.keep(release=[mail.id for mail in rest])
+            self.carry.keep(release=[mail.id for mail in rest])
             log.warning("outbox.release_failed", rows=len(rest))
 
 

@@ -34,10 +34,11 @@ present (the tables may not exist yet).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from responder.stall_alarm import STALL_KEY, is_stalled
 from service.output import printable
 
 if TYPE_CHECKING:
@@ -45,7 +46,6 @@ if TYPE_CHECKING:
     from store.service_state import Health
 
 SCHEDULER_KEY = "scheduler"
-STALL_KEY = "stall_alarm"
 DAEMON_KEY = "daemon"
 
 
@@ -71,11 +71,6 @@ def read_held(app: App, now: datetime) -> int:
 
     with app.transaction() as session:
         return held_by_limit(session, now, app.settings.responder.hourly_limit)
-
-
-def is_stalled(last_success: datetime | None, now: datetime, minutes: int) -> bool:
-    """True when the last successful check is older than `minutes` (or absent)."""
-    return last_success is None or now - last_success >= timedelta(minutes=minutes)
 
 
 def collect(app: App, now: datetime | None = None) -> dict[str, Any]:

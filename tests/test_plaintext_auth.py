@@ -13,7 +13,6 @@ import pytest
 
 from config.schema import Settings, SmtpSettings
 from config.validate import is_loopback, plaintext_auth
-from service.delivery import deliver_pending
 from tests.intake_mail import imap_sections
 from tests.servers.smtp import SmtpServer
 from tests.test_delivery import complaint, register
@@ -131,7 +130,7 @@ def test_allowed_with_the_key_and_warned(
     assert "smtp: ok" in result.out and "imap: ok" in result.out
     app = app_for(path)
     register(app, complaint(1))
-    assert deliver_pending(app).sent == 1
+    assert app.delivery.deliver_pending().sent == 1
     assert remote_smtp.wait_for(1)[0].login == USER
 
 

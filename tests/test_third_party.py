@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 
-from service.delivery import deliver_pending
 from store.models import OutboxMail, utcnow
 from tests.intake_mail import imap_sections
 
@@ -197,7 +196,7 @@ def test_hourly_limit_holds_mail_in_the_outbox(pipeline, smtp_server, cli) -> No
     assert len(smtp_server.received) == 3
     assert len(waiting) == 2 and {r.attempts for r in waiting} == {0}
     # An hour later the window has moved on: they leave.
-    report = deliver_pending(app, now=utcnow() + timedelta(minutes=61))
+    report = app.delivery.deliver_pending(now=utcnow() + timedelta(minutes=61))
     assert report.sent == 2 and report.held == 0
     assert len(smtp_server.wait_for(5)) == 5
 

@@ -25,8 +25,8 @@ if TYPE_CHECKING:
 
 
 def assign(app: App, args: argparse.Namespace) -> int:
-    from ingest.forms.validate import valid_email
     from store import lifecycle
+    from store.member_checks import valid_email
 
     address = args.to.strip().lower()
     if not valid_email(address):
@@ -49,7 +49,6 @@ def note(app: App, args: argparse.Namespace) -> int:
 
 
 def answer(app: App, args: argparse.Namespace) -> int:
-    from service.delivery import deliver_pending
     from store import lifecycle
 
     delivery = "email" if args.send else "post" if args.by_post else "none"
@@ -62,7 +61,7 @@ def answer(app: App, args: argparse.Namespace) -> int:
         lambda case: f"answered ({args.outcome}, {_how(delivery)})",
     )
     if delivery == "email":
-        deliver_pending(app)
+        app.delivery.deliver_pending()
     return 0
 
 
