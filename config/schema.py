@@ -34,6 +34,9 @@ class ImapSettings:
     idle_renew: int = 25 * 60
     timeout: int = 60
     backoff_cap: int = 300  # seconds: ceiling of the reconnect backoff
+    # security = "none" sends the password in clear: refused toward any host
+    # but loopback unless this is true.
+    allow_plaintext_auth: bool = False
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,9 @@ class SmtpSettings:
     retry_base: int = 30
     retry_cap: int = 3600
     max_attempts: int = 12
+    # security = "none" with a username sends AUTH in clear: refused toward any
+    # host but loopback unless this is true.
+    allow_plaintext_auth: bool = False
 
 
 @dataclass(frozen=True)
@@ -139,6 +145,9 @@ class ResponderSettings:
     # Empty: the domain of smtp.from_address.
     trusted_authserv_ids: list[str] = field(default_factory=list)
     per_address_limit: int = 5  # acknowledgements per address per 24 hours
+    # Mails to members per hour, all addresses together; beyond it mail waits
+    # in the outbox (never dropped) and `status` says so.
+    hourly_limit: int = 5000
     # Never answered (fnmatch); by default the machine addresses' local parts.
     suppression: list[str] = field(default_factory=suppression_defaults)
     templates_dir: str = ""

@@ -189,6 +189,7 @@ def _complaint(
         new_case=new_case,
         events=events + conflicts,
         acknowledge_to=acknowledge_to,
+        acknowledge_verified=_verified(acknowledge_to, msg, verdict),
     )
 
 
@@ -199,6 +200,18 @@ def _acknowledge_to(address: str | None, own: Sequence[str]) -> str | None:
     if address.lower() in {a.lower() for a in own}:
         return None
     return address[:320]
+
+
+def _verified(address: str | None, msg: ParsedMessage, verdict: Verdict) -> bool:
+    """Whether the acknowledgement goes to the From address DMARC verified.
+
+    Anything else (a Reply-To, an address typed in a form or in a web-form
+    notification) may be a stranger's: their mail repeats nothing the sender
+    wrote (responder/context.py).
+    """
+    if not address or not msg.from_address or not verdict.sender_verified:
+        return False
+    return address.strip().lower() == msg.from_address.strip().lower()
 
 
 def channel_for(msg: ParsedMessage, forms: Forms) -> str:

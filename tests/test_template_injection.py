@@ -103,6 +103,9 @@ def complaint(name: str, subject: str) -> bytes:
     msg["Subject"] = subject
     msg["Message-ID"] = "<inject@example.be>"
     msg["Date"] = "Mon, 2 Mar 2026 10:00:00 +0100"
+    # A verified sender: only then does the acknowledgement quote name and
+    # subject (to any other address it says nothing the sender wrote).
+    msg["Authentication-Results"] = "libmutov.be; dmarc=pass header.from=example.be"
     msg.set_content("Mijn terugbetaling is te laat.")
     return msg.as_bytes()
 
