@@ -35,6 +35,17 @@ def check(settings: Settings) -> None:
         ("cases", "answer_days", settings.cases.answer_days),
         ("imap", "max_message_size", settings.imap.max_message_size),
         ("responder", "per_address_limit", settings.responder.per_address_limit),
+        ("ingest", "form_workers", settings.ingest.form_workers),
+        ("ingest", "form_cpu_seconds", settings.ingest.form_cpu_seconds),
+        ("ingest", "form_seconds", settings.ingest.form_seconds),
+        ("ingest", "form_memory_mb", settings.ingest.form_memory_mb),
+        (
+            "ingest",
+            "message_form_cpu_seconds",
+            settings.ingest.message_form_cpu_seconds,
+        ),
+        ("ingest", "message_form_seconds", settings.ingest.message_form_seconds),
+        ("ingest", "max_unpacked_bytes", settings.ingest.max_unpacked_bytes),
     ):
         if value <= 0:
             raise ConfigError(f"config: [{section}] {key} must be positive")

@@ -7,13 +7,15 @@ case, join one, only store) are made here; registration carries them out.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ingest.classify import Verdict
-from ingest.forms import FormResult, read_attachment, read_webform
+from ingest.forms import FormResult, needs_worker, read_attachment, read_webform
+from ingest.forms.limits import FormLimits
 from ingest.forms.merge import MergeOutcome, is_no_reply, merge_member
+from ingest.forms.pool import FormPool, ReadSettings, Task, shared_pool
 from ingest.incoming import Incoming
 from ingest.parse import ParsedMessage
 from store.records import (
@@ -50,6 +52,11 @@ class RecordOptions:
     own_addresses: tuple[str, ...] = ()
     ocr_timeout: float = 30.0
     ocr_max_pages: int = 5
+    form_limits: FormLimits = field(default_factory=FormLimits)
+
+    @property
+    def read_settings(self) -> ReadSettings:
+        return ReadSettings(self.form_limits, self.ocr_timeout, self.ocr_max_pages)
 
 
 @dataclass(frozen=True)
@@ -74,25 +81,46 @@ def short_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:12]
 
 
-def read_forms(msg: ParsedMessage, verdict: Verdict, options: RecordOptions) -> Forms:
+def reads_forms(verdict: Verdict) -> bool:
+    """Machine mail (bounces, auto-replies, lists, spam) is never read as a form."""
+    return verdict.klass in _FORM_CLASSES
+
+
+def heavy_attachments(msg: ParsedMessage, verdict: Verdict) -> list[Task]:
+    """The attachments a worker must read (PDF, DOCX, scans), if forms are read."""
+    if not reads_forms(verdict):
+        return []
+    return [
+        Task(index, item.filename, item.content_type, item.data)
+        for index, item in enumerate(msg.attachments)
+        if needs_worker(item.data)
+    ]
+
+
+def read_forms(
+    msg: ParsedMessage,
+    verdict: Verdict,
+    options: RecordOptions,
+    pool: FormPool | None = None,
+    heartbeat: Callable[[], bool] = lambda: False,
+) -> Forms:
     """Read complaint forms from the attachments and the body of a member's mail.
 
-    Machine mail (bounces, auto-replies, lists, spam) is never read as a form.
+    PDFs, Word files and scans are read by the pool's workers under the
+    limits of `options`; the rest is judged here by its first bytes.
     """
-    if verdict.klass not in _FORM_CLASSES:
+    if not reads_forms(verdict):
         return Forms()
+    tasks = heavy_attachments(msg, verdict)
     found = {}
+    if tasks:
+        pool = pool or shared_pool()
+        found = pool.read(tasks, options.read_settings, heartbeat)
     for index, item in enumerate(msg.attachments):
-        result = read_attachment(
-            item.filename,
-            item.content_type,
-            item.data,
-            ocr_timeout=options.ocr_timeout,
-            max_pages=options.ocr_max_pages,
-        )
-        if result is not None:
-            found[index] = result
-    return Forms(attachments=found, webform=read_webform(msg.text))
+        if index not in found:
+            found[index] = read_attachment(item.filename, item.content_type, item.data)
+    read = {index: result for index, result in found.items() if result is not None}
+    return Forms(attachments=read, webform=read_webform(msg.text))
 
 
 def build_record(
@@ -133,7 +161,7 @@ def _base(
         new_text=msg.new_text,
         attachments=_attachments(msg, forms),
         form_fields=_form_fields(forms),
-        events=tuple(events + _form_events(forms)),
+        events=tuple(events + _form_events(forms, msg)),
     )
 
 
@@ -240,8 +268,8 @@ def _form_fields(forms: Forms) -> tuple[FormFieldRecord, ...]:
     )
 
 
-def _form_events(forms: Forms) -> list[EventRecord]:
-    return [
+def _form_events(forms: Forms, msg: ParsedMessage) -> list[EventRecord]:
+    events = [
         EventRecord(
             "form_read",
             {
@@ -253,6 +281,19 @@ def _form_events(forms: Forms) -> list[EventRecord]:
         )
         for result in forms.all
     ]
+    events += [
+        EventRecord(
+            "form_limit",
+            {
+                "attachment": msg.attachments[index].filename[:255],
+                "limit": result.limit,
+                "notes": list(result.notes),
+            },
+        )
+        for index, result in sorted(forms.attachments.items())
+        if result.limit
+    ]
+    return events
 
 
 def quarantine_record(item: Incoming, error: BaseException | str) -> InboundRecord:
