@@ -17,11 +17,8 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import os
 import selectors
 import signal
-import subprocess
-import sys
 import threading
 import time
 from collections import deque
@@ -32,15 +29,10 @@ from typing import Any
 import structlog
 
 from ingest.forms.limits import FormLimits, limit_value, over_limit
+from ingest.forms.process import WorkerGone, WorkerProcess
 from ingest.forms.result import FormResult, flagged
 from ingest.forms.wire import (
-    HEADER_BYTES,
-    MAX_ANSWER_BYTES,
     WireError,
-    decode,
-    encode,
-    frame,
-    frame_length,
     result_from_json,
 )
 from ingest.forms.worker import EXIT_MEMORY
@@ -74,100 +66,6 @@ class ReadSettings:
     max_pages: int = 5
 
 
-class _Died(Exception):
-    """The worker ended (or broke the protocol) before it answered."""
-
-
-class _Worker:
-    """One worker process and the bytes of its answer read so far."""
-
-    def __init__(self, memory_bytes: int) -> None:
-        argv = [sys.executable, "-m", "ingest.forms.worker"]
-        self.memory_bytes = memory_bytes
-        self.process = subprocess.Popen(
-            [*argv, str(os.getpid()), str(memory_bytes)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,  # its OCR programs die with it
-        )
-        assert self.process.stdin is not None and self.process.stdout is not None
-        self.stdin = self.process.stdin
-        self.stdout = self.process.stdout
-        os.set_blocking(self.stdout.fileno(), False)
-        self._buffer = bytearray()
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    def send(self, request: dict[str, Any], data: bytes) -> None:
-        """Write one request; _Died when the worker is gone."""
-        try:
-            self.stdin.write(frame(encode(request)))
-            self.stdin.write(frame(data))
-            self.stdin.flush()
-        except OSError as exc:  # BrokenPipeError: it died between two files
-            raise _Died from exc
-
-    def answer(self) -> dict[str, Any] | None:
-        """The answer once it is complete; None while it is still coming."""
-        while True:
-            try:
-                chunk = self.stdout.read(1 << 16)
-            except BlockingIOError:
-                chunk = None
-            if chunk is None:
-                break
-            if not chunk:
-                raise _Died
-            self._buffer += chunk
-        if len(self._buffer) < HEADER_BYTES:
-            return None
-        length = frame_length(bytes(self._buffer[:HEADER_BYTES]))
-        if length > MAX_ANSWER_BYTES:
-            raise _Died
-        if len(self._buffer) < HEADER_BYTES + length:
-            return None
-        payload = bytes(self._buffer[HEADER_BYTES : HEADER_BYTES + length])
-        del self._buffer[: HEADER_BYTES + length]
-        try:
-            reply = decode(payload)
-        except WireError as exc:
-            raise _Died from exc
-        if not isinstance(reply, dict):
-            raise _Died
-        return reply
-
-    def exit_status(self, wait: float = 2.0) -> int | None:
-        try:
-            return self.process.wait(wait)
-        except subprocess.TimeoutExpired:
-            return None
-
-    def kill(self) -> None:
-        """SIGKILL to the worker and everything it started."""
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.process.pid, signal.SIGKILL)
-        with contextlib.suppress(ProcessLookupError):
-            self.process.kill()
-        self._close_pipes()
-        self.exit_status(5.0)
-
-    def close(self) -> None:
-        """End of input: the worker exits; killed when it does not."""
-        with contextlib.suppress(OSError):
-            self.stdin.close()
-        if self.exit_status(2.0) is None:
-            self.kill()
-        self._close_pipes()
-
-    def _close_pipes(self) -> None:
-        for pipe in (self.stdin, self.stdout):
-            with contextlib.suppress(OSError):
-                pipe.close()
-
-
 @dataclass
 class _Running:
     task: Task
@@ -180,7 +78,7 @@ class FormPool:
     """Warm workers, started when first needed, up to `limits.workers`."""
 
     def __init__(self) -> None:
-        self._idle: deque[_Worker] = deque()
+        self._idle: deque[WorkerProcess] = deque()
         self._lock = threading.Lock()
         self.started = 0  # workers started so far (tests and metrics)
 
@@ -208,7 +106,7 @@ class FormPool:
     def idle(self) -> int:
         return len(self._idle)
 
-    def take(self, memory_bytes: int) -> _Worker:
+    def take(self, memory_bytes: int) -> WorkerProcess:
         """A warm worker, or a new one when none is idle (a miss)."""
         while self._idle:
             worker = self._idle.popleft()
@@ -217,13 +115,13 @@ class FormPool:
             worker.close()
         return self.spawn(memory_bytes)
 
-    def spawn(self, memory_bytes: int) -> _Worker:
-        worker = _Worker(memory_bytes)
+    def spawn(self, memory_bytes: int) -> WorkerProcess:
+        worker = WorkerProcess(memory_bytes)
         self.started += 1
         log.debug("forms.worker_started", pid=worker.pid)
         return worker
 
-    def give_back(self, worker: _Worker) -> None:
+    def give_back(self, worker: WorkerProcess) -> None:
         self._idle.append(worker)
 
 
@@ -242,7 +140,7 @@ class _Reading:
         self.limits = settings.limits
         self.heartbeat = heartbeat
         self.pending = deque(tasks)
-        self.running: dict[_Worker, _Running] = {}
+        self.running: dict[WorkerProcess, _Running] = {}
         self.results: dict[int, FormResult | None] = {}
         self.cpu_spent = 0.0
         self.deadline = time.monotonic() + self.limits.message_seconds
@@ -286,8 +184,10 @@ class _Reading:
                 task, min(now + self.limits.seconds, self.deadline), self.deadline, cpu
             )
             self.selector.register(worker.stdout, selectors.EVENT_READ, worker)
+            if worker.writing:
+                self.selector.register(worker.stdin, selectors.EVENT_WRITE, worker)
 
-    def _send(self, task: Task, cpu: float) -> _Worker | None:
+    def _send(self, task: Task, cpu: float) -> WorkerProcess | None:
         request = {
             "filename": task.filename,
             "content_type": task.content_type,
@@ -300,7 +200,7 @@ class _Reading:
             worker = self.pool.take(self.limits.memory_bytes)
             try:
                 worker.send(request, task.data)
-            except _Died:
+            except WorkerGone:
                 worker.kill()
                 continue
             return worker
@@ -321,8 +221,14 @@ class _Reading:
         now = time.monotonic()
         soonest = min(r.deadline for r in self.running.values())
         timeout = max(0.0, min(STEP_SECONDS, soonest - now))
-        for key, _events in self.selector.select(timeout):
-            self._collect(key.data)
+        for key, events in self.selector.select(timeout):
+            worker = key.data
+            if worker not in self.running:
+                continue  # ended by the other of its two pipes
+            if events & selectors.EVENT_WRITE:
+                self._write(worker)
+            else:
+                self._collect(worker)
         now = time.monotonic()
         for worker, running in list(self.running.items()):
             if now >= running.deadline:
@@ -331,11 +237,23 @@ class _Reading:
                 self.cpu_spent += running.cpu
                 self._limit(running.task, late)
 
-    def _collect(self, worker: _Worker) -> None:
+    def _write(self, worker: WorkerProcess) -> None:
+        running = self.running[worker]
+        try:
+            worker.write_some()
+        except WorkerGone:
+            self._finish(worker, kill=True)
+            self.cpu_spent += running.cpu
+            self._limit(running.task, *_death(worker))
+            return
+        if not worker.writing:
+            self.selector.unregister(worker.stdin)
+
+    def _collect(self, worker: WorkerProcess) -> None:
         running = self.running[worker]
         try:
             reply = worker.answer()
-        except _Died:
+        except WorkerGone:
             self._finish(worker, kill=True)
             self.cpu_spent += running.cpu
             self._limit(running.task, *_death(worker))
@@ -350,8 +268,8 @@ class _Reading:
         self._finish(worker, kill=False)
         self.results[running.task.index] = _result(reply)
 
-    def _finish(self, worker: _Worker, *, kill: bool) -> None:
-        self.selector.unregister(worker.stdout)
+    def _finish(self, worker: WorkerProcess, *, kill: bool) -> None:
+        self._unregister(worker)
         del self.running[worker]
         if not kill:
             self.pool.give_back(worker)
@@ -366,14 +284,19 @@ class _Reading:
         log.warning("forms.limit_reached", limit=limit, attachment=task.index)
         self.results[task.index] = over_limit(limit, value)
 
+    def _unregister(self, worker: WorkerProcess) -> None:
+        for pipe in (worker.stdout, worker.stdin):
+            with contextlib.suppress(KeyError, ValueError):
+                self.selector.unregister(pipe)
+
     def _stop_all(self) -> None:
         for worker in list(self.running):
-            self.selector.unregister(worker.stdout)
+            self._unregister(worker)
             worker.kill()
         self.running.clear()
 
 
-def _death(worker: _Worker) -> tuple[str, float | None]:
+def _death(worker: WorkerProcess) -> tuple[str, float | None]:
     """Which limit a worker that ended by itself hit, from its exit status."""
     status = worker.exit_status()
     if status == -signal.SIGXCPU:
