@@ -7,6 +7,7 @@ made small so the tests are quick.
 
 from __future__ import annotations
 
+import itertools
 import resource
 import time
 import zipfile
@@ -60,7 +61,7 @@ class Beats:
     @property
     def longest_gap(self) -> float:
         marks = [self.started, *self.times]
-        return max(b - a for a, b in zip(marks, marks[1:], strict=False))
+        return max(b - a for a, b in itertools.pairwise(marks))
 
 
 def test_a_form_is_read_as_in_process_and_the_worker_stays_warm(pool) -> None:
@@ -78,9 +79,7 @@ def test_not_a_form_comes_back_as_none(pool) -> None:
     assert found[0] is not None and "attachment_corrupt" in found[0].flags
 
 
-def test_slow_pdf_hits_the_wall_limit_and_the_worker_is_replaced(
-    pool, slow
-) -> None:
+def test_slow_pdf_hits_the_wall_limit_and_the_worker_is_replaced(pool, slow) -> None:
     beats = Beats()
     started = time.monotonic()
     found = pool.read([Task(0, "traag.pdf", PDF, slow)], settings(seconds=2), beats)
@@ -98,9 +97,7 @@ def test_slow_pdf_hits_the_wall_limit_and_the_worker_is_replaced(
     assert pool.started == 2
 
 
-def test_cpu_limit_ends_the_slow_pdf_long_before_its_wall_limit(
-    pool, slow
-) -> None:
+def test_cpu_limit_ends_the_slow_pdf_long_before_its_wall_limit(pool, slow) -> None:
     started = time.monotonic()
     found = pool.read(
         [Task(0, "traag.pdf", PDF, slow)], settings(cpu_seconds=1, seconds=120)
@@ -113,9 +110,7 @@ def test_cpu_limit_ends_the_slow_pdf_long_before_its_wall_limit(
     assert took < 60, took
 
 
-def test_the_message_budget_leaves_the_other_attachments_unread(
-    pool, slow
-) -> None:
+def test_the_message_budget_leaves_the_other_attachments_unread(pool, slow) -> None:
     tasks = [Task(n, f"traag-{n}.pdf", PDF, slow) for n in range(4)]
     started = time.monotonic()
     found = pool.read(tasks, settings(workers=2, seconds=30, message_seconds=3))
@@ -127,9 +122,7 @@ def test_the_message_budget_leaves_the_other_attachments_unread(
 
 def test_the_message_cpu_budget_is_shared(pool, slow) -> None:
     tasks = [Task(n, f"traag-{n}.pdf", PDF, slow) for n in range(3)]
-    found = pool.read(
-        tasks, settings(workers=2, cpu_seconds=2, message_cpu_seconds=2)
-    )
+    found = pool.read(tasks, settings(workers=2, cpu_seconds=2, message_cpu_seconds=2))
     # The first takes the whole budget; the others are not started.
     assert [found[1].limit, found[2].limit] == ["message_cpu", "message_cpu"]
 
