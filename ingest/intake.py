@@ -8,12 +8,9 @@ database write itself is different: nothing is marked on the server, the
 attempt is counted, and the message is tried again on the next pass; after
 `max_attempts` it is stored in quarantine as well.
 
-Reading forms is the one step whose cost the sender controls: it runs in
-worker processes under limits (ingest/forms/pool.py), and its start is
-committed before it begins (store.intake_state.begin_work). A message whose
-reading took the whole service down (the watchdog, the kernel, a person) is
-quarantined at the restart after `max_attempts` such starts, so a crash loop
-ends by itself and the mail behind it is taken in.
+Reading forms runs under limits in worker processes, its start committed
+first (ingest/form_reading.py): a message whose reading took the whole
+service down `max_attempts` times is quarantined unread.
 """
 
 from __future__ import annotations
@@ -27,6 +24,7 @@ from typing import TYPE_CHECKING
 import structlog
 
 from ingest.classify import classify
+from ingest.form_reading import FormWork, StoppedService
 from ingest.forms.pool import FormPool, FormsInterrupted, shared_pool
 from ingest.incoming import Incoming
 from ingest.options import IntakeOptions
@@ -34,9 +32,7 @@ from ingest.parse import ParsedMessage, UnparseableMessage, parse_message
 from ingest.record import (
     build_record,
     describe_error,
-    heavy_attachments,
     quarantine_record,
-    read_forms,
     rejected_record,
     short_hash,
 )
@@ -46,8 +42,6 @@ from store.errors import StoreUnavailable
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
-    from ingest.classify import Verdict
-    from ingest.record import Forms
     from store.inbound import Registered
     from store.records import CaseRules, InboundRecord
 
@@ -89,13 +83,10 @@ class Intake:
         self.sessions = sessions
         self.rules = rules
         self.options = options
-        self.pool = pool or shared_pool()
+        self.forms = FormWork(sessions, pool or shared_pool())
         # Called at least every quarter second while forms are read (the
         # daemon pings its watchdog there); True asks to stop.
         self.heartbeat: Callable[[], bool] = lambda: False
-        # Messages whose form reading ended since their start was counted;
-        # the count goes with their registration or the next start.
-        self._work_ended: set[str] = set()
         self.lookup = _WaitingFirst(
             intake_state.StoreCaseLookup(sessions), self._register_waiting
         )
@@ -136,6 +127,7 @@ class Intake:
                     break
             self._waiting.append((item, record))
         self._register_waiting()
+        self.forms.flush()
         done, self._done = self._done, []
         return done
 
@@ -167,7 +159,7 @@ class Intake:
         if self._failed is None:
             self._failed = intake_state.failed_messages(self.sessions)
         shas = {record.sha256 for record in records}
-        ended = shas & self._work_ended
+        ended = self.forms.ending_with(shas)
         registered = intake_state.write_inbound_batch(
             self.sessions,
             self.rules,
@@ -176,7 +168,7 @@ class Intake:
             clear_work=ended,
         )
         self._failed -= shas
-        self._work_ended -= ended
+        self.forms.cleared(ended)
         return registered
 
     def understand(self, item: Incoming) -> InboundRecord:
@@ -200,40 +192,22 @@ class Intake:
         if msg.message_id:
             structlog.contextvars.bind_contextvars(mid=short_hash(msg.message_id))
         verdict = classify(msg, self.options.classifier, self.lookup)
-        if heavy_attachments(msg, verdict):
-            earlier = self._begin_work(msg.sha256)
-            if earlier >= self.options.max_attempts:
-                log.error("intake.forms_stopped_service", attempts=earlier)
-                reason = (
-                    f"reading its forms stopped the service {earlier} times;"
-                    " not read again"
-                )
-                return quarantine_record(item, reason)
-        forms = self._read_forms(msg, verdict)
-        return build_record(item, msg, verdict, forms, self.options.record)
-
-    def _begin_work(self, sha256: str) -> int:
-        """Commit the start of form reading; earlier starts that never ended."""
-        ended, self._work_ended = self._work_ended, set()
         try:
-            earlier = intake_state.begin_work(self.sessions, sha256, ended)
-        except BaseException:
-            self._work_ended |= ended
-            raise
-        # Whatever happens next, the start is undone only by an end.
-        self._work_ended.add(sha256)
-        return earlier
-
-    def _read_forms(self, msg: ParsedMessage, verdict: Verdict) -> Forms:
-        try:
-            return read_forms(
-                msg, verdict, self.options.record, self.pool, self.heartbeat
+            forms = self.forms.read(
+                msg,
+                verdict,
+                self.options.record,
+                self.options.max_attempts,
+                self.heartbeat,
             )
-        except FormsInterrupted:
-            # Stopped on purpose: this start does not count against the mail.
-            self._work_ended.discard(msg.sha256)
-            intake_state.withdraw_work(self.sessions, msg.sha256)
-            raise
+        except StoppedService as exc:
+            log.error("intake.forms_stopped_service", attempts=exc.starts)
+            reason = (
+                f"reading its forms stopped the service {exc.starts} times;"
+                " not read again"
+            )
+            return quarantine_record(item, reason)
+        return build_record(item, msg, verdict, forms, self.options.record)
 
     def _too_large(self, item: Incoming) -> InboundRecord:
         reason = (

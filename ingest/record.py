@@ -7,15 +7,15 @@ case, join one, only store) are made here; registration carries them out.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ingest.classify import Verdict
-from ingest.forms import FormResult, needs_worker, read_attachment, read_webform
+from ingest.form_reading import Forms, read_forms
 from ingest.forms.limits import FormLimits
 from ingest.forms.merge import MergeOutcome, is_no_reply, merge_member
-from ingest.forms.pool import FormPool, ReadSettings, Task, shared_pool
+from ingest.forms.pool import ReadSettings
 from ingest.incoming import Incoming
 from ingest.parse import ParsedMessage
 from store.records import (
@@ -40,7 +40,8 @@ _LIMITS = {
     "insz": 40,
     "category": 80,
 }
-_FORM_CLASSES = ("complaint", "follow_up")
+# read_forms lives in ingest/form_reading.py; named here for older callers.
+__all__ = ["Forms", "RecordOptions", "build_record", "read_forms"]
 
 
 @dataclass(frozen=True)
@@ -59,19 +60,6 @@ class RecordOptions:
         return ReadSettings(self.form_limits, self.ocr_timeout, self.ocr_max_pages)
 
 
-@dataclass(frozen=True)
-class Forms:
-    """The forms found in one message: per attachment and in the body."""
-
-    attachments: dict[int, FormResult] = field(default_factory=dict)
-    webform: FormResult | None = None
-
-    @property
-    def all(self) -> list[FormResult]:
-        found = list(self.attachments.values())
-        return [*found, self.webform] if self.webform else found
-
-
 def clip(value: str | None, limit: int) -> str | None:
     return None if value is None else value[:limit]
 
@@ -79,48 +67,6 @@ def clip(value: str | None, limit: int) -> str | None:
 def short_hash(text: str) -> str:
     """A stable, non-reversible tag for logs (Message-IDs hold addresses)."""
     return hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:12]
-
-
-def reads_forms(verdict: Verdict) -> bool:
-    """Machine mail (bounces, auto-replies, lists, spam) is never read as a form."""
-    return verdict.klass in _FORM_CLASSES
-
-
-def heavy_attachments(msg: ParsedMessage, verdict: Verdict) -> list[Task]:
-    """The attachments a worker must read (PDF, DOCX, scans), if forms are read."""
-    if not reads_forms(verdict):
-        return []
-    return [
-        Task(index, item.filename, item.content_type, item.data)
-        for index, item in enumerate(msg.attachments)
-        if needs_worker(item.data)
-    ]
-
-
-def read_forms(
-    msg: ParsedMessage,
-    verdict: Verdict,
-    options: RecordOptions,
-    pool: FormPool | None = None,
-    heartbeat: Callable[[], bool] = lambda: False,
-) -> Forms:
-    """Read complaint forms from the attachments and the body of a member's mail.
-
-    PDFs, Word files and scans are read by the pool's workers under the
-    limits of `options`; the rest is judged here by its first bytes.
-    """
-    if not reads_forms(verdict):
-        return Forms()
-    tasks = heavy_attachments(msg, verdict)
-    found = {}
-    if tasks:
-        pool = pool or shared_pool()
-        found = pool.read(tasks, options.read_settings, heartbeat)
-    for index, item in enumerate(msg.attachments):
-        if index not in found:
-            found[index] = read_attachment(item.filename, item.content_type, item.data)
-    read = {index: result for index, result in found.items() if result is not None}
-    return Forms(attachments=read, webform=read_webform(msg.text))
 
 
 def build_record(

@@ -28,8 +28,8 @@ from store.registration import is_conflict
 
 T = TypeVar("T")
 _ATTEMPTS = "intake_attempts:"
-# Form reading that started and has not ended (yet): see begin_work.
-_WORK = "intake_work:"
+# Form reading that started and has not ended (yet): see store/form_starts.py.
+WORK_PREFIX = "intake_work:"
 
 
 @contextmanager
@@ -104,12 +104,12 @@ def write_inbound_batch(
 
     `clear` holds the sha256 of the records whose count of failed writes must
     go (they are stored now); `clear_work` those of messages whose form
-    reading ended (begin_work). A unique-key conflict means another process
+    reading ended (store.form_starts). A unique-key conflict means another process
     registered one of the messages at the same moment: roll back and try once
     more, which finds the duplicate.
     """
     keys = [_ATTEMPTS + sha for sha in sorted(clear)]
-    keys += [_WORK + sha for sha in sorted(clear_work)]
+    keys += [WORK_PREFIX + sha for sha in sorted(clear_work)]
     for attempt in (1, 2):
         try:
             with transaction(factory) as session:
@@ -291,64 +291,6 @@ def failed_messages(factory: sessionmaker[Session]) -> set[str]:
 def failure_count(factory: sessionmaker[Session], sha256: str) -> int:
     def work(session: Session) -> int:
         row = session.get(ServiceState, _ATTEMPTS + sha256)
-        return 0 if row is None else int(row.value.get("count", 0))
-
-    return run_in_transaction(factory, work)
-
-
-# --- form reading that may take the service down ------------------------------------
-
-
-def begin_work(
-    factory: sessionmaker[Session], sha256: str, ended: Collection[str] = ()
-) -> int:
-    """Count one start of the form reading of message `sha256`, committed before
-    the work starts; return how many earlier starts never ended.
-
-    A message whose reading took the service down (killed by the watchdog, by
-    the kernel, by a person) is counted at every restart, so the caller can
-    quarantine it after a few rather than crash in a loop. `ended` are the
-    messages whose reading has ended since (not registered yet): their count
-    goes in the same transaction, so a later message's crash is not theirs.
-    """
-
-    def work(session: Session) -> int:
-        if ended:
-            keys = [_WORK + sha for sha in ended]
-            session.execute(delete(ServiceState).where(ServiceState.key.in_(keys)))
-        row = session.get(ServiceState, _WORK + sha256)
-        if row is None:
-            row = ServiceState(key=_WORK + sha256, value={"count": 0})
-            session.add(row)
-        before = int(row.value.get("count", 0))
-        row.value = {"count": before + 1}
-        row.updated_at = utcnow()
-        return before
-
-    return run_in_transaction(factory, work)
-
-
-def withdraw_work(factory: sessionmaker[Session], sha256: str) -> None:
-    """Take back the last start of `sha256`: it was stopped on purpose."""
-
-    def work(session: Session) -> None:
-        row = session.get(ServiceState, _WORK + sha256)
-        if row is None:
-            return
-        count = int(row.value.get("count", 0)) - 1
-        if count <= 0:
-            session.delete(row)
-        else:
-            row.value = {"count": count}
-
-    run_in_transaction(factory, work)
-
-
-def work_starts(factory: sessionmaker[Session], sha256: str) -> int:
-    """Starts of the form reading of `sha256` that never ended (for tests)."""
-
-    def work(session: Session) -> int:
-        row = session.get(ServiceState, _WORK + sha256)
         return 0 if row is None else int(row.value.get("count", 0))
 
     return run_in_transaction(factory, work)

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from store import intake_state
+from store import form_starts
 from store.db import make_engine, session_factory
 from tests.badfiles import lying_docx, slow_pdf
 from tests.daemonproc import REPO, DaemonProcess, NotifyListener
@@ -70,7 +70,7 @@ def work_starts(url: str, raw: bytes) -> int:
     engine = make_engine(url)
     try:
         factory = session_factory(engine)
-        return intake_state.work_starts(factory, hashlib.sha256(raw).hexdigest())
+        return form_starts.work_starts(factory, hashlib.sha256(raw).hexdigest())
     finally:
         engine.dispose()
 

@@ -15,7 +15,7 @@ import pytest
 
 from ingest.incoming import Incoming
 from service.runner import make_intake
-from store import intake_state
+from store import form_starts
 from tests.badfiles import slow_pdf
 from tests.formfill import asset, fill_pdf
 
@@ -72,7 +72,7 @@ def test_over_the_limit_the_case_is_registered_flagged_with_an_event(
     assert len(limits) == 1, shown["events"]
     assert limits[0]["details"]["attachment"] == "traag.pdf"
     assert limits[0]["details"]["limit"] in ("wall", "message_wall")
-    assert intake_state.work_starts(intake.sessions, sha(raw)) == 0
+    assert form_starts.work_starts(intake.sessions, sha(raw)) == 0
 
 
 def test_the_start_is_committed_before_the_work(config, app_for, slow) -> None:
@@ -83,13 +83,13 @@ def test_the_start_is_committed_before_the_work(config, app_for, slow) -> None:
     def heartbeat() -> bool:
         # Another transaction, while the worker reads: the start is there.
         if not seen:
-            seen.append(intake_state.work_starts(intake.sessions, sha(raw)))
+            seen.append(form_starts.work_starts(intake.sessions, sha(raw)))
         return False
 
     intake.heartbeat = heartbeat
     assert intake.handle(incoming(raw)).status == "case"
     assert seen == [1]
-    assert intake_state.work_starts(intake.sessions, sha(raw)) == 0
+    assert form_starts.work_starts(intake.sessions, sha(raw)) == 0
 
 
 def test_after_max_attempts_starts_the_message_is_quarantined_unread(
@@ -98,7 +98,7 @@ def test_after_max_attempts_starts_the_message_is_quarantined_unread(
     raw = mail(("traag.pdf", slow), subject="fataal")
     app = app_for(config)
     for _ in range(app.settings.ingest.max_attempts):  # three killed services
-        intake_state.begin_work(app.sessions, sha(raw))
+        form_starts.begin_work(app.sessions, sha(raw))
     intake = make_intake(app)
     beats: list[int] = []
     intake.heartbeat = lambda: bool(beats.append(1))
@@ -106,7 +106,7 @@ def test_after_max_attempts_starts_the_message_is_quarantined_unread(
     done = intake.handle_many([incoming(raw, 1), incoming(good, 2)])
     assert [outcome.status for _item, outcome in done] == ["quarantined", "case"]
     assert beats == []  # no worker was asked to read it again
-    assert intake_state.work_starts(app.sessions, sha(raw)) == 0
+    assert form_starts.work_starts(app.sessions, sha(raw)) == 0
 
 
 def test_a_stop_during_forms_leaves_the_message_and_takes_back_its_start(
@@ -116,7 +116,7 @@ def test_a_stop_during_forms_leaves_the_message_and_takes_back_its_start(
     intake = make_intake(app_for(config))
     intake.heartbeat = lambda: True
     assert intake.handle_many([incoming(raw)]) == []  # not stored, not marked
-    assert intake_state.work_starts(intake.sessions, sha(raw)) == 0
+    assert form_starts.work_starts(intake.sessions, sha(raw)) == 0
 
 
 def test_an_ended_start_goes_with_the_next_one(config, app_for) -> None:
@@ -129,8 +129,8 @@ def test_an_ended_start_goes_with_the_next_one(config, app_for) -> None:
     def heartbeat() -> bool:
         seen.append(
             (
-                intake_state.work_starts(intake.sessions, sha(first)),
-                intake_state.work_starts(intake.sessions, sha(second)),
+                form_starts.work_starts(intake.sessions, sha(first)),
+                form_starts.work_starts(intake.sessions, sha(second)),
             )
         )
         return False
@@ -139,5 +139,5 @@ def test_an_ended_start_goes_with_the_next_one(config, app_for) -> None:
     done = intake.handle_many([incoming(first, 1), incoming(second, 2)])
     assert [outcome.status for _item, outcome in done] == ["case", "case"]
     assert (0, 1) in seen  # while the second is read, the first is cleared
-    assert intake_state.work_starts(intake.sessions, sha(first)) == 0
-    assert intake_state.work_starts(intake.sessions, sha(second)) == 0
+    assert form_starts.work_starts(intake.sessions, sha(first)) == 0
+    assert form_starts.work_starts(intake.sessions, sha(second)) == 0
