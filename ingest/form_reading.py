@@ -25,8 +25,8 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
     from ingest.classify import Verdict
+    from ingest.inbound_builder import RecordOptions
     from ingest.parse import ParsedMessage
-    from ingest.record import RecordOptions
 
 _FORM_CLASSES = ("complaint", "follow_up")
 

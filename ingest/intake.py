@@ -26,16 +26,16 @@ import structlog
 from ingest.classify import classify
 from ingest.form_reading import FormWork, StoppedService
 from ingest.forms.pool import FormPool, FormsInterrupted, shared_pool
-from ingest.incoming import Incoming
-from ingest.options import IntakeOptions
-from ingest.parse import ParsedMessage, UnparseableMessage, parse_message
-from ingest.record import (
+from ingest.inbound_builder import (
     build_record,
     describe_error,
     quarantine_record,
     rejected_record,
     short_hash,
 )
+from ingest.incoming import Incoming
+from ingest.options import IntakeOptions
+from ingest.parse import ParsedMessage, UnparseableMessage, parse_message
 from store import intake_state
 from store.errors import StoreUnavailable
 
@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
     from store.inbound import Registered
-    from store.records import CaseRules, InboundRecord
+    from store.registration_input import CaseRules, InboundRecord
 
 log = structlog.get_logger()
 

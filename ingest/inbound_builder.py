@@ -18,7 +18,7 @@ from ingest.forms.merge import MergeOutcome, is_no_reply, merge_member
 from ingest.forms.pool import ReadSettings
 from ingest.incoming import Incoming
 from ingest.parse import ParsedMessage
-from store.records import (
+from store.registration_input import (
     AttachmentRecord,
     EventRecord,
     FormFieldRecord,
