@@ -13,6 +13,8 @@ _STORE_URL = re.compile(r"^(sqlite(\+pysqlite)?|postgresql(\+psycopg)?)://")
 _TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _LANGUAGES = ("nl", "fr", "de", "en")
+# A form worker with its readers loaded takes about 70 MB of address space.
+MIN_FORM_MEMORY_MB = 128
 
 
 def check(settings: Settings) -> None:
@@ -49,6 +51,10 @@ def check(settings: Settings) -> None:
     ):
         if value <= 0:
             raise ConfigError(f"config: [{section}] {key} must be positive")
+    if settings.ingest.form_memory_mb < MIN_FORM_MEMORY_MB:
+        raise ConfigError(
+            f"config: [ingest] form_memory_mb must be at least {MIN_FORM_MEMORY_MB}"
+        )
     if settings.service.outbox_lease < 120:
         raise ConfigError("config: [service] outbox_lease must be at least 120")
     if not _STORE_URL.match(settings.store.url):

@@ -190,3 +190,15 @@ def test_a_stop_during_reading_kills_the_workers(pool, slow) -> None:
         pool.read([Task(0, "traag.pdf", PDF, slow)], settings(), beats)
     assert time.monotonic() - started < 5
     assert pool.idle == 0  # the killed worker is not handed out again
+
+
+def test_workers_get_no_secrets(monkeypatch) -> None:
+    from ingest.forms.process import worker_environment
+
+    monkeypatch.setenv("KLACHTEN_IMAP__PASSWORD", "geheim")
+    monkeypatch.setenv("CREDENTIALS_DIRECTORY", "/run/credentials/klachten")
+    monkeypatch.setenv("NOTIFY_SOCKET", "/run/systemd/notify")
+    env = worker_environment()
+    assert "geheim" not in env.values()
+    assert not {"CREDENTIALS_DIRECTORY", "NOTIFY_SOCKET"} & set(env)
+    assert env["PATH"]  # pdftoppm and tesseract are still found

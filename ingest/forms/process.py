@@ -26,6 +26,18 @@ from ingest.forms.wire import (
 )
 
 PIPE_CHUNK = 1 << 16
+# A worker parses what strangers send: it gets no secrets and no way to
+# speak to systemd.
+_WITHHELD = ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "CREDENTIALS_DIRECTORY")
+
+
+def worker_environment() -> dict[str, str]:
+    """The service's environment without its settings, secrets and sockets."""
+    return {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("KLACHTEN_") and key not in _WITHHELD
+    }
 
 
 class WorkerGone(Exception):
@@ -44,6 +56,7 @@ class WorkerProcess:
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             start_new_session=True,  # its OCR programs die with it
+            env=worker_environment(),
         )
         assert self.process.stdin is not None and self.process.stdout is not None
         self.stdin = self.process.stdin
