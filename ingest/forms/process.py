@@ -3,7 +3,9 @@
 Both pipes are non-blocking: a worker still starting, or a 25 MB scan on its
 way, never holds the caller (and so the heartbeat of ingest/forms/pool.py).
 The worker runs in its own process group, so a kill takes the pdftoppm or
-Tesseract it started along.
+Tesseract it started along. It dies with the thread that started it
+(PR_SET_PDEATHSIG): start workers from a thread that lives as long as the
+pool, as the intake's loop does.
 """
 
 from __future__ import annotations
