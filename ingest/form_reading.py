@@ -20,6 +20,7 @@ from ingest.forms import FormResult, needs_worker, read_attachment, read_webform
 from ingest.forms.pool import FormPool, FormsInterrupted, Task, shared_pool
 from store import form_starts
 from store.errors import StoreUnavailable
+from store.vocabulary import CASE_CLASSES
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
@@ -27,8 +28,6 @@ if TYPE_CHECKING:
     from ingest.classify import Verdict
     from ingest.inbound_builder import RecordOptions
     from ingest.parse import ParsedMessage
-
-_FORM_CLASSES = ("complaint", "follow_up")
 
 
 @dataclass(frozen=True)
@@ -54,7 +53,7 @@ class StoppedService(Exception):
 
 def reads_forms(verdict: Verdict) -> bool:
     """Machine mail (bounces, auto-replies, lists, spam) is never read as a form."""
-    return verdict.klass in _FORM_CLASSES
+    return verdict.klass in CASE_CLASSES
 
 
 def heavy_attachments(msg: ParsedMessage, verdict: Verdict) -> list[Task]:

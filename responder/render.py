@@ -161,21 +161,6 @@ def find_templates(
     )
 
 
-def available_languages(env: jinja2.Environment, audience: str, kind: str) -> set[str]:
-    """The languages that have both a subject and a text template for this kind,
-    in the package or the override directory."""
-    _check_names(audience, kind)
-    pattern = re.compile(
-        rf"{re.escape(audience)}/{re.escape(kind)}\.([a-z]{{2,3}})\.(subject|txt)\.j2"
-    )
-    parts: dict[str, set[str]] = {}
-    for name in env.list_templates():
-        match = pattern.fullmatch(name)
-        if match:
-            parts.setdefault(match[1], set()).add(match[2])
-    return {lang for lang, found in parts.items() if found == {"subject", "txt"}}
-
-
 def one_line(value: str) -> str:
     """Fold ``value`` to a single line: no CR/LF or other control characters,
     runs of white space collapsed, ends stripped (guards against header

@@ -16,7 +16,6 @@ from service.delivery import deliver_pending
 from store.inbound import register_inbound
 from store.lifecycle import Answer, answer
 from store.models import Case, Event, OutboxMail
-from store.outbox import list_failed
 from store.queries import show_case
 from store.registration_input import InboundRecord, MemberRecord, NewCase
 from tests.servers.smtp import SmtpServer
@@ -227,9 +226,8 @@ def test_permanent_failure_notifies_coordinators_once(smtp_server, app_with) -> 
     assert details["reply"] == "550 5.1.1 No such user"
     case, _ = case_and_events(app, number)
     assert case.status == "registered" and case.acknowledged_at is None
-    with app.transaction() as session:
-        failed = list_failed(session)
-    assert [(f["case"], f["kind"]) for f in failed] == [(number, "acknowledgement")]
+    failed = rows(app, status="failed")
+    assert [(f.case_id, f.kind) for f in failed] == [(ack.case_id, "acknowledgement")]
 
     assert deliver_pending(app, now=utc_now() + LATER).handled == 0
     assert len(smtp_server.received) == 1

@@ -119,7 +119,7 @@ def test_delivered_acknowledgement_keeps_member_values_literal(
         sqlite_url,
         smtp={"host": smtp_server.host, "port": smtp_server.port, "security": "none"},
     )
-    result = cli("--config", config, "import", "--no-progress", inbox)
+    result = cli("--config", config, "import", "--acknowledge", "--no-progress", inbox)
     assert result.code == 0, result.err
     deliver_pending(app_for(config))
 

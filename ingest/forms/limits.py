@@ -14,12 +14,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ingest.forms.result import FormResult
+from store.vocabulary import Flag
 
 MIB = 1024 * 1024
 # Flags of an attachment that was not read because of a limit.
-TOO_SLOW = "attachment_too_slow"
-TOO_LARGE = "attachment_too_large"
-_REVIEW = "needs_review"
+TOO_SLOW = Flag.ATTACHMENT_TOO_SLOW
+TOO_LARGE = Flag.ATTACHMENT_TOO_LARGE
+_REVIEW = Flag.NEEDS_REVIEW
 
 
 @dataclass(frozen=True)

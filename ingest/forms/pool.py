@@ -36,6 +36,7 @@ from ingest.forms.wire import (
     result_from_json,
 )
 from ingest.forms.worker import EXIT_MEMORY
+from store.vocabulary import Flag
 
 log = structlog.get_logger()
 STEP_SECONDS = 0.25
@@ -205,7 +206,7 @@ class _Reading:
                 continue
             return worker
         note = "the form reader could not be started"
-        self.results[task.index] = flagged("none", ("needs_review",), note)
+        self.results[task.index] = flagged("none", (Flag.NEEDS_REVIEW,), note)
         return None
 
     def _out_of_budget(self) -> None:
@@ -310,11 +311,11 @@ def _death(worker: WorkerProcess) -> tuple[str, float | None]:
 def _result(reply: dict[str, Any]) -> FormResult | None:
     if "error" in reply:
         note = f"form reader failed ({str(reply['error'])[:80]})"
-        return flagged("none", ("attachment_corrupt", "needs_review"), note)
+        return flagged("none", (Flag.ATTACHMENT_CORRUPT, Flag.NEEDS_REVIEW), note)
     try:
         return result_from_json(reply.get("result"))
     except WireError:
-        return flagged("none", ("needs_review",), "form reader answered nonsense")
+        return flagged("none", (Flag.NEEDS_REVIEW,), "form reader answered nonsense")
 
 
 _shared: FormPool | None = None

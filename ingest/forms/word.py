@@ -25,10 +25,11 @@ from ingest.forms.unzip import (
     inflate_members,
     stored_zip,
 )
+from store.vocabulary import Flag
 
 MAX_MEMBERS = 1000
 MAX_UNPACKED = 50 * 1024 * 1024
-_TOO_LARGE = ("attachment_too_large", "needs_review")
+_TOO_LARGE = (Flag.ATTACHMENT_TOO_LARGE, Flag.NEEDS_REVIEW)
 
 
 def zip_problem(zf: zipfile.ZipFile, cap: int = MAX_UNPACKED) -> FormResult | None:
@@ -54,7 +55,7 @@ def unpacked(zf: zipfile.ZipFile, cap: int) -> bytes | FormResult:
         return flagged("none", _TOO_LARGE, note)
     except (UnsupportedMember, zipfile.BadZipFile, OSError, EOFError) as exc:
         note = f"Word file could not be unpacked ({type(exc).__name__})"
-        return flagged("none", ("attachment_corrupt", "needs_review"), note)
+        return flagged("none", (Flag.ATTACHMENT_CORRUPT, Flag.NEEDS_REVIEW), note)
     return stored_zip(members)
 
 
@@ -72,7 +73,7 @@ def read_docx(
         document = docx.Document(BytesIO(package))
     except Exception as exc:  # python-docx/lxml raise many kinds on bad files
         note = f"Word file could not be read ({type(exc).__name__})"
-        return flagged("none", ("attachment_corrupt", "needs_review"), note)
+        return flagged("none", (Flag.ATTACHMENT_CORRUPT, Flag.NEEDS_REVIEW), note)
     found: dict[str, FieldValue] = {}
     votes = ParsedText()
     for source, key, value in _values(document, votes):
