@@ -165,6 +165,17 @@ class IngestSettings:
     max_attempts: int = 3  # failures before a message stays in quarantine
     ocr_timeout: int = 30  # seconds per page
     ocr_max_pages: int = 5
+    # Forms (PDF, DOCX, scans) are read in worker processes with these limits;
+    # an attachment over one is kept, flagged and not read.
+    form_workers: int = 2  # warm worker processes, started at the first form
+    form_cpu_seconds: int = 20  # CPU time per attachment
+    form_seconds: int = 30  # wall time per attachment
+    form_memory_mb: int = 320  # address space of a worker (its OCR programs too)
+    message_form_cpu_seconds: int = 60  # CPU time of all forms of one message
+    message_form_seconds: int = 60  # wall time of all forms of one message
+    # DOCX: bytes actually inflated, whole document (declared sizes are not
+    # trusted).
+    max_unpacked_bytes: int = 50 * 1024 * 1024
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,8 @@ _STORE_URL = re.compile(r"^(sqlite(\+pysqlite)?|postgresql(\+psycopg)?)://")
 _TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _LANGUAGES = ("nl", "fr", "de", "en")
+# A form worker with its readers loaded takes about 70 MB of address space.
+MIN_FORM_MEMORY_MB = 128
 
 
 def check(settings: Settings) -> None:
@@ -37,9 +39,24 @@ def check(settings: Settings) -> None:
         ("imap", "max_message_size", settings.imap.max_message_size),
         ("responder", "per_address_limit", settings.responder.per_address_limit),
         ("responder", "hourly_limit", settings.responder.hourly_limit),
+        ("ingest", "form_workers", settings.ingest.form_workers),
+        ("ingest", "form_cpu_seconds", settings.ingest.form_cpu_seconds),
+        ("ingest", "form_seconds", settings.ingest.form_seconds),
+        ("ingest", "form_memory_mb", settings.ingest.form_memory_mb),
+        (
+            "ingest",
+            "message_form_cpu_seconds",
+            settings.ingest.message_form_cpu_seconds,
+        ),
+        ("ingest", "message_form_seconds", settings.ingest.message_form_seconds),
+        ("ingest", "max_unpacked_bytes", settings.ingest.max_unpacked_bytes),
     ):
         if value <= 0:
             raise ConfigError(f"config: [{section}] {key} must be positive")
+    if settings.ingest.form_memory_mb < MIN_FORM_MEMORY_MB:
+        raise ConfigError(
+            f"config: [ingest] form_memory_mb must be at least {MIN_FORM_MEMORY_MB}"
+        )
     if settings.service.outbox_lease < 120:
         raise ConfigError("config: [service] outbox_lease must be at least 120")
     if not _STORE_URL.match(settings.store.url):
