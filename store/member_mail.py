@@ -25,7 +25,7 @@ TEMPLATES = {
 }
 # The coordinator's own text is required where the template cannot know it.
 NEEDS_TEXT = frozenset({"request-info"})
-KIND = "member_letter"
+KIND = "member_mail"
 
 
 def write_to_member(
