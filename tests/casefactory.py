@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from store.db import transaction
 from store.inbound import register_inbound
-from store.records import (
+from store.registration import register_case
+from store.registration_input import (
     AttachmentRecord,
     CaseRules,
     FormFieldRecord,
@@ -18,7 +19,6 @@ from store.records import (
     MemberRecord,
     NewCase,
 )
-from store.registration import register_case
 
 RULES = CaseRules()
 
