@@ -21,6 +21,7 @@ from store.errors import UserError, WrongState
 from store.member_checks import check_insz, normalise_phone, valid_email, valid_postcode
 from store.models import Case
 from store.registration import add_event, case_by_number
+from store.vocabulary import Flag, Status
 
 LANGUAGES = ("nl", "fr", "de", "en")
 CASE_FIELDS = (
@@ -44,9 +45,12 @@ MEMBER_FIELDS = (
 )
 EDITABLE = (*CASE_FIELDS, *(f"member.{name}" for name in MEMBER_FIELDS))
 # A case in one of these states is finished: its details no longer change.
-FROZEN_STATUSES = ("closed", "reclassified")
+FROZEN_STATUSES = (Status.CLOSED, Status.RECLASSIFIED)
 # Flags a person's correction settles.
-_SETTLED_BY = {"category": "category_suggested", "member.insz": "insz_invalid"}
+_SETTLED_BY = {
+    "category": Flag.CATEGORY_SUGGESTED,
+    "member.insz": Flag.INSZ_INVALID,
+}
 
 
 class InvalidFields(UserError):

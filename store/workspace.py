@@ -19,7 +19,8 @@ from store.errors import NotFound, UserError
 from store.models import Attachment, Case, Message, utcnow
 from store.queries import CaseFilter, filtered
 from store.registration import case_by_number
-from store.views import OPEN_STATUSES, case_dict
+from store.views import case_dict
+from store.vocabulary import OPEN_STATUSES, Flag
 
 ORDERS = {
     "number": (Case.year, Case.seq),
@@ -160,7 +161,7 @@ def overview(
         ),
         overdue=count(*running, Case.answer_due < now),
         awaiting_letter=count(
-            open_, cast(Case.flags, String).like('%"awaiting_letter"%')
+            open_, cast(Case.flags, String).like(f'%"{Flag.AWAITING_LETTER}"%')
         ),
         per_assignee=per_assignee,
     )
