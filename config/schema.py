@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from config.machine_addresses import suppression_defaults
+
 
 @dataclass(frozen=True)
 class ImapSettings:
@@ -162,17 +164,8 @@ class ResponderSettings:
     # Empty: the domain of smtp.from_address.
     trusted_authserv_ids: list[str] = field(default_factory=list)
     per_address_limit: int = 5  # acknowledgements per address per 24 hours
-    suppression: list[str] = field(
-        default_factory=lambda: [
-            "noreply@*",
-            "no-reply@*",
-            "no_reply@*",
-            "donotreply@*",
-            "do-not-reply@*",
-            "mailer-daemon@*",
-            "postmaster@*",
-        ]
-    )
+    # Never answered (fnmatch); by default the machine addresses' local parts.
+    suppression: list[str] = field(default_factory=suppression_defaults)
     templates_dir: str = ""
     org_name: str = "LM"
     org_phone: str = ""

@@ -29,6 +29,10 @@ class CaseLookup(Protocol):
         """Whether a case with this number exists."""
         ...
 
+    def member_email(self, number: str) -> str | None:
+        """The e-mail address of the member of case ``number`` (None: unknown)."""
+        ...
+
 
 @dataclass(frozen=True)
 class ClassifierSettings:
@@ -43,6 +47,8 @@ class ClassifierSettings:
     own_addresses: tuple[str, ...] = ()
     # Messages larger than this many bytes are rejected; None means no limit.
     max_message_bytes: int | None = None
+    # The fund's own mail domains: its people may write about any case.
+    staff_domains: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -54,6 +60,9 @@ class Verdict:
     case_number: str | None = None
     sender_unverified: bool = False
     sender_unverified_reason: str | None = None
+    # A follow-up that names a case from an address that is neither the
+    # member's nor the fund's: linked to that case, but for a person to judge.
+    stranger: bool = False
 
 
 _FIELD = re.compile(r"\{(\w+)(?::0?(\d+)d)?\}")
@@ -91,13 +100,42 @@ def classify(
     """Classify ``msg``; the first rule group that answers decides the class."""
     klass, reason, number = _decide(msg, settings, lookup)
     failure = dmarc_failed(msg, settings.trusted_authserv_ids)
+    stranger = (
+        klass == MessageClass.FOLLOW_UP
+        and number is not None
+        and reason.startswith(_BY_NUMBER)
+        and not _may_write_about(msg, settings, lookup.member_email(number))
+    )
+    if stranger:
+        reason = f"says it concerns {number}; not the member's address: needs review"
     return Verdict(
         klass=klass,
         reason=reason,
         case_number=number,
         sender_unverified=failure is not None,
         sender_unverified_reason=failure,
+        stranger=stranger,
     )
+
+
+_BY_NUMBER = "case number "
+
+
+def _may_write_about(
+    msg: ParsedMessage, settings: ClassifierSettings, member_email: str | None
+) -> bool:
+    """The member's own address, or one of the fund's people.
+
+    Anybody can quote a case number: a stranger's mail must not confirm an
+    oral complaint or pass for the member's reply.
+    """
+    sender = (msg.from_address or "").lower()
+    if not sender:
+        return False
+    if member_email and sender == member_email.lower():
+        return True
+    domain = sender.rpartition("@")[2]
+    return domain in {d.lower() for d in settings.staff_domains}
 
 
 def _decide(
@@ -134,7 +172,7 @@ def _follow_up(
     for match in settings.number_pattern.finditer(msg.subject):
         for number in dict.fromkeys((match.group(0), match.group(0).upper())):
             if lookup.case_exists(number):
-                return number, f"case number {number} in subject"
+                return number, f"{_BY_NUMBER}{number} in subject"
     for header, ids in (
         ("In-Reply-To", msg.in_reply_to),
         ("References", msg.references),

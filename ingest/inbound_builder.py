@@ -15,32 +15,22 @@ from typing import Any
 from ingest.categories import SUGGESTED_FLAG, suggest_category
 from ingest.classify import Verdict
 from ingest.forms import FormResult, read_attachment, read_webform
-from ingest.forms.merge import MergeOutcome, is_no_reply, merge_member
+from ingest.forms.merge import is_no_reply, merge_member
 from ingest.incoming import Incoming
 from ingest.parse import ParsedMessage
+from store.models import Case
 from store.registration_input import (
     AttachmentRecord,
     EventRecord,
     FormFieldRecord,
     InboundRecord,
-    MemberRecord,
     NewCase,
 )
 from store.vocabulary import CASE_CLASSES, Channel, Flag, MessageClass
 
-# Column sizes of the store: longer values are cut rather than failing the
-# whole transaction on PostgreSQL.
-_LIMITS = {
-    "name": 300,
-    "email": 320,
-    "phone": 40,
-    "street": 300,
-    "postcode": 10,
-    "city": 120,
-    "member_number": 40,
-    "insz": 40,
-    "category": 80,
-}
+# Column sizes of the store, read from the models: longer values are cut
+# rather than failing the whole transaction on PostgreSQL.
+_CATEGORY_LIMIT = Case.__table__.c.category.type.length
 
 
 @dataclass(frozen=True)
@@ -114,7 +104,9 @@ def build_record(
     if verdict.klass == MessageClass.COMPLAINT:
         return _complaint(base, item, msg, verdict, forms, options)
     if verdict.klass == MessageClass.FOLLOW_UP and verdict.case_number:
-        return replace(base, follow_up_number=verdict.case_number)
+        return replace(
+            base, follow_up_number=verdict.case_number, stranger=verdict.stranger
+        )
     return base
 
 
@@ -161,12 +153,10 @@ def _complaint(
         **({"categories": options.categories} if options.categories else {}),
     )
     flags = list(merged.flags)
-    category = merged.member.category
+    category = merged.category
     if category is None and options.categories:
-        text = " ".join(filter(None, (merged.member.description, msg.new_text)))
-        category = suggest_category(
-            text, options.category_keywords, options.categories
-        )
+        text = " ".join(filter(None, (merged.description, msg.new_text)))
+        category = suggest_category(text, options.category_keywords, options.categories)
         if category is not None:
             flags.append(SUGGESTED_FLAG)
     if verdict.sender_unverified:
@@ -182,12 +172,12 @@ def _complaint(
     new_case = NewCase(
         channel=channel_for(msg, forms),
         received_at=item.received_at,
-        language=(member.language or options.default_language)[:5],
-        member=_member(merged),
+        language=(merged.language or options.default_language)[:5],
+        member=member.clipped(),
         subject=msg.subject or None,
-        description=member.description or msg.new_text or msg.text or None,
-        desired_solution=member.desired_solution,
-        category=clip(category, _LIMITS["category"]),
+        description=merged.description or msg.new_text or msg.text or None,
+        desired_solution=merged.desired_solution,
+        category=clip(category, _CATEGORY_LIMIT),
         flags=tuple(dict.fromkeys(flags)),
     )
     conflicts = tuple(
@@ -200,13 +190,6 @@ def _complaint(
         events=events + conflicts,
         acknowledge_to=acknowledge_to,
     )
-
-
-def _member(merged: MergeOutcome) -> MemberRecord:
-    m = merged.member
-    values = {key: clip(getattr(m, key), limit) for key, limit in _LIMITS.items()}
-    values.pop("category")
-    return MemberRecord(**values, insz_valid=m.insz_valid)
 
 
 def _acknowledge_to(address: str | None, own: Sequence[str]) -> str | None:

@@ -290,3 +290,6 @@ class _WaitingFirst:
     def case_exists(self, number: str) -> bool:
         self._register()
         return self._lookup.case_exists(number)
+
+    def member_email(self, number: str) -> str | None:
+        return self._lookup.member_email(number)

@@ -36,6 +36,7 @@ class IntakeOptions:
             spam_headers=tuple(_spam_rule(r) for r in settings.ingest.spam_headers),
             trusted_authserv_ids=tuple(settings.trusted_authserv_ids),
             own_addresses=own,
+            staff_domains=(settings.smtp.from_address.rpartition("@")[2].lower(),),
         )
         record = RecordOptions(
             default_language=settings.cases.default_language,

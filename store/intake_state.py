@@ -144,6 +144,10 @@ class StoreCaseLookup:
         found = run_in_transaction(self._factory, lambda s: s.scalar(query))
         return found is not None
 
+    def member_email(self, number: str) -> str | None:
+        query = select(Case.member_email).where(Case.number == number)
+        return run_in_transaction(self._factory, lambda s: s.scalar(query))
+
 
 def _case_for_ids(session: Session, ids: list[str]) -> str | None:
     via_message = (

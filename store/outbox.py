@@ -22,11 +22,11 @@ from typing import Any
 from sqlalchemy import Row, and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from store.case_view import CaseView
 from store.db import is_postgres
 from store.models import Case, OutboxMail
 from store.registration import add_event, case_by_number, enqueue_mail
 from store.registration_input import CaseRules
-from store.views import member_dict
 from store.vocabulary import Audience, Flag, MailKind, MailStatus, Status
 
 # What the responder holds to open transactions, without importing SQLAlchemy.
@@ -35,24 +35,6 @@ DAY = timedelta(hours=24)
 # The tables, for Core statements on the hot path (claim and record).
 OUTBOX = OutboxMail.__table__
 CASES = Case.__table__
-
-
-@dataclass(frozen=True)
-class CaseFacts:
-    """What templates and the delivery policy need to know about a case."""
-
-    id: int
-    number: str
-    status: str
-    channel: str
-    language: str
-    flags: tuple[str, ...]
-    received_at: datetime
-    ack_due: datetime
-    answer_due: datetime
-    subject: str | None
-    member: dict[str, Any]
-    letter_sent_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -70,30 +52,12 @@ class ClaimedMail:
     in_reply_to: str | None
     references: str | None
     attempts: int
-    case: CaseFacts | None = None
+    case: CaseView | None = None
 
 
-def case_facts(case: Case | Row[Any]) -> CaseFacts:
-    """From a Case or a row of the cases table (same names)."""
-    return CaseFacts(
-        id=case.id,
-        number=case.number,
-        status=case.status,
-        channel=case.channel,
-        language=case.language,
-        flags=tuple(case.flags or ()),
-        received_at=case.received_at,
-        ack_due=case.ack_due,
-        answer_due=case.answer_due,
-        subject=case.subject,
-        member=member_dict(case),
-        letter_sent_at=case.letter_sent_at,
-    )
-
-
-def case_facts_by_number(session: Session, number: str) -> CaseFacts:
-    """The facts of case `number`; NotFound when there is none."""
-    return case_facts(case_by_number(session, number))
+def case_view_by_number(session: Session, number: str) -> CaseView:
+    """The view of case `number`; NotFound when there is none."""
+    return CaseView.of(case_by_number(session, number))
 
 
 def _due(now: datetime) -> Any:
@@ -131,11 +95,11 @@ def claim_due(
     cases = {}
     if case_ids:
         found = session.execute(select(CASES).where(CASES.c.id.in_(case_ids)))
-        cases = {case.id: case_facts(case) for case in found}
+        cases = {case.id: CaseView.of(case) for case in found}
     return [_claimed(row, cases.get(row.case_id)) for row in rows]
 
 
-def _claimed(row: Row[Any], case: CaseFacts | None) -> ClaimedMail:
+def _claimed(row: Row[Any], case: CaseView | None) -> ClaimedMail:
     return ClaimedMail(
         id=row.id,
         kind=row.kind,
@@ -275,7 +239,7 @@ def _notify_failure(
 
 def mark_letter_sent(
     session: Session, number: str, *, now: datetime, actor: str
-) -> CaseFacts:
+) -> CaseView:
     """The acknowledgement went by post: stamp the case and clear the flag."""
     case = case_by_number(session, number, lock=True)
     case.letter_sent_at = now
@@ -285,7 +249,7 @@ def mark_letter_sent(
     if case.status == Status.REGISTERED:
         case.status = Status.ACKNOWLEDGED
     add_event(session, "letter_sent", case=case, actor=actor)
-    return case_facts(case)
+    return CaseView.of(case)
 
 
 def _row(session: Session, mail_id: int) -> OutboxMail:

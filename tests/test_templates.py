@@ -387,6 +387,17 @@ def test_reminder_lines_read_right(env):
     assert "10/12/2026" in mail.html
 
 
+@pytest.mark.parametrize(
+    ("lang", "words"), [("nl", "Status:       in behandeling"), ("fr", "en traitement")]
+)
+def test_reminder_shows_statuses_in_words(env, lang, words):
+    case = {**reminder_case(1, 2), "status": "in_progress"}
+    context = {"kind": "answer_due", "threshold_days": 2, "cases": [case]}
+    mail = render_mail(env, "coordinator", "reminder", lang, context)
+    assert words in mail.text
+    assert "in_progress" not in mail.text + mail.html
+
+
 def test_reminder_escapes_names_in_html(env):
     cases = [reminder_case(1, 2, member_name="<img src=x onerror=alert(1)>")]
     context = {"kind": "answer_due", "threshold_days": 2, "cases": cases}
