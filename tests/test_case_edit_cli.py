@@ -36,7 +36,7 @@ def test_edit_every_option_and_the_json_keys(run: Cli) -> None:
         "--regional-office", "lm oost-vlaanderen", "--subject", "Kine",
         "--cause", "communicatie", "--service", "onthaal", "--measure", "Nieuwe brief",
         "--member-name", "An Peeters-Maes", "--member-email", "AN.PM@example.be",
-        "--member-phone", "09 123 45 67", "--member-street", "Kerkstraat 14",
+        "--member-phone", "09 265 98 00", "--member-street", "Kerkstraat 14",
         "--member-postcode", "9300", "--member-city", "Aalst",
         "--member-number", "123-456", "--member-insz", "85073003328",
     )  # fmt: skip
@@ -56,7 +56,7 @@ def test_edit_every_option_and_the_json_keys(run: Cli) -> None:
     assert case["member"] == {
         "name": "An Peeters-Maes",
         "email": "an.pm@example.be",
-        "phone": "+3291234567",
+        "phone": "+3292659800",
         "street": "Kerkstraat 14",
         "postcode": "9300",
         "city": "Aalst",
