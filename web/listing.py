@@ -1,0 +1,133 @@
+"""The filters of the cases page and the API, read from query parameters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from starlette.datastructures import QueryParams
+
+from store.errors import UserError
+from web.people import Person
+
+PAGE_SIZE = 50
+CHANNELS = ("email", "form", "e-loket", "contact-form", "post", "oral")
+
+
+@dataclass(frozen=True)
+class CaseQuery:
+    status: str | None = None  # a status, "open" (default) or "all"
+    assignee: str | None = None  # an e-mail, "mine" or "none"
+    channel: str | None = None
+    regional_office: str | None = None
+    category: str | None = None
+    year: int | None = None
+    overdue: bool = False
+    q: str | None = None
+    page: int = 1
+
+    def args(self, **changes: Any) -> dict[str, str]:
+        """The query parameters of this query (for links to other pages)."""
+        values = {**self.__dict__, **changes}
+        return {
+            key: ("1" if value is True else str(value))
+            for key, value in values.items()
+            if value not in (None, False, "") and not (key == "page" and value == 1)
+        }
+
+
+def read_query(params: QueryParams) -> CaseQuery:
+    """A CaseQuery from ?status=&assignee=&...; UserError for a bad value."""
+
+    def text(name: str) -> str | None:
+        value = (params.get(name) or "").strip()
+        return value or None
+
+    year = _number(text("year"), "year", 1970, 9998)
+    page = _number(text("page"), "page", 1, 1_000_000) or 1
+    channel = text("channel")
+    if channel and channel not in CHANNELS:
+        raise UserError(f"unknown channel {channel!r}")
+    return CaseQuery(
+        status=text("status"),
+        assignee=text("assignee") or text("assigned_to"),
+        channel=channel,
+        regional_office=text("regional_office"),
+        category=text("category"),
+        year=year,
+        overdue=(params.get("overdue") or "").lower() in ("1", "true", "on", "yes"),
+        q=text("q"),
+        page=page,
+    )
+
+
+def _number(value: str | None, name: str, low: int, high: int) -> int | None:
+    if value is None:
+        return None
+    if not value.isdigit() or not low <= int(value) <= high:
+        raise UserError(f"{name} must be a number from {low} to {high}")
+    return int(value)
+
+
+def assignee_of(query: CaseQuery, person: Person | None) -> str | None:
+    """The e-mail the assignee filter names ("mine": the signed-in person)."""
+    if query.assignee == "mine":
+        return person.email if person else None
+    return query.assignee
+
+
+def find_cases(
+    db: Any,
+    query: CaseQuery,
+    person: Person | None,
+    timezone: str,
+    now: datetime,
+    *,
+    paged: bool = True,
+) -> tuple[list[dict[str, Any]], int]:
+    """The cases of one page (or all of them) and how many match in all."""
+    from store.queries import CaseFilter, list_cases
+
+    status = query.status if query.status not in (None, "open", "all") else None
+    filters = CaseFilter(
+        status=status,
+        open=query.status in (None, "open"),
+        overdue=query.overdue,
+        assigned_to=assignee_of(query, person) if query.assignee != "none" else None,
+        channel=query.channel,
+        year=query.year,
+    )
+    cases = list_cases(db, filters, timezone, now=now)
+    cases = [c for c in cases if _matches(c, query)]
+    cases.sort(key=lambda c: (c["answer_due"] or "", c["number"]))
+    total = len(cases)
+    if paged:
+        start = (query.page - 1) * PAGE_SIZE
+        cases = cases[start : start + PAGE_SIZE]
+    return cases, total
+
+
+def _matches(case: dict[str, Any], query: CaseQuery) -> bool:
+    if query.assignee == "none" and case["assigned_to"]:
+        return False
+    if query.regional_office and case["regional_office"] != query.regional_office:
+        return False
+    if query.category and case["category"] != query.category:
+        return False
+    if query.q:
+        needle = query.q.lower()
+        member = case["member"]
+        haystack = " ".join(
+            str(v or "")
+            for v in (
+                case["number"],
+                case["subject"],
+                member["name"],
+                member["email"],
+                member["insz"],
+                member["phone"],
+            )
+        ).lower()
+        return needle in haystack
+    return True
