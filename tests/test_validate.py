@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.forms.validate import (
+from store.member_checks import (
     check_insz,
     normalise_phone,
     valid_email,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from ingest.forms.fields import CATEGORY_LABELS_FR, DEFAULT_CATEGORIES
 from ingest.forms.labels import fold
 from ingest.forms.result import FormResult
-from ingest.forms.validate import (
+from store.member_checks import (
     check_insz,
     normalise_phone,
     valid_email,

@@ -200,7 +200,7 @@ _ADDRESS = re.compile(r"^(?P<street>.+?),?\s+(?P<postcode>\d{4})\s+(?P<city>.+)$
 
 
 def _member(args: argparse.Namespace):
-    from ingest.forms.validate import (
+    from store.member_checks import (
         check_insz,
         normalise_phone,
         valid_email,

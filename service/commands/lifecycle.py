@@ -25,8 +25,8 @@ if TYPE_CHECKING:
 
 
 def assign(app: App, args: argparse.Namespace) -> int:
-    from ingest.forms.validate import valid_email
     from store import lifecycle
+    from store.member_checks import valid_email
 
     address = args.to.strip().lower()
     if not valid_email(address):
