@@ -72,8 +72,8 @@ def act(
 
 @guarded("coordinator")
 def assign(request: Request, ws: Workspace, person: Person | None, form: FormData):
-    from store.member_checks import valid_email
     from store import lifecycle
+    from store.member_checks import valid_email
 
     to = field(form, "to").lower()
     errors = {} if valid_email(to) else {"to": f"invalid e-mail address {to!r}"}

@@ -27,7 +27,7 @@ EDITABLE = ("category", "language", "regional_office", "subject", "assigned_to")
 
 @guarded(api=True)
 def list_cases(request: Request, ws: Workspace, person: Person | None) -> Response:
-    query = read_query(request.query_params)
+    query = read_query(request.query_params, default_status="all")
     with ws.transaction() as db:
         rows, _ = find_cases(
             db, query, person, ws.timezone, datetime.now(UTC), paged=False

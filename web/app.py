@@ -10,11 +10,12 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+import structlog
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -24,9 +25,10 @@ from web.auth import Problem
 from web.guard import json_error
 from web.rendering import page
 from web.secret import load_secret_key
-from web.security import SecurityHeaders
+from web.security import HEADERS, SecurityHeaders
 from web.workspace import Deliver, Workspace
 
+log = structlog.get_logger("klachten.web")
 STATIC = Path(__file__).resolve().parent / "static"
 COOKIE = "klachten_session"
 CASE = "/cases/{number}"
@@ -88,6 +90,7 @@ def create_app(
             Problem: _problem,
             404: _not_found,
             405: _not_allowed,
+            Exception: _unexpected,
         },
     )
     app.state.ws = ws
@@ -105,6 +108,18 @@ async def _not_found(request: Request, exc: Exception) -> Response:
 
 async def _not_allowed(request: Request, exc: Exception) -> Response:
     return _error(request, 405, "method not allowed")
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    """Answered by the outermost middleware, so the headers are set here."""
+    log.error("web.unexpected", error=type(exc).__name__, path=request.url.path)
+    response = (
+        json_error(500, "internal error")
+        if request.url.path.startswith("/api/")
+        else PlainTextResponse("internal error", status_code=500)
+    )
+    response.headers.update(HEADERS)
+    return response
 
 
 def _error(request: Request, status: int, message: str) -> Response:

@@ -37,8 +37,11 @@ class CaseQuery:
         }
 
 
-def read_query(params: QueryParams) -> CaseQuery:
-    """A CaseQuery from ?status=&assignee=&...; UserError for a bad value."""
+def read_query(params: QueryParams, default_status: str = "open") -> CaseQuery:
+    """A CaseQuery from ?status=&assignee=&...; UserError for a bad value.
+
+    The pages show the open cases unless asked otherwise; the API, like
+    `cases list`, every case (default_status "all")."""
 
     def text(name: str) -> str | None:
         value = (params.get(name) or "").strip()
@@ -50,7 +53,7 @@ def read_query(params: QueryParams) -> CaseQuery:
     if channel and channel not in CHANNELS:
         raise UserError(f"unknown channel {channel!r}")
     return CaseQuery(
-        status=text("status"),
+        status=text("status") or default_status,
         assignee=text("assignee") or text("assigned_to"),
         channel=channel,
         regional_office=text("regional_office"),
@@ -92,7 +95,7 @@ def find_cases(
     status = query.status if query.status not in (None, "open", "all") else None
     filters = CaseFilter(
         status=status,
-        open=query.status in (None, "open"),
+        open=query.status in (None, "open") or query.overdue,
         overdue=query.overdue,
         assigned_to=assignee_of(query, person) if query.assignee != "none" else None,
         channel=query.channel,
@@ -100,7 +103,8 @@ def find_cases(
     )
     cases = list_cases(db, filters, timezone, now=now)
     cases = [c for c in cases if _matches(c, query)]
-    cases.sort(key=lambda c: (c["answer_due"] or "", c["number"]))
+    if paged:  # the pages: the most urgent first; the API: in number order
+        cases.sort(key=lambda c: (c["answer_due"] or "", c["number"]))
     total = len(cases)
     if paged:
         start = (query.page - 1) * PAGE_SIZE

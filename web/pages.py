@@ -41,10 +41,9 @@ def signin(
     password = str(form.get("password") or "")
     target = _safe_next(str(form.get("next") or ""))
     address = request.client.host if request.client else "unknown"
-    try:
-        with ws.transaction() as db:
-            found = sign_in(db, email, password, address)
-    except UserError:
+    with ws.transaction() as db:
+        found = sign_in(db, email, password, address)
+    if found is None:
         # One message for every reason: no hint which e-mails have accounts.
         return page(request, "signin.html.j2", 401, next=target, failed=True)
     start_session(request, found)

@@ -30,16 +30,22 @@ def find(session: Session, email: str) -> Person | None:
     """The active account with this e-mail, or None."""
     from store import accounts
 
-    account = accounts.find(session, email)
-    if account is None or not account.active:
+    account = accounts.find_account(session, email)
+    if account is None or account.disabled or account.role not in ROLES:
         return None
     return Person(account.email, account.name, account.role)
 
 
-def sign_in(session: Session, email: str, password: str, address: str) -> Person:
-    """The person whose password this is; store.errors.UserError when not
-    (wrong password, unknown or disabled account, too many failures)."""
+def sign_in(
+    session: Session, email: str, password: str, address: str
+) -> Person | None:
+    """The person whose password this is, else None (wrong password, unknown
+    or disabled account, too many failures: the store counts the failure, so
+    the caller's transaction must commit either way)."""
     from store import accounts
 
-    account = accounts.verify(session, email, password, address=address)
+    outcome = accounts.verify(session, email, password, address)
+    if outcome.account is None:
+        return None
+    account = outcome.account
     return Person(account.email, account.name, account.role)

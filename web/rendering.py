@@ -37,7 +37,7 @@ def language(request: Request) -> str:
 
 
 def page(
-    request: Request, template: str, status: int = 200, **values: Any
+    request: Request, template: str, code: int = 200, **values: Any
 ) -> HTMLResponse:
     """Render `template` with the person, the labels and the form token."""
     lang = language(request)
@@ -52,7 +52,7 @@ def page(
         **values,
     }
     body = environment().get_template(template).render(context)
-    return HTMLResponse(body, status_code=status)
+    return HTMLResponse(body, status_code=code)
 
 
 def days_left(answer_due: str | None, timezone: str, now: datetime) -> int | None:
