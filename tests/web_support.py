@@ -10,8 +10,8 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
-from functools import cache
 from email.message import EmailMessage
+from functools import cache
 from pathlib import Path
 from typing import Any
 

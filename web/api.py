@@ -103,7 +103,8 @@ def patch_case(
     if not isinstance(member, dict):
         raise Problem(422, "member must be an object")
     number = request.path_params["number"]
-    errors = apply_changes(ws, number, body, member, need(person).email)
+    fields = {k: v for k, v in body.items() if k != "member"}
+    errors = apply_changes(ws, number, fields, member, need(person).email)
     if errors:
         return JSONResponse(
             {"error": "; ".join(errors.values()), "status": 422, "fields": errors},
