@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import and_, insert, or_, select
 from sqlalchemy.orm import Session
 
-from store import blobs, deadlines
+from store import blobs, deadlines, search
 from store.inbound_rows import acknowledgement_row, event_rows, message_row
 from store.models import (
     Attachment,
@@ -160,6 +160,7 @@ class _Batch:
         self._open_cases()
         self._insert_messages()
         self._insert_details()
+        search.reindex(self.session, self.case_ids)
         for index, case in followed.items():
             if case.status == "awaiting_confirmation":
                 self._confirm(case, self.records[index])

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from store import deadlines
+from store import deadlines, search
 from store.errors import NotFound
 from store.models import (
     Attachment,
@@ -189,6 +189,7 @@ def register_case(
     if acknowledge_to:
         enqueue_acknowledgement(session, rules, case, acknowledge_to)
     session.flush()
+    search.reindex(session, [case.id])
     return case
 
 

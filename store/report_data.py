@@ -99,7 +99,13 @@ class CaseLine(NamedTuple):
 
 
 def _in_year(window: YearWindow) -> ColumnElement[bool]:
-    return and_(Case.received_at >= window.start, Case.received_at < window.stop)
+    """Complaints received in the window: a case a person reclassified as not
+    a complaint (staff, question, spam, duplicate) is left out."""
+    return and_(
+        Case.received_at >= window.start,
+        Case.received_at < window.stop,
+        Case.status != "reclassified",
+    )
 
 
 def count_cases(session: Session, window: YearWindow) -> int:
