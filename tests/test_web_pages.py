@@ -278,3 +278,97 @@ def test_idle_session_is_forgotten(client, site, tmp_path: Path) -> None:
     fresh = Old("k" * 48).sign(data).decode()  # signed right, idle by "seen"
     client.cookies.set("klachten_session", fresh)
     assert client.get("/cases", follow_redirects=False).status_code == 303
+
+
+def _edit_form(client: TestClient, number: str, **changes: str) -> dict[str, str]:
+    """The edit form as the browser sends it: every field, some changed."""
+    case = client.get(f"/api/cases/{number}").json()
+    form = {
+        k: case[k] or "" for k in ("category", "language", "regional_office", "subject")
+    }
+    form.update(
+        {
+            f"member.{k}": case["member"][k] or ""
+            for k in (
+                "name",
+                "email",
+                "phone",
+                "street",
+                "postcode",
+                "city",
+                "member_number",
+                "insz",
+            )
+        }
+    )
+    form.update(changes)
+    return form
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("member.email", "marc@", "e-mail"),
+        ("member.insz", "85.07.30-033.00", "check digits"),
+        ("member.postcode", "90000", "postcode"),
+    ],
+)
+def test_an_invalid_member_value_gives_the_form_again(
+    coordinator, site, name, value, message
+) -> None:
+    page = f"/cases/{site.form_case}"
+    form = _edit_form(
+        coordinator, site.form_case, **{name: value, "category": "andere"}
+    )
+    response = _post(coordinator, page + "/edit", page, **form)
+    assert response.status_code == 422
+    assert 'class="field-error"' in response.text and message in response.text
+    assert f'value="{value}"' in response.text  # what was typed stays
+    case = coordinator.get(f"/api/cases/{site.form_case}").json()
+    assert case["category"] == "terugbetaling"  # nothing saved
+    assert case["member"]["postcode"] == "9000"
+
+
+def test_correcting_the_category_and_postcode(coordinator, site) -> None:
+    page = f"/cases/{site.form_case}"
+    form = _edit_form(
+        coordinator, site.form_case, category="andere", **{"member.postcode": "9050"}
+    )
+    assert _post(coordinator, page + "/edit", page, **form).status_code == 303
+    case = coordinator.get(f"/api/cases/{site.form_case}").json()
+    assert case["category"] == "andere" and case["member"]["postcode"] == "9050"
+    kinds = [e for e in case["events"] if e["actor"] == COORDINATOR]
+    assert len(kinds) == 2  # one event per changed field
+
+
+def test_editing_a_closed_case_shows_the_reason(coordinator, site) -> None:
+    page = f"/cases/{site.form_case}"
+    assert _post(coordinator, page + "/close", page).status_code == 303
+    form = _edit_form(coordinator, site.form_case, category="andere")
+    response = _post(coordinator, page + "/edit", page, **form)
+    assert response.status_code == 409 and "closed" in response.text
+    assert coordinator.get(f"/api/cases/{site.form_case}").json()["category"] == (
+        "terugbetaling"
+    )
+
+
+def test_reclassify_takes_a_case_off_the_open_list(coordinator, site) -> None:
+    page = f"/cases/{site.script_case}"
+    response = _post(coordinator, page + "/reclassify", page, **{"as": "question"})
+    assert response.status_code == 303
+    assert site.script_case not in coordinator.get("/cases").text
+    events = coordinator.get(f"/api/cases/{site.script_case}").json()["events"]
+    assert [e["actor"] for e in events if e["kind"] == "reclassified"] == [COORDINATOR]
+
+
+def test_merge_then_write(coordinator, site) -> None:
+    page = f"/cases/{site.script_case}"
+    merged = _post(coordinator, page + "/merge", page, into=site.form_case)
+    assert merged.status_code == 303
+    assert merged.headers["location"] == f"/cases/{site.form_case}"
+    target = f"/cases/{site.form_case}"
+    wrote = _post(coordinator, target + "/write", target, template="delay")
+    assert wrote.status_code == 303
+    case = coordinator.get(f"/api/cases/{site.form_case}").json()
+    assert case["message_count"] == 2
+    assert [e["kind"] for e in case["events"]].count("member_written") == 1

@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
+from starlette.background import BackgroundTask
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -52,6 +53,7 @@ def act(
             raise
         except UserError as exc:
             problem, status = str(exc), status_of(exc)
+            errors = getattr(exc, "errors", None)  # store.case_edit.InvalidFields
     else:
         problem, status = "; ".join(errors.values()), 422
     if problem is not None:
@@ -152,33 +154,80 @@ def instant_of(text: str, timezone: str) -> datetime:
 
 @guarded("coordinator")
 def edit(request: Request, ws: Workspace, person: Person | None, form: FormData):
-    """Correct the case's details; every field the form shows is sent, only
-    the changed ones are written (each change its audit event)."""
+    """Correct the case's details; the form sends every field, only the
+    changed ones are written (each change its audit event)."""
     from store.queries import show_case
-    from web.editing import CASE_FIELDS, MEMBER_FIELDS, apply_changes
+    from web.editing import CASE_FIELDS, MEMBER_FIELDS, change_case
 
     number = request.path_params["number"]
     with ws.transaction() as db:
         case = show_case(db, number, ws.timezone)
-    fields = {
-        k: field(form, k) or None
-        for k in CASE_FIELDS
-        if k in form and (field(form, k) or None) != case[k]
-    }
+
+    def changed(name: str, now: Any) -> bool:
+        return name in form and (field(form, name) or None) != now
+
+    fields = {k: field(form, k) or None for k in CASE_FIELDS if changed(k, case.get(k))}
     member = {
         k: field(form, "member." + k) or None
         for k in MEMBER_FIELDS
-        if "member." + k in form
-        and (field(form, "member." + k) or None) != case["member"][k]
+        if changed("member." + k, case["member"][k])
     }
     values = {k: field(form, k) for k in form if k != "csrf"}
-    errors: dict[str, str] = {}
-    try:
-        errors = apply_changes(ws, number, fields, member, need(person).email)
-    except NotFound:
-        raise
-    except UserError as exc:
-        return act(
-            request, ws, lambda db: None, values=values, errors={"form": str(exc)}
-        )
-    return act(request, ws, lambda db: None, values=values, errors=errors)
+    return act(
+        request,
+        ws,
+        lambda db: change_case(db, ws, number, fields, member, need(person).email),
+        values=values,
+    )
+
+
+@guarded("coordinator")
+def reclassify(request: Request, ws: Workspace, person: Person | None, form: FormData):
+    """Not a complaint (staff, question, spam, duplicate of another case)."""
+    from store.reclassify import reclassify as store_reclassify
+
+    number, as_ = request.path_params["number"], field(form, "as")
+    of = field(form, "of") or None
+    return act(
+        request,
+        ws,
+        lambda db: store_reclassify(db, number, as_, need(person).email, of=of),
+        values={"as": as_, "of": of or ""},
+    )
+
+
+@guarded("coordinator")
+def merge(request: Request, ws: Workspace, person: Person | None, form: FormData):
+    """This case joins another; the page of the case it joined comes next."""
+    from store.reclassify import merge as store_merge
+
+    number, into = request.path_params["number"], field(form, "into")
+    response = act(
+        request,
+        ws,
+        lambda db: store_merge(db, number, into, need(person).email),
+        values={"into": into},
+    )
+    if isinstance(response, RedirectResponse):
+        response.headers["location"] = f"/cases/{into}"
+    return response
+
+
+@guarded("coordinator")
+def write(request: Request, ws: Workspace, person: Person | None, form: FormData):
+    """A mail to the member from a template in the member's language."""
+    from store.member_mail import write_to_member
+
+    number = request.path_params["number"]
+    template, text = field(form, "template"), field(form, "text") or None
+    response = act(
+        request,
+        ws,
+        lambda db: write_to_member(
+            db, ws.rules, number, template, need(person).email, text=text
+        ),
+        values={"template": template, "write_text": text or ""},
+    )
+    if isinstance(response, RedirectResponse) and ws.deliver is not None:
+        response.background = BackgroundTask(ws.deliver)
+    return response

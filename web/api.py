@@ -13,25 +13,24 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from store.case_edit import CASE_FIELDS
 from store.errors import UserError
 from web.actions import DELIVERIES, OUTCOMES
 from web.auth import Problem
 from web.guard import guarded, need
-from web.listing import find_cases, read_query
+from web.listing import all_cases, read_query
 from web.pages import attachment_response
 from web.people import Person
 from web.workspace import Workspace
 
-EDITABLE = ("category", "language", "regional_office", "subject", "assigned_to")
+EDITABLE = (*CASE_FIELDS, "assigned_to")
 
 
 @guarded(api=True)
 def list_cases(request: Request, ws: Workspace, person: Person | None) -> Response:
     query = read_query(request.query_params, default_status="all")
     with ws.transaction() as db:
-        rows, _ = find_cases(
-            db, query, person, ws.timezone, datetime.now(UTC), paged=False
-        )
+        rows = all_cases(db, query, person, ws.timezone, datetime.now(UTC))
     return JSONResponse(rows)
 
 
@@ -94,7 +93,7 @@ def answer(
 def patch_case(
     request: Request, ws: Workspace, person: Person | None, body: dict[str, Any]
 ) -> Response:
-    from web.editing import apply_changes
+    from web.editing import InvalidFields, change_case
 
     unknown = set(body) - {*EDITABLE, "member"}
     if unknown:
@@ -104,10 +103,12 @@ def patch_case(
         raise Problem(422, "member must be an object")
     number = request.path_params["number"]
     fields = {k: v for k, v in body.items() if k != "member"}
-    errors = apply_changes(ws, number, fields, member, need(person).email)
-    if errors:
+    try:
+        with ws.transaction() as db:
+            change_case(db, ws, number, fields, member, need(person).email)
+    except InvalidFields as exc:
         return JSONResponse(
-            {"error": "; ".join(errors.values()), "status": 422, "fields": errors},
+            {"error": str(exc), "status": 422, "fields": exc.errors},
             status_code=422,
         )
     return _case(ws, number, 200)

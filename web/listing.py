@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.datastructures import QueryParams
 
 from store.errors import UserError
+from store.queries import CaseFilter
 from web.people import Person
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from store.workspace import CasePage
 
 PAGE_SIZE = 50
 CHANNELS = ("email", "form", "e-loket", "contact-form", "post", "oral")
@@ -18,7 +24,7 @@ CHANNELS = ("email", "form", "e-loket", "contact-form", "post", "oral")
 @dataclass(frozen=True)
 class CaseQuery:
     status: str | None = None  # a status, "open" (default) or "all"
-    assignee: str | None = None  # an e-mail, "mine" or "none"
+    assignee: str | None = None  # an e-mail or "mine"
     channel: str | None = None
     regional_office: str | None = None
     category: str | None = None
@@ -80,58 +86,47 @@ def assignee_of(query: CaseQuery, person: Person | None) -> str | None:
     return query.assignee
 
 
+def case_filter(query: CaseQuery, person: Person | None) -> CaseFilter:
+    """The store's filter for this query ("open" and "all" are no status)."""
+    status = query.status if query.status not in (None, "open", "all") else None
+    return CaseFilter(
+        status=status,
+        open=query.status in (None, "open"),
+        overdue=query.overdue,
+        assigned_to=assignee_of(query, person),
+        channel=query.channel,
+        year=query.year,
+        regional_office=query.regional_office,
+        category=query.category,
+        q=query.q,
+    )
+
+
 def find_cases(
-    db: Any,
+    db: Session,
     query: CaseQuery,
     person: Person | None,
     timezone: str,
     now: datetime,
-    *,
-    paged: bool = True,
-) -> tuple[list[dict[str, Any]], int]:
-    """The cases of one page (or all of them) and how many match in all."""
-    from store.queries import CaseFilter, list_cases
+) -> CasePage:
+    """One page of the cases, the most urgent answer deadline first."""
+    from store.workspace import find_cases as store_find
 
-    status = query.status if query.status not in (None, "open", "all") else None
-    filters = CaseFilter(
-        status=status,
-        open=query.status in (None, "open") or query.overdue,
-        overdue=query.overdue,
-        assigned_to=assignee_of(query, person) if query.assignee != "none" else None,
-        channel=query.channel,
-        year=query.year,
+    return store_find(
+        db,
+        case_filter(query, person),
+        timezone,
+        page=query.page,
+        per_page=PAGE_SIZE,
+        order="answer_due",
+        now=now,
     )
-    cases = list_cases(db, filters, timezone, now=now)
-    cases = [c for c in cases if _matches(c, query)]
-    if paged:  # the pages: the most urgent first; the API: in number order
-        cases.sort(key=lambda c: (c["answer_due"] or "", c["number"]))
-    total = len(cases)
-    if paged:
-        start = (query.page - 1) * PAGE_SIZE
-        cases = cases[start : start + PAGE_SIZE]
-    return cases, total
 
 
-def _matches(case: dict[str, Any], query: CaseQuery) -> bool:
-    if query.assignee == "none" and case["assigned_to"]:
-        return False
-    if query.regional_office and case["regional_office"] != query.regional_office:
-        return False
-    if query.category and case["category"] != query.category:
-        return False
-    if query.q:
-        needle = query.q.lower()
-        member = case["member"]
-        haystack = " ".join(
-            str(v or "")
-            for v in (
-                case["number"],
-                case["subject"],
-                member["name"],
-                member["email"],
-                member["insz"],
-                member["phone"],
-            )
-        ).lower()
-        return needle in haystack
-    return True
+def all_cases(
+    db: Session, query: CaseQuery, person: Person | None, timezone: str, now: datetime
+) -> list[dict[str, Any]]:
+    """Every matching case in number order, as `cases list --format json`."""
+    from store.queries import list_cases
+
+    return list_cases(db, case_filter(query, person), timezone, now=now)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -10,9 +10,8 @@ from starlette.responses import Response
 
 from web.auth import Problem
 from web.guard import guarded
-from web.listing import CaseQuery, find_cases
 from web.people import Person
-from web.rendering import days_left, language, page
+from web.rendering import language, page
 from web.workspace import Workspace
 
 REPORT_POLICY = (
@@ -25,32 +24,20 @@ REPORT_TYPES = {
 }
 
 
-def counts(ws: Workspace, person: Person | None) -> dict[str, Any]:
+def counts(ws: Workspace) -> dict[str, Any]:
     """Open, due this week, overdue, waiting for a letter, per assignee."""
-    now = datetime.now(UTC)
+    from store.workspace import overview as store_overview
+
     with ws.transaction() as db:
-        rows, _ = find_cases(db, CaseQuery(), person, ws.timezone, now, paged=False)
-    week = now + timedelta(days=7)
-    per: dict[str, int] = {}
-    for row in rows:
-        per[row["assigned_to"] or ""] = per.get(row["assigned_to"] or "", 0) + 1
+        found = store_overview(db, ws.timezone)
     return {
-        "open": len(rows),
-        "due_this_week": sum(
-            1
-            for r in rows
-            if r["answer_due"]
-            and not r["answered_at"]
-            and datetime.fromisoformat(r["answer_due"]) <= week
+        "open": found.open,
+        "due_this_week": found.due_this_week,
+        "overdue": found.overdue,
+        "waiting_letter": found.awaiting_letter,
+        "per_assignee": sorted(
+            found.per_assignee.items(), key=lambda kv: (-kv[1], kv[0] or "")
         ),
-        "overdue": sum(
-            1
-            for r in rows
-            if not r["answered_at"]
-            and (days_left(r["answer_due"], ws.timezone, now) or 0) < 0
-        ),
-        "waiting_letter": sum(1 for r in rows if "awaiting_letter" in r["flags"]),
-        "per_assignee": sorted(per.items(), key=lambda kv: (-kv[1], kv[0])),
     }
 
 
@@ -60,7 +47,7 @@ def overview(request: Request, ws: Workspace, person: Person | None) -> Response
     return page(
         request,
         "overview.html.j2",
-        counts=counts(ws, person),
+        counts=counts(ws),
         years=range(year, year - 6, -1),
     )
 

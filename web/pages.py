@@ -14,7 +14,7 @@ from store.errors import UserError
 from web.auth import Problem, sign_out, start_session
 from web.guard import guarded
 from web.labels import LANGUAGES
-from web.listing import PAGE_SIZE, find_cases, read_query
+from web.listing import find_cases, read_query
 from web.people import Person, sign_in
 from web.rendering import days_left, page
 from web.workspace import Workspace
@@ -76,17 +76,16 @@ def cases(request: Request, ws: Workspace, person: Person | None) -> Response:
         raise Problem(422, str(exc)) from None
     now = datetime.now(UTC)
     with ws.transaction() as db:
-        rows, total = find_cases(db, query, person, ws.timezone, now)
-    for row in rows:
+        found = find_cases(db, query, person, ws.timezone, now)
+    for row in found.items:
         row["days_left"] = days_left(row["answer_due"], ws.timezone, now)
-    pages = max(1, -(-total // PAGE_SIZE))
     return page(
         request,
         "cases.html.j2",
-        cases=rows,
-        total=total,
+        cases=found.items,
+        total=found.total,
         query=query,
-        pages=pages,
+        pages=found.pages,
         link=lambda **changes: "/cases?" + _encode(query.args(**changes)),
         settings=ws.settings,
     )
@@ -129,7 +128,7 @@ def attachment(request: Request, ws: Workspace, person: Person | None) -> Respon
 
 def attachment_response(request: Request, ws: Workspace) -> Response:
     """The bytes, never shown inline: a download with its name and type."""
-    from store.attachment_bytes import attachment_file
+    from store.workspace import attachment_file
 
     number = request.path_params["number"]
     try:

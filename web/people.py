@@ -36,9 +36,7 @@ def find(session: Session, email: str) -> Person | None:
     return Person(account.email, account.name, account.role)
 
 
-def sign_in(
-    session: Session, email: str, password: str, address: str
-) -> Person | None:
+def sign_in(session: Session, email: str, password: str, address: str) -> Person | None:
     """The person whose password this is, else None (wrong password, unknown
     or disabled account, too many failures: the store counts the failure, so
     the caller's transaction must commit either way)."""
