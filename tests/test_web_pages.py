@@ -372,3 +372,46 @@ def test_merge_then_write(coordinator, site) -> None:
     case = coordinator.get(f"/api/cases/{site.form_case}").json()
     assert case["message_count"] == 2
     assert [e["kind"] for e in case["events"]].count("member_written") == 1
+
+
+def test_register_a_postal_complaint_with_its_scan(coordinator, site) -> None:
+    scan = b"%PDF-1.4 scanned letter " + bytes(range(256)) * 8000  # ~2 MB
+    form = {
+        "csrf": token(coordinator.get("/register").text),
+        "channel": "post",
+        "received_at": "2026-12-01",
+        "name": "Peeters An",
+        "street": "Dorpstraat 1",
+        "postcode": "9000",
+        "city": "Gent",
+        "description": "Brief over een factuur.",
+        "language": "nl",
+    }
+    response = coordinator.post(
+        "/register",
+        data=form,
+        files={"scan": ("brief.pdf", scan, "application/pdf")},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    number = response.headers["location"].rsplit("/", 1)[1]
+    case = coordinator.get(f"/api/cases/{number}").json()
+    assert case["channel"] == "post" and "awaiting_letter" in case["flags"]
+    (item,) = case["attachments"]
+    got = coordinator.get(f"/cases/{number}/attachments/{item['id']}").content
+    assert got == scan
+    assert case["events"][0]["actor"] == COORDINATOR
+
+
+def test_register_refuses_a_bad_postcode(coordinator, site) -> None:
+    form = {
+        "csrf": token(coordinator.get("/register").text),
+        "channel": "oral",
+        "postcode": "12",
+        "email": "an@",
+        "description": "Aan de balie.",
+    }
+    response = coordinator.post("/register", data=form)
+    assert response.status_code == 422
+    assert "4 digits" in response.text and "invalid e-mail address" in response.text
+    assert len(coordinator.get("/api/cases").json()) == 2  # nothing registered

@@ -20,7 +20,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from config import Settings
-from web import actions, answering, api, overview, pages
+from web import actions, answering, api, overview, pages, registering
 from web.auth import Problem
 from web.guard import json_error
 from web.rendering import page
@@ -55,6 +55,8 @@ def routes() -> list[Route | Mount]:
         Route(CASE + "/write", actions.write, methods=["POST"]),
         Route(CASE + "/answer", answering.answer, methods=["POST"]),
         Route(CASE + "/answer-letter.pdf", answering.letter),
+        Route("/register", registering.register_form, methods=["GET"]),
+        Route("/register", registering.register, methods=["POST"]),
         Route("/overview", overview.overview),
         Route("/overview/report", overview.report),
         Route("/api/cases", api.list_cases),

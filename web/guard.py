@@ -67,6 +67,9 @@ def guarded(role: str | None = "viewer", *, api: bool = False):
                 return await run_in_threadpool(handler, *args)
             except UserError as exc:
                 raise Problem(status_of(exc), str(exc)) from None
+            finally:
+                if isinstance(args[-1], FormData):
+                    await args[-1].close()  # uploaded files' temporary copies
 
         return endpoint
 
