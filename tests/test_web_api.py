@@ -192,3 +192,43 @@ def test_attachment_bytes(connect, site) -> None:
     other = client.get(f"/api/cases/{site.script_case}/attachments/{pdf['id']}")
     assert other.status_code == 404 and other.json()["error"]
     assert client.get(f"/api/cases/{site.form_case}/attachments/x").status_code == 404
+
+
+def test_an_admin_manages_accounts(connect, site) -> None:
+    import re
+
+    assert connect(as_=COORDINATOR).get("/users").status_code == 403
+    admin = connect(as_=ADMIN)
+    listing = admin.get("/users")
+    assert listing.status_code == 200 and VIEWER in listing.text
+    token = re.search(r'name="csrf" value="([^"]+)"', listing.text).group(1)
+    added = admin.post(
+        "/users",
+        data={
+            "csrf": token,
+            "email": "New@LibMutov.be",
+            "name": "Nieuw",
+            "role": "viewer",
+            "password": "",
+        },
+        follow_redirects=False,
+    )
+    assert added.status_code == 303
+    assert connect(as_="new@libmutov.be").get("/api/cases").status_code == 200
+    twice = admin.post(
+        "/users",
+        data={
+            "csrf": token,
+            "email": "new@libmutov.be",
+            "name": "Nieuw",
+            "role": "viewer",
+        },
+    )
+    assert twice.status_code == 422 and "exists already" in twice.text
+    gone = admin.post(
+        "/users/disable",
+        data={"csrf": token, "email": "new@libmutov.be"},
+        follow_redirects=False,
+    )
+    assert gone.status_code == 303
+    assert connect(as_="new@libmutov.be").get("/api/cases").status_code == 403

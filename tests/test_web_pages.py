@@ -89,6 +89,9 @@ def test_cases_page_lists_open_cases_and_finds_a_member(coordinator, site) -> No
     assert site.form_case in page and site.script_case in page
     found = coordinator.get("/cases", params={"q": "Vermeulen"}).text
     assert site.form_case in found and site.script_case not in found
+    assert "<small>(1)</small>" in found  # the total of the search
+    beyond = coordinator.get("/cases", params={"q": "Vermeulen", "page": "3"}).text
+    assert "<small>(1)</small>" in beyond and site.form_case not in beyond
     nothing = coordinator.get("/cases", params={"q": "Nobody Such"}).text
     assert site.form_case not in nothing
 

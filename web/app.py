@@ -20,7 +20,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from config import Settings
-from web import actions, answering, api, overview, pages, registering
+from web import actions, answering, api, overview, pages, registering, users
 from web.auth import Problem
 from web.guard import json_error
 from web.rendering import page
@@ -57,6 +57,9 @@ def routes() -> list[Route | Mount]:
         Route(CASE + "/answer-letter.pdf", answering.letter),
         Route("/register", registering.register_form, methods=["GET"]),
         Route("/register", registering.register, methods=["POST"]),
+        Route("/users", users.users, methods=["GET"]),
+        Route("/users", users.add, methods=["POST"]),
+        Route("/users/disable", users.disable, methods=["POST"]),
         Route("/overview", overview.overview),
         Route("/overview/report", overview.report),
         Route("/api/cases", api.list_cases),
