@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 
 from store.errors import UserError, WrongState
 from store.models import Message, OutboxMail
-from store.records import CaseRules
 from store.registration import add_event, case_by_number, enqueue_mail
+from store.registration_input import CaseRules
 
 # The command line's names -> the template names (member/<name>.<lang>...).
 TEMPLATES = {
@@ -25,7 +25,7 @@ TEMPLATES = {
 }
 # The coordinator's own text is required where the template cannot know it.
 NEEDS_TEXT = frozenset({"request-info"})
-KIND = "member_letter"
+KIND = "member_mail"
 
 
 def write_to_member(

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 from responder import policy
 from responder.context import Org
 from responder.smtp import SmtpSettingsLike
-from store.records import CaseRules
+from store.registration_input import CaseRules
 
 LEASE = timedelta(minutes=5)
 
