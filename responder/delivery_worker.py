@@ -225,7 +225,9 @@ class _Batch:
         )
 
     def _compose(self, mail: ClaimedMail) -> bytes:
-        context = mail_context(self.config.org, mail.case, mail.context)
+        context = mail_context(
+            self.config.org, mail.case, mail.context, terms=self.config.rules
+        )
         rendered = render_mail(
             self.env,
             mail.audience,
@@ -245,6 +247,7 @@ class _Batch:
             references=mail.references,
             case_number=_number(mail),
             audience=mail.audience,
+            kind=mail.kind,
         )
         return compose(rendered, envelope, self.now)
 

@@ -29,6 +29,7 @@ from typing import Any, NoReturn
 import jinja2
 from markupsafe import Markup, escape
 
+from config.schema import CasesSettings
 from responder import dates
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -39,6 +40,14 @@ FALLBACK_LANGUAGE = "nl"
 _NAME = re.compile(r"[a-z][a-z_]*\Z")
 _LANGUAGE = re.compile(r"[a-z]{2,3}\Z")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+_CASES = CasesSettings()
+DEFAULT_PROCEDURE = {
+    "ack_days": _CASES.ack_days,
+    "answer_days": _CASES.answer_days,
+    "day_kind": _CASES.day_kind,
+}
 
 
 @dataclass(frozen=True)
@@ -80,6 +89,10 @@ def build_environment(
         lambda env, value: dates.date_short(_defined(value), tz=env.globals["timezone"])
     )
     env.filters["paragraphs"] = paragraphs
+    env.filters["period"] = dates.period
+    # The procedure's terms as the fund publishes them; a mail's context gives
+    # the configured ones (responder.context.mail_context), which win.
+    env.globals["procedure"] = DEFAULT_PROCEDURE
     env.globals["fail"] = _fail
     return env
 

@@ -19,6 +19,7 @@ from store.member_checks import (
     valid_email,
     valid_postcode,
 )
+from ingest.language import language_from_postcode
 
 _NO_REPLY = re.compile(
     r"^(no-?reply|do-?not-?reply|ne-?pas-?repondre|niet-?antwoorden|"
@@ -81,7 +82,12 @@ def merge_member(
     _phone(values.get("phone"), details, flags)
     _category(values.get("category"), categories, details, flags)
     form_language = next((f.language for f in forms if f.language), None)
-    details["language"] = form_language or text_language or default_language
+    details["language"] = (
+        form_language
+        or text_language
+        or language_from_postcode(details.get("postcode"))  # type: ignore[arg-type]
+        or default_language
+    )
     return MergeOutcome(
         member=MemberDetails(**details),  # type: ignore[arg-type]
         flags=tuple(dict.fromkeys(flags)),
