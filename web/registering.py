@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from store.member_checks import check_insz, normalise_phone, valid_email, valid_postcode
-from store.records import AttachmentRecord, MemberRecord, NewCase
+from store.registration_input import AttachmentRecord, MemberRecord, NewCase
 from web.actions import field
 from web.guard import guarded, need
 from web.people import Person

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
     from sqlalchemy.orm import Session, sessionmaker
 
-    from store.records import CaseRules
+    from store.registration_input import CaseRules
 
 # Called after an action queued mail (an answer, a letter to the member): the
 # composition root passes outbox delivery; None leaves it to the daemon.
@@ -54,7 +54,7 @@ class Workspace:
 
     @cached_property
     def rules(self) -> CaseRules:
-        from store.records import CaseRules
+        from store.registration_input import CaseRules
 
         cases = self.settings.cases
         return CaseRules(

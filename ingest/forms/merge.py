@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from ingest.forms.fields import CATEGORY_LABELS_FR, DEFAULT_CATEGORIES
 from ingest.forms.labels import fold
 from ingest.forms.result import FormResult
+from ingest.language import language_from_postcode
 from store.member_checks import (
     check_insz,
     normalise_phone,
     valid_email,
     valid_postcode,
 )
-from ingest.language import language_from_postcode
 
 _NO_REPLY = re.compile(
     r"^(no-?reply|do-?not-?reply|ne-?pas-?repondre|niet-?antwoorden|"

@@ -16,7 +16,7 @@ from store import report_data
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from store.records import CaseRules
+    from store.registration_input import CaseRules
 
 # Wraps the year's case timings (the CLI draws progress while they stream).
 Progress = Callable[[Iterable[report_data.CaseTiming], int, str], Iterable]
