@@ -232,3 +232,16 @@ def test_an_admin_manages_accounts(connect, site) -> None:
     )
     assert gone.status_code == 303
     assert connect(as_="new@libmutov.be").get("/api/cases").status_code == 403
+
+
+def test_patch_corrects_case_and_member(connect, site) -> None:
+    response = connect().patch(
+        f"/api/cases/{site.form_case}",
+        json={"category": "andere", "member": {"postcode": "9050", "phone": None}},
+    )
+    assert response.status_code == 200, response.text
+    case = response.json()
+    assert case["category"] == "andere" and case["member"]["postcode"] == "9050"
+    assert case["member"]["phone"] is None
+    actors = {e["actor"] for e in case["events"] if e["kind"] != "registered"}
+    assert COORDINATOR in actors

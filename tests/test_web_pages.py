@@ -418,3 +418,21 @@ def test_register_refuses_a_bad_postcode(coordinator, site) -> None:
     assert response.status_code == 422
     assert "4 digits" in response.text and "invalid e-mail address" in response.text
     assert len(coordinator.get("/api/cases").json()) == 2  # nothing registered
+
+
+def test_an_answer_by_post_gives_the_letter(coordinator, site) -> None:
+    page = f"/cases/{site.form_case}"
+    sent = _post(
+        coordinator,
+        page + "/answer",
+        page,
+        outcome="partly-founded",
+        text="Gedeeltelijk gegrond.",
+        delivery="post",
+        step="send",
+    )
+    assert sent.status_code == 303
+    assert "answer-letter.pdf" in coordinator.get(page).text
+    letter = coordinator.get(page + "/answer-letter.pdf")
+    assert letter.content.startswith(b"%PDF")
+    assert letter.headers["content-disposition"].startswith("attachment")
