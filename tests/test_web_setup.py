@@ -91,3 +91,18 @@ def test_trusted_proxies_by_network() -> None:
     assert trusted("::1", ("127.0.0.1", "::1"))
     assert not trusted("10.1.2.3", ("127.0.0.1",))
     assert not trusted("testclient", ("127.0.0.1",))
+
+
+def test_the_cookie_is_secure_behind_https(make_config, sqlite_url, tmp_path) -> None:
+    from starlette.testclient import TestClient
+
+    from tests.web_support import web_sections
+    from web.app import create_app
+
+    web = web_sections(tmp_path, base_url="https://klachten.example")
+    settings = load_settings(make_config(sqlite_url, web=web), environ={})
+    app = create_app(settings, environ={})
+    with TestClient(app, base_url="https://klachten.example") as client:
+        cookie = client.get("/signin").headers["set-cookie"].lower()
+    app.state.ws.close()
+    assert "secure" in cookie and "httponly" in cookie and "samesite=lax" in cookie

@@ -100,6 +100,7 @@ _NL: dict[str, str] = {
     "sign_in_failed": "Aanmelden mislukt.",
     "viewer_note": "U kunt lezen, niet handelen.",
     "refused": "Geweigerd",
+    "ack_not_sent": "ontvangstmelding niet verstuurd",
 }
 
 _FR: dict[str, str] = {
@@ -197,6 +198,7 @@ _FR: dict[str, str] = {
     "sign_in_failed": "Échec de la connexion.",
     "viewer_note": "Vous pouvez lire, pas agir.",
     "refused": "Refusé",
+    "ack_not_sent": "accusé de réception non envoyé",
 }
 
 _ALL = {"nl": _NL, "fr": _FR}
