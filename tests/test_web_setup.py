@@ -106,3 +106,19 @@ def test_the_cookie_is_secure_behind_https(make_config, sqlite_url, tmp_path) ->
         cookie = client.get("/signin").headers["set-cookie"].lower()
     app.state.ws.close()
     assert "secure" in cookie and "httponly" in cookie and "samesite=lax" in cookie
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        ("/cases/KL-2026-00001", "/cases/KL-2026-00001"),
+        ("//evil.example/x", "/cases"),
+        ("/\\evil.example", "/cases"),
+        ("https://evil.example", "/cases"),
+        (None, "/cases"),
+    ],
+)
+def test_after_sign_in_only_a_path_of_this_site(target, expected) -> None:
+    from web.pages import _safe_next
+
+    assert _safe_next(target) == expected

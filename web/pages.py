@@ -22,7 +22,8 @@ from web.workspace import Workspace
 
 def _safe_next(target: str | None) -> str:
     """Only a path of this site: never an address elsewhere."""
-    if target and target.startswith("/") and not target.startswith("//"):
+    # "//host" and "/\\host" are addresses elsewhere to a browser.
+    if target and target.startswith("/") and target[1:2] not in ("/", "\\"):
         return target
     return "/cases"
 
