@@ -307,16 +307,15 @@ class ServiceState(Base):
 class CaseSearch(Base):
     """One folded text per case (accents and case removed) that search scans.
 
-    Kept up to date by the write paths (store.search.reindex); its text holds
-    the number, the member's details, the subject, description, message texts
-    and form fields, and national and phone numbers as bare digits.
+    Kept up to date by the write paths (store.search.reindex). The migration
+    adds what indexes it, outside this model: a trigram GIN index on
+    PostgreSQL, the FTS5 table `case_search_fts` and its triggers on SQLite.
     """
 
     __tablename__ = "case_search"
 
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
-    ident: Mapped[str] = mapped_column(Text, nullable=False)
-    body: Mapped[str] = mapped_column(Text, nullable=False)
+    text: Mapped[str] = mapped_column(Text, nullable=False)
 
 
 class Account(Base):

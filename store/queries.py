@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from store.models import Attachment, Case, Message, utcnow
 from store.registration import case_by_number
-from store.search import matching_case_ids
+from store.search import matches
 from store.views import OPEN_STATUSES, case_detail, case_dict, message_dict
 
 
@@ -50,8 +50,9 @@ def filtered(query: Select[Any], filters: CaseFilter, now: datetime) -> Select[A
         query = query.where(Case.regional_office == filters.regional_office)
     if filters.category:
         query = query.where(Case.category == filters.category)
-    if filters.q and filters.q.strip():
-        query = query.where(Case.id.in_(matching_case_ids(filters.q)))
+    match = matches(Case.id, filters.q) if filters.q else None
+    if match is not None:
+        query = query.where(match)
     return query
 
 

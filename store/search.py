@@ -1,15 +1,21 @@
 """Search over cases: number, member, national and phone numbers, and text.
 
-Every case has one row in `case_search` holding two folded texts (accents
-and case removed, whitespace collapsed): `ident` (number, name, e-mail,
-member number, address, and national and phone numbers as bare digits in
-their usual national and international forms) and `body` (subject,
-description, desired solution, message subjects and texts, form fields,
-attachment names). A query matches a case when every word of it occurs in
-one of the two texts; a query that looks like a number (digits with dots,
-dashes, spaces, slashes or a "+") also matches its bare digits, so
-"85.07.30-033.61", "85073003361" and "0470 12 34 56" find what was typed in
-any other formatting.
+Every case has one row in `case_search` holding one folded text (accents and
+case removed, whitespace collapsed): the number, the member's name, e-mail,
+member number and address, national and phone numbers also as bare digits
+in their usual national and international forms, then the subject,
+description, desired solution, message subjects, senders and texts, form
+fields and attachment names. A query matches a case when every word of it
+occurs in that text (as a substring); a query that looks like a number
+(digits with dots, dashes, spaces, slashes or a "+") matches its bare digits
+too, so "85.07.30-033.28", "85073003328" and "0470 12 34 56" find what was
+typed in any other formatting.
+
+The substring matching is indexed: on PostgreSQL by a trigram GIN index
+(pg_trgm) on the text, used by LIKE; on SQLite by an FTS5 table with the
+trigram tokenizer over the same rows (`case_search_fts`, kept in step by
+triggers), used by GLOB. Both give the same answers; words shorter than three
+characters are matched by scanning.
 
 The write paths call `reindex` for the cases they touch; the migration that
 made the table fills it for the cases already stored. Only plain columns are
@@ -25,8 +31,19 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import and_, column, delete, insert, or_, select, table
+from sqlalchemy import (
+    Boolean,
+    and_,
+    column,
+    delete,
+    insert,
+    or_,
+    select,
+    table,
+    union,
+)
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -57,7 +74,8 @@ _MESSAGES = table(
 )
 _FORM_FIELDS = table("form_fields", column("case_id"), column("id"), column("value"))
 _ATTACHMENTS = table("attachments", column("case_id"), column("filename"))
-SEARCH = table("case_search", column("case_id"), column("ident"), column("body"))
+SEARCH = table("case_search", column("case_id"), column("text"))
+FTS = table("case_search_fts", column("rowid"), column("text"))
 
 _SPACE = re.compile(r"\s+")
 _NUMBERISH = re.compile(r"^\+?[\d\s./\-()]+$")
@@ -94,8 +112,8 @@ def digit_forms(text: str | None) -> list[str]:
     return forms
 
 
-def ident_text(row: Any) -> str:
-    """The folded identifying text of a case row."""
+def case_text(row: Any, extra: Iterable[str | None]) -> str:
+    """The folded search text of a case row and what hangs under it."""
     parts = [
         row.number,
         row.member_name,
@@ -109,13 +127,11 @@ def ident_text(row: Any) -> str:
         *digit_forms(row.member_insz),
         *digit_forms(row.member_phone),
         *digit_forms(row.member_number),
+        row.subject,
+        row.description,
+        row.desired_solution,
+        *extra,
     ]
-    return "\n".join(fold(p) for p in parts if p)
-
-
-def body_text(row: Any, extra: Iterable[str | None]) -> str:
-    """The folded free text of a case row and what hangs under it."""
-    parts = [row.subject, row.description, row.desired_solution, *extra]
     return "\n".join(fold(p) for p in parts if p)
 
 
@@ -161,11 +177,7 @@ def _reindex_batch(session: Session | Connection, ids: Sequence[int]) -> None:
         session.execute(
             insert(SEARCH),
             [
-                {
-                    "case_id": row.id,
-                    "ident": ident_text(row),
-                    "body": body_text(row, extra[row.id]),
-                }
+                {"case_id": row.id, "text": case_text(row, extra[row.id])}
                 for row in rows
             ],
         )
@@ -176,34 +188,56 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
-def matches(query: str) -> ColumnElement[bool] | None:
-    """The condition on `case_search` for `query`; None for an empty query.
+def _glob(text: str) -> str:
+    escaped = "".join(f"[{ch}]" if ch in "*?[" else ch for ch in text)
+    return f"*{escaped}*"
 
-    Each word must occur in the identifying text or the free text; a query
-    that is a number in any formatting also matches its bare digits.
-    """
+
+def query_terms(query: str) -> tuple[list[str], bool]:
+    """(terms, any_of): the folded words that must all occur, or for a number
+    its forms of which one must occur. No terms for an empty query."""
     text = fold(query)
     if not text:
-        return None
+        return [], False
     if _NUMBERISH.match(text) and digit_forms(text):
-        forms = [text, *digit_forms(text)]
-        return or_(*(SEARCH.c.ident.like(_like(f), escape="\\") for f in forms))
-    conditions: list[ColumnElement[bool]] = []
-    for word in text.split(" ")[:MAX_WORDS]:
-        pattern = _like(word)
-        conditions.append(
-            or_(
-                SEARCH.c.ident.like(pattern, escape="\\"),
-                SEARCH.c.body.like(pattern, escape="\\"),
-            )
-        )
-    return and_(*conditions)
+        return [text, *digit_forms(text)], True
+    return text.split(" ")[:MAX_WORDS], False
 
 
-def matching_case_ids(query: str) -> Any:
-    """A subquery of the case ids matching `query` (see `matches`)."""
-    condition = matches(query)
-    statement = select(SEARCH.c.case_id)
-    if condition is not None:
-        statement = statement.where(condition)
-    return statement
+class _Match(ColumnElement[bool]):
+    """`case_id IN (cases whose text has the terms)`, compiled per engine."""
+
+    inherit_cache = False
+    type = Boolean()
+
+    def __init__(self, case_id: ColumnElement[Any], terms: list[str], any_of: bool):
+        self.case_id, self.terms, self.any_of = case_id, terms, any_of
+
+
+@compiles(_Match)
+def _compile_like(element: _Match, compiler: Any, **kw: Any) -> str:
+    likes = [SEARCH.c.text.like(_like(t), escape="\\") for t in element.terms]
+    where = or_(*likes) if element.any_of else and_(*likes)
+    ids = select(SEARCH.c.case_id).where(where)
+    return compiler.process(element.case_id.in_(ids), **kw)
+
+
+@compiles(_Match, "sqlite")
+def _compile_fts(element: _Match, compiler: Any, **kw: Any) -> str:
+    # One GLOB per term on the FTS5 trigram table: each is answered from the
+    # index. OR is not pushed into a virtual table, so "any of" is a union.
+    globs = [FTS.c.text.op("GLOB")(_glob(t)) for t in element.terms]
+    if element.any_of:
+        ids: Any = union(*(select(FTS.c.rowid).where(g) for g in globs))
+    else:
+        ids = select(FTS.c.rowid).where(and_(*globs))
+    return compiler.process(element.case_id.in_(ids), **kw)
+
+
+def matches(case_id: ColumnElement[Any], query: str) -> ColumnElement[bool] | None:
+    """The condition "`case_id` is a case matching `query`"; None when the
+    query has no words."""
+    terms, any_of = query_terms(query)
+    if not terms:
+        return None
+    return _Match(case_id, terms, any_of)

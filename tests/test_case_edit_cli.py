@@ -253,3 +253,34 @@ def test_user_password_is_asked_twice(
     assert result.code == 0, result.err
     answers = iter(["a long enough secret", "a different secret!"])
     refused(run("user", "passwd", "els@libmutov.be"), "differ")
+
+
+def test_no_lifecycle_step_applies_to_a_reclassified_case(
+    run: Cli, tmp_path: Path
+) -> None:
+    number = register(run, "--email", "an@example.be")
+    assert run("case", "reclassify", number, "--as", "question").code == 0
+    before = show(run, number)
+    text = tmp_path / "antwoord.txt"
+    text.write_text("Antwoord.\n", encoding="utf-8")
+    for args in (
+        ("assign", number, "--to", "els@libmutov.be"),
+        ("answer", number, "--outcome", "founded", "--message-file", text),
+        ("close", number),
+        ("refer", number, "--ombudsdienst"),
+        ("edit", number, "--cause", "andere"),
+        ("write", number, "--template", "delay"),
+    ):
+        refused(run("case", *args), "reclassified" if args[0] in ("edit", "write")
+                else "not a complaint (question)")  # fmt: skip
+    assert show(run, number) == before
+    assert run("case", "note", number, "Vraag doorgestuurd.").code == 0
+
+
+def test_case_show_text_names_the_analysis_and_the_reclassification(run: Cli) -> None:
+    number, other = register(run), register(run)
+    run("case", "edit", number, "--cause", "regelgeving", "--measure", "Folder")
+    run("case", "reclassify", other, "--as", "duplicate", "--of", number)
+    page = run("case", "show", number).out
+    assert "cause:        regelgeving" in page and "measure:      Folder" in page
+    assert f"not a complaint: duplicate of {number}" in run("case", "show", other).out

@@ -199,3 +199,32 @@ def test_attachment_of_its_own_case_only(sessions):
         attachment_file(session, other, attachment_id)
     with pytest.raises(NotFound), transaction(sessions) as session:
         attachment_file(session, number, attachment_id + 1000)
+
+
+def test_search_is_answered_from_an_index(sessions):
+    """SQLite reads the FTS5 trigram table, PostgreSQL has the trigram index."""
+    from store.queries import filtered
+
+    mail_case(sessions, 40, name="Indexed Person")
+    with transaction(sessions) as session:
+        engine = session.get_bind()
+        statement = filtered(
+            select(Case.id), CaseFilter(q="indexed person"), datetime.now(UTC)
+        )
+        if engine.dialect.name == "sqlite":
+            sql = str(statement.compile(engine, compile_kwargs={"literal_binds": True}))
+            plan = (
+                session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}").all()
+            )
+            assert any("case_search_fts VIRTUAL TABLE" in row[-1] for row in plan), plan
+        else:
+            names = (
+                session.connection()
+                .exec_driver_sql(
+                    "SELECT indexname FROM pg_indexes WHERE tablename = 'case_search'"
+                )
+                .scalars()
+                .all()
+            )
+            assert "ix_case_search_text_trgm" in names
+        assert len(session.execute(statement).all()) == 1

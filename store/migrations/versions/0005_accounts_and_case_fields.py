@@ -49,12 +49,51 @@ def upgrade() -> None:
     op.create_table(
         "case_search",
         sa.Column("case_id", sa.Integer(), nullable=False),
-        sa.Column("ident", sa.Text(), nullable=False),
-        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(["case_id"], ["cases.id"]),
         sa.PrimaryKeyConstraint("case_id"),
     )
+    bind = op.get_bind()
+    if bind.dialect.name == "sqlite":
+        for statement in SQLITE_FTS:
+            op.execute(statement)
+    elif bind.dialect.name == "postgresql":
+        _postgres_trigram_index(bind)
     _index_existing_cases()
+
+
+# An FTS5 table over case_search.text with the trigram tokenizer (substring
+# GLOB answered from the index), holding no copy of the text (external
+# content), kept in step by triggers.
+SQLITE_FTS = (
+    "CREATE VIRTUAL TABLE case_search_fts USING fts5(text, "
+    "tokenize='trigram case_sensitive 1', content='case_search', "
+    "content_rowid='case_id')",
+    "CREATE TRIGGER case_search_ai AFTER INSERT ON case_search BEGIN "
+    "INSERT INTO case_search_fts(rowid, text) VALUES (new.case_id, new.text); END",
+    "CREATE TRIGGER case_search_ad AFTER DELETE ON case_search BEGIN "
+    "INSERT INTO case_search_fts(case_search_fts, rowid, text) "
+    "VALUES ('delete', old.case_id, old.text); END",
+    "CREATE TRIGGER case_search_au AFTER UPDATE ON case_search BEGIN "
+    "INSERT INTO case_search_fts(case_search_fts, rowid, text) "
+    "VALUES ('delete', old.case_id, old.text); "
+    "INSERT INTO case_search_fts(rowid, text) VALUES (new.case_id, new.text); END",
+)
+
+
+def _postgres_trigram_index(bind: sa.engine.Connection) -> None:
+    """A trigram GIN index answers LIKE '%...%'. pg_trgm ships with
+    PostgreSQL and is a trusted extension (the database owner may create it);
+    where it cannot be created, search still works, by scanning."""
+    try:
+        with bind.begin_nested():
+            bind.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    except sa.exc.DBAPIError:
+        return
+    op.execute(
+        "CREATE INDEX ix_case_search_text_trgm ON case_search "
+        "USING gin (text gin_trgm_ops)"
+    )
 
 
 def _index_existing_cases() -> None:
@@ -65,6 +104,11 @@ def _index_existing_cases() -> None:
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "sqlite":
+        for trigger in ("case_search_ai", "case_search_ad", "case_search_au"):
+            op.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+        op.execute("DROP TABLE IF EXISTS case_search_fts")
+    op.execute("DROP INDEX IF EXISTS ix_case_search_text_trgm")
     op.drop_table("case_search")
     op.drop_table("sign_in_failures")
     op.drop_table("accounts")
