@@ -436,3 +436,12 @@ def test_an_answer_by_post_gives_the_letter(coordinator, site) -> None:
     letter = coordinator.get(page + "/answer-letter.pdf")
     assert letter.content.startswith(b"%PDF")
     assert letter.headers["content-disposition"].startswith("attachment")
+
+
+def test_failed_sign_ins_lock_the_account(client, site) -> None:
+    """The store counts every refused sign-in (the web commits it), so after
+    five wrong passwords even the right one is refused for a while."""
+    for _ in range(5):
+        assert sign_in(client, COORDINATOR, "wrong password!").status_code == 401
+    assert sign_in(client, COORDINATOR).status_code == 401
+    assert sign_in(client, VIEWER).status_code == 401  # the address is locked too
