@@ -245,14 +245,14 @@ def measure(url: str, n: int, repeat: int) -> None:
             f"search.{label}",
             lambda s, t=text, f=found: f.append(search_cases(s, t, tz)),
         )
-        note(f"search {label} {text!r}: {len(found[-1])} cases")
+        emit(f"found.search.{label}", len(found[-1]), "cases")
     for label, text in {**selective, **words}.items():
         pages: list = []
         run(
             f"page.q.{label}",
             lambda s, t=text, f=pages: f.append(find_cases(s, CaseFilter(q=t), tz)),
         )
-        note(f"page q {label} {text!r}: {pages[-1].total} cases")
+        emit(f"found.page.q.{label}", pages[-1].total, "cases")
     run(
         "page.open_by_deadline",
         lambda s: find_cases(s, CaseFilter(open=True), tz, order="answer_due"),

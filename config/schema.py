@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from config.machine_addresses import suppression_defaults
+
 
 @dataclass(frozen=True)
 class ImapSettings:
@@ -103,6 +105,34 @@ class CasesSettings:
             "andere",
         ]
     )
+    # Words that suggest a category when a complaint names none (word starts,
+    # accents and case ignored; nl/fr/de). A suggested category is flagged
+    # `category_suggested` until a person confirms or changes it.
+    category_keywords: dict[str, list[str]] = field(
+        default_factory=lambda: {
+            "terugbetaling": [
+                "terugbeta", "terugbetaald", "rembours", "erstatt", "ruckerstatt",
+                "vergut",
+            ],
+            "dossierbehandeling": [
+                "dossier", "aanvraag", "behandeling", "traitement", "demande",
+                "akte", "antrag", "bearbeitung",
+            ],
+            "onthaal en medewerkers": [
+                "onthaal", "loket", "medewerk", "onvriendelijk", "wachttijd",
+                "accueil", "guichet", "collaborat", "impoli", "empfang", "schalter",
+                "mitarbeiter", "unfreundlich", "wartezeit",
+            ],
+            "facturatie en bijdragen": [
+                "factu", "bijdrage", "lidgeld", "cotisation", "rechnung", "beitrag",
+            ],
+            "arbeidsongeschiktheid": [
+                "arbeidsongeschikt", "ziekte-uitkering", "uitkering",
+                "adviserend", "incapacite", "indemnite", "medecin-conseil",
+                "arbeitsunfahig", "krankengeld", "vertrauensarzt",
+            ],
+        }
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -134,17 +164,8 @@ class ResponderSettings:
     # Empty: the domain of smtp.from_address.
     trusted_authserv_ids: list[str] = field(default_factory=list)
     per_address_limit: int = 5  # acknowledgements per address per 24 hours
-    suppression: list[str] = field(
-        default_factory=lambda: [
-            "noreply@*",
-            "no-reply@*",
-            "no_reply@*",
-            "donotreply@*",
-            "do-not-reply@*",
-            "mailer-daemon@*",
-            "postmaster@*",
-        ]
-    )
+    # Never answered (fnmatch); by default the machine addresses' local parts.
+    suppression: list[str] = field(default_factory=suppression_defaults)
     templates_dir: str = ""
     org_name: str = "LM"
     org_phone: str = ""

@@ -15,8 +15,7 @@ from typing import Protocol
 
 from ingest import rules
 from ingest.parse import ParsedMessage
-
-KLASSES = ("complaint", "follow_up", "auto_reply", "bounce", "list", "spam", "rejected")
+from store.vocabulary import MessageClass
 
 
 class CaseLookup(Protocol):
@@ -28,6 +27,10 @@ class CaseLookup(Protocol):
 
     def case_exists(self, number: str) -> bool:
         """Whether a case with this number exists."""
+        ...
+
+    def member_email(self, number: str) -> str | None:
+        """The e-mail address of the member of case ``number`` (None: unknown)."""
         ...
 
 
@@ -44,6 +47,8 @@ class ClassifierSettings:
     own_addresses: tuple[str, ...] = ()
     # Messages larger than this many bytes are rejected; None means no limit.
     max_message_bytes: int | None = None
+    # The fund's own mail domains: its people may write about any case.
+    staff_domains: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,9 @@ class Verdict:
     case_number: str | None = None
     sender_unverified: bool = False
     sender_unverified_reason: str | None = None
+    # A follow-up that names a case from an address that is neither the
+    # member's nor the fund's: linked to that case, but for a person to judge.
+    stranger: bool = False
 
 
 _FIELD = re.compile(r"\{(\w+)(?::0?(\d+)d)?\}")
@@ -83,7 +91,7 @@ def number_pattern_from_format(number_format: str) -> re.Pattern[str]:
 
 def rejected(reason: str) -> Verdict:
     """The verdict for a message that cannot be handled at all (unparseable)."""
-    return Verdict(klass="rejected", reason=reason)
+    return Verdict(klass=MessageClass.REJECTED, reason=reason)
 
 
 def classify(
@@ -92,13 +100,42 @@ def classify(
     """Classify ``msg``; the first rule group that answers decides the class."""
     klass, reason, number = _decide(msg, settings, lookup)
     failure = dmarc_failed(msg, settings.trusted_authserv_ids)
+    stranger = (
+        klass == MessageClass.FOLLOW_UP
+        and number is not None
+        and reason.startswith(_BY_NUMBER)
+        and not _may_write_about(msg, settings, lookup.member_email(number))
+    )
+    if stranger:
+        reason = f"says it concerns {number}; not the member's address: needs review"
     return Verdict(
         klass=klass,
         reason=reason,
         case_number=number,
         sender_unverified=failure is not None,
         sender_unverified_reason=failure,
+        stranger=stranger,
     )
+
+
+_BY_NUMBER = "case number "
+
+
+def _may_write_about(
+    msg: ParsedMessage, settings: ClassifierSettings, member_email: str | None
+) -> bool:
+    """The member's own address, or one of the fund's people.
+
+    Anybody can quote a case number: a stranger's mail must not confirm an
+    oral complaint or pass for the member's reply.
+    """
+    sender = (msg.from_address or "").lower()
+    if not sender:
+        return False
+    if member_email and sender == member_email.lower():
+        return True
+    domain = sender.rpartition("@")[2]
+    return domain in {d.lower() for d in settings.staff_domains}
 
 
 def _decide(
@@ -106,12 +143,16 @@ def _decide(
 ) -> tuple[str, str, str | None]:
     limit = settings.max_message_bytes
     if limit is not None and len(msg.raw) > limit:
-        return "rejected", f"message of {len(msg.raw)} bytes exceeds {limit}", None
+        return (
+            MessageClass.REJECTED,
+            f"message of {len(msg.raw)} bytes exceeds {limit}",
+            None,
+        )
     groups = (
-        ("bounce", rules.BOUNCE),
-        ("auto_reply", rules.AUTO_REPLY),
-        ("list", rules.LIST),
-        ("spam", rules.SPAM),
+        (MessageClass.BOUNCE, rules.BOUNCE),
+        (MessageClass.AUTO_REPLY, rules.AUTO_REPLY),
+        (MessageClass.LIST, rules.LIST),
+        (MessageClass.SPAM, rules.SPAM),
     )
     for klass, group in groups:
         for rule in group:
@@ -120,8 +161,8 @@ def _decide(
                 return klass, reason, None
     number, reason = _follow_up(msg, settings, lookup)
     if number is not None:
-        return "follow_up", reason, number
-    return "complaint", "no rule matched: a new complaint", None
+        return MessageClass.FOLLOW_UP, reason, number
+    return MessageClass.COMPLAINT, "no rule matched: a new complaint", None
 
 
 def _follow_up(
@@ -131,7 +172,7 @@ def _follow_up(
     for match in settings.number_pattern.finditer(msg.subject):
         for number in dict.fromkeys((match.group(0), match.group(0).upper())):
             if lookup.case_exists(number):
-                return number, f"case number {number} in subject"
+                return number, f"{_BY_NUMBER}{number} in subject"
     for header, ids in (
         ("In-Reply-To", msg.in_reply_to),
         ("References", msg.references),

@@ -7,38 +7,30 @@ case, join one, only store) are made here; registration carries them out.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 
+from ingest.categories import SUGGESTED_FLAG, suggest_category
 from ingest.classify import Verdict
 from ingest.forms import FormResult, read_attachment, read_webform
-from ingest.forms.merge import MergeOutcome, is_no_reply, merge_member
+from ingest.forms.merge import is_no_reply, merge_member
 from ingest.incoming import Incoming
 from ingest.parse import ParsedMessage
+from store.models import Case
 from store.registration_input import (
     AttachmentRecord,
     EventRecord,
     FormFieldRecord,
     InboundRecord,
-    MemberRecord,
     NewCase,
 )
+from store.vocabulary import CASE_CLASSES, Channel, Flag, MessageClass
 
-# Column sizes of the store: longer values are cut rather than failing the
-# whole transaction on PostgreSQL.
-_LIMITS = {
-    "name": 300,
-    "email": 320,
-    "phone": 40,
-    "street": 300,
-    "postcode": 10,
-    "city": 120,
-    "member_number": 40,
-    "insz": 40,
-    "category": 80,
-}
-_FORM_CLASSES = ("complaint", "follow_up")
+# Column sizes of the store, read from the models: longer values are cut
+# rather than failing the whole transaction on PostgreSQL.
+_CATEGORY_LIMIT = Case.__table__.c.category.type.length
 
 
 @dataclass(frozen=True)
@@ -47,6 +39,11 @@ class RecordOptions:
 
     default_language: str = "nl"
     categories: tuple[str, ...] = ()
+    category_keywords: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    # `klachten import` of old mail: a complaint received before this moment
+    # is registered without an acknowledgement (flag ack_not_sent), unless the
+    # operator asked for one (--acknowledge).
+    acknowledge_received_after: datetime | None = None
     own_addresses: tuple[str, ...] = ()
     ocr_timeout: float = 30.0
     ocr_max_pages: int = 5
@@ -79,7 +76,7 @@ def read_forms(msg: ParsedMessage, verdict: Verdict, options: RecordOptions) -> 
 
     Machine mail (bounces, auto-replies, lists, spam) is never read as a form.
     """
-    if verdict.klass not in _FORM_CLASSES:
+    if verdict.klass not in CASE_CLASSES:
         return Forms()
     found = {}
     for index, item in enumerate(msg.attachments):
@@ -104,10 +101,12 @@ def build_record(
 ) -> InboundRecord:
     """The record of one message: stored only, a new case, or a follow-up."""
     base = _base(item, msg, verdict, forms)
-    if verdict.klass == "complaint":
+    if verdict.klass == MessageClass.COMPLAINT:
         return _complaint(base, item, msg, verdict, forms, options)
-    if verdict.klass == "follow_up" and verdict.case_number:
-        return replace(base, follow_up_number=verdict.case_number)
+    if verdict.klass == MessageClass.FOLLOW_UP and verdict.case_number:
+        return replace(
+            base, follow_up_number=verdict.case_number, stranger=verdict.stranger
+        )
     return base
 
 
@@ -154,18 +153,31 @@ def _complaint(
         **({"categories": options.categories} if options.categories else {}),
     )
     flags = list(merged.flags)
+    category = merged.category
+    if category is None and options.categories:
+        text = " ".join(filter(None, (merged.description, msg.new_text)))
+        category = suggest_category(text, options.category_keywords, options.categories)
+        if category is not None:
+            flags.append(SUGGESTED_FLAG)
     if verdict.sender_unverified:
-        flags += ["sender_unverified", "needs_review"]
+        flags += [Flag.SENDER_UNVERIFIED, Flag.NEEDS_REVIEW]
     member = merged.member
+    acknowledge_to = _acknowledge_to(member.email, options.own_addresses)
+    events = base.events
+    cutoff = options.acknowledge_received_after
+    if cutoff is not None and item.received_at < cutoff:
+        acknowledge_to = None
+        flags.append(Flag.ACK_NOT_SENT)
+        events += (EventRecord("ack_not_sent", {"reason": "imported"}),)
     new_case = NewCase(
         channel=channel_for(msg, forms),
         received_at=item.received_at,
-        language=(member.language or options.default_language)[:5],
-        member=_member(merged),
+        language=(merged.language or options.default_language)[:5],
+        member=member.clipped(),
         subject=msg.subject or None,
-        description=member.description or msg.new_text or msg.text or None,
-        desired_solution=member.desired_solution,
-        category=clip(member.category, _LIMITS["category"]),
+        description=merged.description or msg.new_text or msg.text or None,
+        desired_solution=merged.desired_solution,
+        category=clip(category, _CATEGORY_LIMIT),
         flags=tuple(dict.fromkeys(flags)),
     )
     conflicts = tuple(
@@ -175,16 +187,9 @@ def _complaint(
     return replace(
         base,
         new_case=new_case,
-        events=base.events + conflicts,
-        acknowledge_to=_acknowledge_to(member.email, options.own_addresses),
+        events=events + conflicts,
+        acknowledge_to=acknowledge_to,
     )
-
-
-def _member(merged: MergeOutcome) -> MemberRecord:
-    m = merged.member
-    values = {key: clip(getattr(m, key), limit) for key, limit in _LIMITS.items()}
-    values.pop("category")
-    return MemberRecord(**values, insz_valid=m.insz_valid)
 
 
 def _acknowledge_to(address: str | None, own: Sequence[str]) -> str | None:
@@ -205,10 +210,10 @@ def channel_for(msg: ParsedMessage, forms: Forms) -> str:
     webform = forms.webform is not None and bool(forms.webform.fields)
     if webform and is_no_reply(msg.from_address):
         text = f"{msg.from_address} {msg.subject}".lower()
-        return "e-loket" if "loket" in text else "contact-form"
+        return Channel.E_LOKET if "loket" in text else Channel.CONTACT_FORM
     if any(result.fields for result in forms.attachments.values()):
-        return "form"
-    return "email"
+        return Channel.FORM
+    return Channel.EMAIL
 
 
 def _attachments(msg: ParsedMessage, forms: Forms) -> tuple[AttachmentRecord, ...]:
@@ -261,7 +266,7 @@ def quarantine_record(item: Incoming, error: BaseException | str) -> InboundReco
     return InboundRecord(
         **_origin(item),
         sha256=hashlib.sha256(item.raw).hexdigest(),
-        klass="quarantined",
+        klass=MessageClass.QUARANTINED,
         reason=reason,
         error=reason,
     )
@@ -274,7 +279,7 @@ def rejected_record(
     return InboundRecord(
         **_origin(item),
         sha256=msg.sha256 if msg else hashlib.sha256(item.raw).hexdigest(),
-        klass="rejected",
+        klass=MessageClass.REJECTED,
         reason=reason,
         message_id=clip(msg.message_id, 998) if msg else None,
         sender=clip(msg.from_address, 320) if msg else None,

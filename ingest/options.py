@@ -36,10 +36,12 @@ class IntakeOptions:
             spam_headers=tuple(_spam_rule(r) for r in settings.ingest.spam_headers),
             trusted_authserv_ids=tuple(settings.trusted_authserv_ids),
             own_addresses=own,
+            staff_domains=(settings.smtp.from_address.rpartition("@")[2].lower(),),
         )
         record = RecordOptions(
             default_language=settings.cases.default_language,
             categories=tuple(settings.cases.categories),
+            category_keywords=settings.cases.category_keywords,
             own_addresses=own,
             ocr_timeout=settings.ingest.ocr_timeout,
             ocr_max_pages=settings.ingest.ocr_max_pages,

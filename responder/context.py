@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
 
-from store.outbox import CaseFacts
+from store.case_view import CaseView
 
 DATE_KEYS = frozenset(
     {
@@ -47,7 +47,7 @@ class Org:
         return dict(vars(self))
 
 
-def case_context(case: CaseFacts) -> dict[str, Any]:
+def case_context(case: CaseView) -> dict[str, Any]:
     """The `case` dict the member templates use."""
     return {
         "number": case.number,
@@ -57,7 +57,7 @@ def case_context(case: CaseFacts) -> dict[str, Any]:
         "subject": case.subject,
         "channel": case.channel,
         "language": case.language,
-        "member": {key: case.member.get(key) for key in MEMBER_KEYS},
+        "member": {key: getattr(case.member, key) for key in MEMBER_KEYS},
     }
 
 
@@ -71,7 +71,7 @@ class Terms(Protocol):
 
 def mail_context(
     org: Org,
-    case: CaseFacts | None,
+    case: CaseView | None,
     extra: Mapping[str, Any] | None = None,
     terms: Terms | None = None,
 ) -> dict[str, Any]:

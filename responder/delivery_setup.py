@@ -11,12 +11,14 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Protocol
 
+from config.schema import ServiceSettings
+from mailconn.smtp import SmtpSettingsLike
 from responder import policy
 from responder.context import Org
-from responder.smtp import SmtpSettingsLike
 from store.registration_input import CaseRules
 
-LEASE = timedelta(minutes=5)
+# How long a claimed row stays reserved: `[service] outbox_lease`, by default.
+LEASE = timedelta(seconds=ServiceSettings().outbox_lease)
 
 
 class SmtpDeliverySettings(SmtpSettingsLike, Protocol):

@@ -23,17 +23,19 @@ from typing import TYPE_CHECKING
 import jinja2
 import structlog
 
+from mailconn.smtp import close_quietly
 from responder import policy
-from responder.carry import CARRY
+from responder.carry import Carry
 from responder.compose import Envelope, compose
 from responder.context import mail_context
 from responder.delivery_setup import DeliveryConfig, DeliveryReport
 from responder.render import TemplateCache, render_mail
-from responder.smtp import SendFailure, close_quietly, send
+from responder.smtp import SendFailure, send
 from store import outbox
 from store.db import transaction
 from store.delivery_results import Sent, Skipped, record_batch
 from store.outbox import ClaimedMail
+from store.vocabulary import MailKind
 
 if TYPE_CHECKING:
     from store.outbox import Session, SessionFactory
@@ -58,15 +60,20 @@ def deliver_batch(
     *,
     now: datetime,
     limit: int,
+    carry: Carry,
 ) -> DeliveryReport:
-    """Claim up to `limit` due rows and deliver them over one connection."""
-    CARRY.settle(sessions, now)
+    """Claim up to `limit` due rows and deliver them over one connection.
+
+    `carry` holds what an earlier batch of this worker could not write; it
+    is written first, and what this batch cannot write goes into it.
+    """
+    carry.settle(sessions, now)
     with transaction(sessions) as session:
         claimed = outbox.claim_due(
             session, worker=config.worker, now=now, lease=config.lease, limit=limit
         )
         recent = _recent(session, claimed, now)
-    batch = _Batch(sessions, env, config, now, recent)
+    batch = _Batch(sessions, env, config, now, carry, recent)
     try:
         batch.run(claimed)
     finally:
@@ -82,7 +89,7 @@ def _recent(
     wanted = {
         policy.normalise(mail.recipients[0])
         for mail in claimed
-        if mail.kind == policy.ACK_KIND and mail.recipients
+        if mail.kind == MailKind.ACKNOWLEDGEMENT and mail.recipients
     }
     if not wanted:
         return []
@@ -104,9 +111,11 @@ class _Batch:
         env: jinja2.Environment,
         config: DeliveryConfig,
         now: datetime,
+        carry: Carry,
         recent: list[outbox.RecentAck] | None = None,
     ) -> None:
         self.sessions = sessions
+        self.carry = carry
         self.env = env
         self.config = config
         self.now = now
@@ -159,7 +168,7 @@ class _Batch:
         except Exception:
             # These mails did go out: remember that, and write it as soon as
             # the store answers again, instead of resending after the lease.
-            CARRY.keep(done=done)
+            self.carry.keep(done=done)
             raise
 
     def _deliver(self, mail: ClaimedMail) -> None:
@@ -203,7 +212,7 @@ class _Batch:
 
     def _facts(self, mail: ClaimedMail) -> policy.MailFacts:
         recent = 0
-        if mail.kind == policy.ACK_KIND and mail.recipients:
+        if mail.kind == MailKind.ACKNOWLEDGEMENT and mail.recipients:
             recent = self._recent_count(policy.normalise(mail.recipients[0]), mail.id)
         return policy.MailFacts(
             kind=mail.kind,
@@ -320,7 +329,7 @@ class _Batch:
         try:
             self._release(rest)
         except Exception:  # still down: the original error is what matters
-            CARRY.keep(release=[mail.id for mail in rest])
+            self.carry.keep(release=[mail.id for mail in rest])
             log.warning("outbox.release_failed", rows=len(rest))
 
 

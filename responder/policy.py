@@ -13,10 +13,8 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
-ACK_KIND = "acknowledgement"
-# DMARC failed on the complaint: the From address may be forged, and an
-# automatic reply would go to whoever was impersonated.
-UNVERIFIED_FLAG = "sender_unverified"
+from config.backoff import backoff_delay
+from store.vocabulary import Flag, MailKind
 
 
 @dataclass(frozen=True)
@@ -78,14 +76,19 @@ def coordinator(rules: PolicyRules, facts: MailFacts) -> str | None:
 
 def sender_unverified(rules: PolicyRules, facts: MailFacts) -> str | None:
     """DMARC failed: do not answer an address that may be forged."""
-    if facts.kind == ACK_KIND and UNVERIFIED_FLAG in facts.case_flags:
+    # DMARC failed on the complaint: the From address may be forged, and an
+    # automatic reply would go to whoever was impersonated.
+    if (
+        facts.kind == MailKind.ACKNOWLEDGEMENT
+        and Flag.SENDER_UNVERIFIED in facts.case_flags
+    ):
         return "sender not verified (DMARC failed)"
     return None
 
 
 def over_limit(rules: PolicyRules, facts: MailFacts) -> str | None:
     """At most N acknowledgements per address per 24 hours."""
-    if facts.kind != ACK_KIND:
+    if facts.kind != MailKind.ACKNOWLEDGEMENT:
         return None
     if facts.recent_acknowledgements < rules.per_address_limit:
         return None
@@ -131,12 +134,15 @@ def matching_pattern(address: str, patterns: tuple[str, ...]) -> str | None:
     return None
 
 
+# A mail waits at least its whole step, plus up to 10% (the cap may be passed).
+MAIL_JITTER = (1.0, 1.1)
+
+
 def retry_delay(
     attempts: int, base: int, cap: int, *, jitter: Callable[[], float] = random.random
 ) -> float:
     """Seconds to wait after the `attempts`-th failure: base * 2^(attempts-1),
-    at most `cap`, plus up to 10% jitter so that many mails queued in one
-    outage do not all come back in the same second."""
-    exponent = max(attempts - 1, 0)
-    delay = min(base * 2 ** min(exponent, 30), cap)
-    return delay * (1 + 0.1 * jitter())
+    at most `cap`, plus up to 10% jitter (the shared `config.backoff`)."""
+    return backoff_delay(
+        max(attempts - 1, 0), base=base, cap=cap, jitter=MAIL_JITTER, rand=jitter
+    )

@@ -31,6 +31,7 @@ from markupsafe import Markup, escape
 
 from config.schema import CasesSettings
 from responder import dates
+from responder.report import labels as report_labels
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 FALLBACK_LANGUAGE = "nl"
@@ -90,6 +91,8 @@ def build_environment(
     )
     env.filters["paragraphs"] = paragraphs
     env.filters["period"] = dates.period
+    # A stored code (status, channel, outcome) in words: "in behandeling".
+    env.filters["words"] = lambda code, lang="nl": report_labels.name(lang, code)
     # The procedure's terms as the fund publishes them; a mail's context gives
     # the configured ones (responder.context.mail_context), which win.
     env.globals["procedure"] = DEFAULT_PROCEDURE
@@ -159,21 +162,6 @@ def find_templates(
         text=env.get_template(f"{prefix}.txt.j2"),
         html=html,
     )
-
-
-def available_languages(env: jinja2.Environment, audience: str, kind: str) -> set[str]:
-    """The languages that have both a subject and a text template for this kind,
-    in the package or the override directory."""
-    _check_names(audience, kind)
-    pattern = re.compile(
-        rf"{re.escape(audience)}/{re.escape(kind)}\.([a-z]{{2,3}})\.(subject|txt)\.j2"
-    )
-    parts: dict[str, set[str]] = {}
-    for name in env.list_templates():
-        match = pattern.fullmatch(name)
-        if match:
-            parts.setdefault(match[1], set()).add(match[2])
-    return {lang for lang, found in parts.items() if found == {"subject", "txt"}}
 
 
 def one_line(value: str) -> str:

@@ -10,31 +10,18 @@ import argparse
 from datetime import date
 from typing import NoReturn
 
-CHANNELS_REGISTER = ("post", "oral", "e-loket", "contact-form")
-CHANNELS_ALL = ("email", "form", "e-loket", "contact-form", "post", "oral")
-STATUSES = (
-    "registered",
-    "awaiting_confirmation",
-    "acknowledged",
-    "in_progress",
-    "answered",
-    "closed",
-    "reclassified",
+from store.vocabulary import (
+    REGISTER_CHANNELS,
+    Channel,
+    MessageClass,
+    Outcome,
+    Reclassification,
+    Status,
+    values,
 )
-OUTCOMES = ("founded", "partly-founded", "unfounded", "withdrawn", "not-admissible")
-RECLASSIFY_AS = ("staff", "question", "spam", "duplicate")
+
 MEMBER_TEMPLATES = ("request-info", "request-confirmation", "delay")
 ROLES = ("viewer", "coordinator", "admin")
-MESSAGE_CLASSES = (
-    "complaint",
-    "follow_up",
-    "auto_reply",
-    "bounce",
-    "list",
-    "spam",
-    "rejected",
-    "quarantined",
-)
 
 
 def iso_date(text: str) -> date:
@@ -122,6 +109,12 @@ def _service_commands(commands: argparse._SubParsersAction) -> None:
     p = commands.add_parser("import", help="register messages from files")
     p.add_argument("paths", nargs="+", metavar="FILE.eml|DIR|FILE.mbox")
     p.add_argument("--no-progress", action="store_true")
+    p.add_argument(
+        "--acknowledge",
+        action="store_true",
+        help="also acknowledge mail older than [cases] ack_days (default: such "
+        "cases are registered with ack_not_sent)",
+    )
     _handler(p, "importer:import_files")
 
     p = commands.add_parser("status", help="health; non-zero exit when attention")
@@ -134,12 +127,12 @@ def _case_commands(commands: argparse._SubParsersAction) -> None:
         dest="cases_command", metavar="ACTION", required=True
     )
     lst = p.add_parser("list", help="list cases")
-    lst.add_argument("--status", choices=STATUSES)
+    lst.add_argument("--status", choices=values(Status))
     lst.add_argument("--open", action="store_true")
     lst.add_argument("--overdue", action="store_true")
     lst.add_argument("--due-within", type=positive_int, metavar="DAYS")
     lst.add_argument("--assigned-to", metavar="ADDRESS")
-    lst.add_argument("--channel", choices=CHANNELS_ALL)
+    lst.add_argument("--channel", choices=values(Channel))
     lst.add_argument("--year", type=positive_int)
     _fmt(lst, "table", "json")
     _handler(lst, "cases:list_cases")
@@ -157,7 +150,7 @@ def _case_commands(commands: argparse._SubParsersAction) -> None:
     _handler(show, "cases:show_case")
 
     reg = case.add_parser("register", help="register a postal or oral complaint")
-    reg.add_argument("--channel", choices=CHANNELS_REGISTER, required=True)
+    reg.add_argument("--channel", choices=values(REGISTER_CHANNELS), required=True)
     reg.add_argument("--received-at", type=iso_date, required=True)
     for option in (
         "--name",
@@ -203,7 +196,7 @@ def _lifecycle_commands(case: argparse._SubParsersAction) -> None:
 
     p = case.add_parser("answer", help="record (and send) the answer")
     p.add_argument("number")
-    p.add_argument("--outcome", choices=OUTCOMES, required=True)
+    p.add_argument("--outcome", choices=values(Outcome), required=True)
     p.add_argument("--message-file", metavar="F", required=True)
     how = p.add_mutually_exclusive_group()
     how.add_argument("--send", action="store_true", help="mail it to the member")
@@ -265,7 +258,7 @@ def _correction_commands(case: argparse._SubParsersAction) -> None:
 
     p = case.add_parser("reclassify", help="not a complaint after all")
     p.add_argument("number")
-    p.add_argument("--as", dest="as_", choices=RECLASSIFY_AS, required=True)
+    p.add_argument("--as", dest="as_", choices=values(Reclassification), required=True)
     p.add_argument("--of", metavar="NUMBER", help="the case a duplicate repeats")
     _handler(p, "case_edit:reclassify")
 
@@ -319,7 +312,7 @@ def _other_commands(commands: argparse._SubParsersAction) -> None:
         dest="messages_command", metavar="ACTION", required=True
     )
     lst = p.add_parser("list", help="one entry per stored message")
-    lst.add_argument("--class", dest="klass", choices=MESSAGE_CLASSES)
+    lst.add_argument("--class", dest="klass", choices=values(MessageClass))
     _fmt(lst, "table", "json")
     _handler(lst, "messages:list_messages")
 
@@ -338,6 +331,6 @@ def _other_commands(commands: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--output", metavar="PATH")
     p.add_argument("--with-cases", action="store_true")
-    p.add_argument("--language", choices=("nl", "fr"), default="nl")
+    p.add_argument("--language", choices=("nl", "fr", "de"), default="nl")
     p.add_argument("--no-progress", action="store_true")
     _handler(p, "report:report")

@@ -18,14 +18,15 @@ from typing import Any
 import structlog
 
 from config import Settings
-from ingest.batch import IntakeStats, Source, process_waiting
-from ingest.imap_source import IMAP_ERRORS, ImapSource
+from ingest.batch import IntakeStats, process_waiting
+from ingest.imap_source import ImapSource
 from ingest.inbound_builder import describe_error
 from ingest.intake import Intake
 from ingest.maildir_source import MaildirSource
 from ingest.options import IntakeOptions
+from ingest.source import SOURCE_ERRORS, Source
+from responder.delivery_setup import DeliveryReport
 from service.app import App
-from service.delivery import DeliveryReport
 from store import intake_state
 
 log = structlog.get_logger()
@@ -62,11 +63,15 @@ def make_intake(app: App) -> Intake:
     return Intake(app.sessions, app.rules, IntakeOptions.from_settings(app.settings))
 
 
-def make_source(app: App) -> ImapSource | MaildirSource:
+def make_source(app: App) -> Source:
     """The configured mail source ([source] kind), not yet connected."""
     if app.settings.source.kind == "maildir":
         source = app.settings.source
-        return MaildirSource(source.path, source.processed_folder)
+        return MaildirSource(
+            source.path,
+            source.processed_folder,
+            poll_interval=app.settings.imap.poll_interval,
+        )
     return ImapSource(app.settings.imap)
 
 
@@ -83,7 +88,7 @@ def intake_pass(
     """
     try:
         return process_waiting(source, intake, on_progress=on_progress)
-    except IMAP_ERRORS as exc:
+    except SOURCE_ERRORS as exc:
         log.error("intake.source_failed", error=type(exc).__name__)
         try:
             intake_state.record_check(
@@ -103,8 +108,7 @@ def run_once(app: App) -> RunSummary:
     delivered once more at the end, after the reminders were queued. The
     caller has checked the schema (`app.require_schema()`).
     """
-    from service.delivery import deliver_pending
-    from service.reminders_job import run_due
+    from responder.reminder_job import run_due
 
     summary = RunSummary()
     source = make_source(app)
@@ -113,15 +117,14 @@ def run_once(app: App) -> RunSummary:
         summary.intake = intake_pass(
             app, source, make_intake(app), on_progress=alongside.progress
         )
-    except IMAP_ERRORS as exc:
+    except SOURCE_ERRORS as exc:
         summary.intake_error = describe_error(exc)
     finally:
         early = alongside.stop()
-        if isinstance(source, ImapSource):
-            source.close()
+        source.close()
     # Reminders only queue mail; delivering after them sends them in this run.
     summary.reminders = _describe(run_due(app))
-    report = deliver_pending(app)
+    report = app.delivery.deliver_pending()
     report.add(early)
     summary.outbox = _describe(report)
     log.info("run.once_done", ok=summary.ok)
@@ -175,7 +178,6 @@ def _deliver_until_stopped(
     settings: Settings, config_path: Path | None, stop: Any, results: Any
 ) -> None:
     """The delivery process: deliver until told to stop or the server is gone."""
-    from service.delivery import deliver_pending
     from service.log_setup import configure_logging
 
     configure_logging(level=settings.service.log_level, stream=sys.stderr)
@@ -183,7 +185,7 @@ def _deliver_until_stopped(
     total = DeliveryReport()
     try:
         while not stop.wait(0.2):
-            report = deliver_pending(app)
+            report = app.delivery.deliver_pending()
             total.add(report)
             if report.outage:
                 break

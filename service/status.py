@@ -32,16 +32,17 @@ present (the tables may not exist yet).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
+
+from responder.stall_alarm import STALL_KEY, is_stalled
 
 if TYPE_CHECKING:
     from service.app import App
     from store.service_state import Health
 
 SCHEDULER_KEY = "scheduler"
-STALL_KEY = "stall_alarm"
 DAEMON_KEY = "daemon"
 
 
@@ -58,11 +59,6 @@ def read_health(app: App, now: datetime) -> Health:
     with app.transaction() as session:
         day_start = local_day_start(now, app.timezone)
         return health(session, now, day_start, (SCHEDULER_KEY, STALL_KEY, DAEMON_KEY))
-
-
-def is_stalled(last_success: datetime | None, now: datetime, minutes: int) -> bool:
-    """True when the last successful check is older than `minutes` (or absent)."""
-    return last_success is None or now - last_success >= timedelta(minutes=minutes)
 
 
 def collect(app: App, now: datetime | None = None) -> dict[str, Any]:

@@ -4,8 +4,8 @@
 values; None or an empty string clears a field. Every value is checked before
 anything is written: a bad value refuses the whole edit (`InvalidFields`, which
 names each field and its message, for the workspace's form), and a closed or
-reclassified case refuses any edit. Member details are checked with the same
-checks intake uses (store.member_checks).
+reclassified case refuses any edit. Member details are checked by the one
+member check intake uses (store.member.check_member).
 """
 
 from __future__ import annotations
@@ -18,9 +18,10 @@ from sqlalchemy.orm import Session
 
 from store import search
 from store.errors import UserError, WrongState
-from store.member_checks import check_insz, normalise_phone, valid_email, valid_postcode
+from store.member import check_member
 from store.models import Case
 from store.registration import add_event, case_by_number
+from store.vocabulary import Flag, Status
 
 LANGUAGES = ("nl", "fr", "de", "en")
 CASE_FIELDS = (
@@ -44,9 +45,12 @@ MEMBER_FIELDS = (
 )
 EDITABLE = (*CASE_FIELDS, *(f"member.{name}" for name in MEMBER_FIELDS))
 # A case in one of these states is finished: its details no longer change.
-FROZEN_STATUSES = ("closed", "reclassified")
+FROZEN_STATUSES = (Status.CLOSED, Status.RECLASSIFIED)
 # Flags a person's correction settles.
-_SETTLED_BY = {"category": "category_suggested", "member.insz": "insz_invalid"}
+_SETTLED_BY = {
+    "category": Flag.CATEGORY_SUGGESTED,
+    "member.insz": Flag.INSZ_INVALID,
+}
 
 
 class InvalidFields(UserError):
@@ -181,25 +185,13 @@ def _one_of(value: str, allowed: Iterable[str], what: str) -> str:
 
 
 def _member_value(name: str, value: str) -> Any:
-    if name == "email":
-        if not valid_email(value):
-            raise UserError(f"invalid e-mail address {value!r}")
-        return value.lower()
-    if name == "postcode":
-        if not valid_postcode(value):
-            raise UserError(f"invalid Belgian postcode {value!r}: expected 4 digits")
-        return value
-    if name == "phone":
-        phone = normalise_phone(value)
-        if phone is None:
-            raise UserError(f"invalid phone number {value!r}")
-        return phone
-    if name == "insz":
-        check = check_insz(value)
-        if not check.valid:
-            raise UserError(f"invalid national number {value!r}: {check.reason}")
-        return check.formatted
-    return value
+    """The stored form of one member field, by the one member check
+    (store.member); a value that check finds wrong is refused here."""
+    checked = check_member(**{name: value})
+    problem = checked.problem(name)
+    if problem is not None:
+        raise UserError(problem.message)
+    return getattr(checked.member, name)
 
 
 def _apply(session: Session, case: Case, name: str, value: Any, actor: str) -> bool:

@@ -144,6 +144,10 @@ class StoreCaseLookup:
         found = run_in_transaction(self._factory, lambda s: s.scalar(query))
         return found is not None
 
+    def member_email(self, number: str) -> str | None:
+        query = select(Case.member_email).where(Case.number == number)
+        return run_in_transaction(self._factory, lambda s: s.scalar(query))
+
 
 def _case_for_ids(session: Session, ids: list[str]) -> str | None:
     via_message = (
@@ -281,11 +285,3 @@ def failed_messages(factory: sessionmaker[Session]) -> set[str]:
     query = select(ServiceState.key).where(ServiceState.key.startswith(_ATTEMPTS))
     keys = run_in_transaction(factory, lambda s: list(s.scalars(query)))
     return {key.removeprefix(_ATTEMPTS) for key in keys}
-
-
-def failure_count(factory: sessionmaker[Session], sha256: str) -> int:
-    def work(session: Session) -> int:
-        row = session.get(ServiceState, _ATTEMPTS + sha256)
-        return 0 if row is None else int(row.value.get("count", 0))
-
-    return run_in_transaction(factory, work)

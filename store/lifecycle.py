@@ -25,11 +25,7 @@ from store.registration import (
     enqueue_mail,
 )
 from store.registration_input import AttachmentRecord, CaseRules
-
-DONE_STATUSES = ("answered", "closed")
-OMBUDSDIENST_FLAG = "ombudsdienst"
-# Not a complaint (store.reclassify): no lifecycle step applies to it.
-RECLASSIFIED = "reclassified"
+from store.vocabulary import DONE_STATUSES, Audience, Flag, MailKind, Status
 
 
 @dataclass(frozen=True)
@@ -50,8 +46,8 @@ def assign(session: Session, number: str, to: str, actor: str) -> Case:
     case = _complaint(session, number)
     previous = case.assigned_to
     case.assigned_to = to
-    if case.status not in (*DONE_STATUSES, "awaiting_confirmation"):
-        case.status = "in_progress"
+    if case.status not in (*DONE_STATUSES, Status.AWAITING_CONFIRMATION):
+        case.status = Status.IN_PROGRESS
     add_event(session, "assigned", case=case, actor=actor, to=to, previous=previous)
     return case
 
@@ -59,7 +55,7 @@ def assign(session: Session, number: str, to: str, actor: str) -> Case:
 def _complaint(session: Session, number: str) -> Case:
     """The case, locked; refused when a person found it is not a complaint."""
     case = case_by_number(session, number, lock=True)
-    if case.status == RECLASSIFIED:
+    if case.status == Status.RECLASSIFIED:
         raise WrongState(
             f"case {number} is not a complaint ({case.reclassified_as}): "
             "no lifecycle step applies"
@@ -92,7 +88,7 @@ def answer(
         raise UserError(f"case {number} has no e-mail address: answer --by-post")
     case.outcome = reply.outcome
     case.answered_at = now or utcnow()
-    case.status = "answered"
+    case.status = Status.ANSWERED
     add_event(
         session,
         "answered",
@@ -114,15 +110,15 @@ def _queue_answer(session: Session, rules: CaseRules, case: Case, text: str) -> 
     earlier = session.scalar(
         select(func.count())
         .select_from(OutboxMail)
-        .where(OutboxMail.case_id == case.id, OutboxMail.kind == "answer")
+        .where(OutboxMail.case_id == case.id, OutboxMail.kind == MailKind.ANSWER)
     )
     first = _first_message_id(session, case)
     reply_to = f"<{first}>" if first else None
     enqueue_mail(
         session,
         rules,
-        kind="answer",
-        audience="member",
+        kind=MailKind.ANSWER,
+        audience=Audience.MEMBER,
         template="answer",
         language=case.language,
         recipients=[case.member_email or ""],
@@ -148,10 +144,10 @@ def close(
 ) -> Case:
     """Close the case; closing twice is refused."""
     case = _complaint(session, number)
-    if case.status == "closed":
+    if case.status == Status.CLOSED:
         raise WrongState(f"case {number} is already closed")
     previous = case.status
-    case.status = "closed"
+    case.status = Status.CLOSED
     case.closed_at = now or utcnow()
     add_event(session, "closed", case=case, actor=actor, previous=previous)
     return case
@@ -173,7 +169,7 @@ def reopen(session: Session, number: str, reason: str, actor: str) -> Case:
             "cases can be reopened"
         )
     previous, closed_at = case.status, case.closed_at
-    case.status = "in_progress"
+    case.status = Status.IN_PROGRESS
     case.closed_at = None
     add_event(
         session,
@@ -191,11 +187,11 @@ def reopen(session: Session, number: str, reason: str, actor: str) -> Case:
 def refer(session: Session, number: str, at: datetime, actor: str) -> Case:
     """Record that the member turned to the ombudsdienst of the Landsbond."""
     case = _complaint(session, number)
-    if OMBUDSDIENST_FLAG in (case.flags or []):
+    if Flag.OMBUDSDIENST in (case.flags or []):
         raise WrongState(f"case {number} was already referred to the ombudsdienst")
     case.referred_at = at
     # A new list, not an in-place append: JSON columns only see assignment.
-    case.flags = sorted({*(case.flags or []), OMBUDSDIENST_FLAG})
+    case.flags = sorted({*(case.flags or []), Flag.OMBUDSDIENST})
     add_event(
         session,
         "referred",
@@ -216,11 +212,11 @@ def confirm(
 ) -> Case:
     """The member's written confirmation of an oral complaint arrived (CLI)."""
     case = case_by_number(session, number, lock=True)
-    if case.status != "awaiting_confirmation":
+    if case.status != Status.AWAITING_CONFIRMATION:
         raise WrongState(
             f"case {number} is {case.status}, not waiting for a confirmation"
         )
-    add_attachments(session, case, attachments, extra_flags=("confirmation",))
+    add_attachments(session, case, attachments, extra_flags=(Flag.CONFIRMATION,))
     names = [item.filename for item in attachments]
     return confirm_case(session, case, received_at, actor, attachments=names)
 
@@ -237,9 +233,15 @@ def confirm_case(
     """Mark a case awaiting confirmation as confirmed; no-op for any other
     status. Intake calls this when a follow-up mail joins such a case (the
     mail and its attachments are already on the case), with via="mail"."""
-    if case.status != "awaiting_confirmation":
+    if case.status != Status.AWAITING_CONFIRMATION:
         return case
-    case.status = "in_progress" if case.assigned_to else "registered"
+    # Statuses never go backwards: an acknowledged case stays acknowledged.
+    if case.assigned_to:
+        case.status = Status.IN_PROGRESS
+    elif case.acknowledged_at is not None:
+        case.status = Status.ACKNOWLEDGED
+    else:
+        case.status = Status.REGISTERED
     add_event(
         session,
         "confirmed",

@@ -1,6 +1,9 @@
 """Checks on the member's details as typed: INSZ, phone, postcode, e-mail.
 
 Nothing here corrects a value: a wrong number is reported, never repaired.
+Each check is one function, the only one of its kind: `store.member` calls
+them for every channel (intake, command line, workspace), so replacing one
+(say by python-stdnum or phonenumbers) is a change in one place.
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from store.errors import UserError, WrongState
 from store.models import Message, OutboxMail
 from store.registration import add_event, case_by_number, enqueue_mail
 from store.registration_input import CaseRules
+from store.vocabulary import Audience, MailKind, Status
 
 # The command line's names -> the template names (member/<name>.<lang>...).
 TEMPLATES = {
@@ -25,7 +26,7 @@ TEMPLATES = {
 }
 # The coordinator's own text is required where the template cannot know it.
 NEEDS_TEXT = frozenset({"request-info"})
-KIND = "member_mail"
+KIND = MailKind.MEMBER_MAIL
 
 
 def write_to_member(
@@ -43,7 +44,7 @@ def write_to_member(
     if template in NEEDS_TEXT and text is None:
         raise UserError(f"{template} needs the text of the question (--message-file)")
     case = case_by_number(session, number, lock=True)
-    if case.status in ("closed", "reclassified"):
+    if case.status in (Status.CLOSED, Status.RECLASSIFIED):
         raise WrongState(f"case {number} is {case.status}: no mail goes out for it")
     if not case.member_email:
         raise UserError(f"case {number} has no e-mail address for the member")
@@ -62,7 +63,7 @@ def write_to_member(
         session,
         rules,
         kind=KIND,
-        audience="member",
+        audience=Audience.MEMBER,
         template=TEMPLATES[template],
         language=case.language,
         recipients=[case.member_email],

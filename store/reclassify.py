@@ -23,10 +23,11 @@ from store import search
 from store.errors import UserError, WrongState
 from store.models import Attachment, Case, Event, FormFieldValue, Message, OutboxMail
 from store.registration import add_event, case_by_number
+from store.vocabulary import Flag, MailStatus, Reclassification, Status, values
 
-RECLASSIFIED = "reclassified"
-RECLASSIFY_AS = ("staff", "question", "spam", "duplicate")
-MERGED_FLAG = "merged"
+RECLASSIFIED = Status.RECLASSIFIED
+RECLASSIFY_AS = values(Reclassification)
+MERGED_FLAG = Flag.MERGED
 _MEMBER_COLUMNS = (
     "member_name",
     "member_email",
@@ -82,7 +83,7 @@ def merge(session: Session, number: str, into: str, actor: str) -> Case:
     source, target = locked[number], locked[into]
     _refuse_reclassified(source)
     _refuse_reclassified(target)
-    if target.status == "closed":
+    if target.status == Status.CLOSED:
         raise WrongState(f"case {into} is closed: reopen it before merging into it")
     moved = _move_children(session, source, target)
     filled = _complete_member(source, target)
@@ -128,8 +129,8 @@ def _mark(session: Session, case: Case, as_: str, of: str | None) -> None:
     case.duplicate_of = of
     session.execute(
         update(OutboxMail)
-        .where(OutboxMail.case_id == case.id, OutboxMail.status == "pending")
-        .values(status="skipped", skip_reason=f"case reclassified as {as_}")
+        .where(OutboxMail.case_id == case.id, OutboxMail.status == MailStatus.PENDING)
+        .values(status=MailStatus.SKIPPED, skip_reason=f"case reclassified as {as_}")
     )
 
 

@@ -21,11 +21,12 @@ from sqlalchemy import ColumnElement, String, and_, cast, exists, func, or_, sel
 from sqlalchemy import case as when
 from sqlalchemy.orm import Session
 
+from store.case_view import case_columns
 from store.deadlines import end_of_day
 from store.models import Case, Message, OutboxMail
+from store.vocabulary import Flag, MailKind, MailStatus, MessageClass, Status
 
 BATCH = 5_000
-ACK_KIND = "acknowledgement"
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,8 @@ class YearCounts:
 
 
 class CaseTiming(NamedTuple):
-    """The clocks of one case: no personal data."""
+    """The clocks of one case: no personal data (a projection of the case:
+    each field names its column)."""
 
     received_at: datetime
     ack_due: datetime
@@ -86,7 +88,8 @@ class CaseTiming(NamedTuple):
 
 
 class CaseLine(NamedTuple):
-    """One line of the internal case list (`--with-cases`): personal data."""
+    """One line of the internal case list (`--with-cases`): personal data (a
+    projection of the case: each field names its column)."""
 
     number: str
     received_at: datetime
@@ -104,7 +107,7 @@ def _in_year(window: YearWindow) -> ColumnElement[bool]:
     return and_(
         Case.received_at >= window.start,
         Case.received_at < window.stop,
-        Case.status != "reclassified",
+        Case.status != Status.RECLASSIFIED,
     )
 
 
@@ -153,7 +156,7 @@ def _grouped(
 def _ombudsdienst(session: Session, window: YearWindow) -> int:
     # Flags are a JSON list; its text form holds '"ombudsdienst"' on both
     # SQLite and PostgreSQL, which saves dialect-specific JSON functions.
-    flagged = cast(Case.flags, String).like('%"ombudsdienst"%')
+    flagged = cast(Case.flags, String).like(f'%"{Flag.OMBUDSDIENST}"%')
     statement = (
         select(func.count())
         .select_from(Case)
@@ -193,7 +196,7 @@ def _follow_ups(session: Session, window: YearWindow) -> tuple[int, int, int]:
     per_case = (
         select(Message.case_id, func.count().label("n"))
         .join(Case, Case.id == Message.case_id)
-        .where(_in_year(window), Message.klass == "follow_up")
+        .where(_in_year(window), Message.klass == MessageClass.FOLLOW_UP)
         .group_by(Message.case_id)
         .subquery()
     )
@@ -210,7 +213,7 @@ def _acks_unsent(
     session: Session, window: YearWindow
 ) -> list[tuple[str, str | None, int]]:
     reason = when(
-        (OutboxMail.status == "skipped", OutboxMail.skip_reason),
+        (OutboxMail.status == MailStatus.SKIPPED, OutboxMail.skip_reason),
         else_=OutboxMail.last_error,
     ).label("reason")
     statement = (
@@ -218,8 +221,8 @@ def _acks_unsent(
         .join(Case, Case.id == OutboxMail.case_id)
         .where(
             _in_year(window),
-            OutboxMail.kind == ACK_KIND,
-            OutboxMail.status.in_(("skipped", "failed")),
+            OutboxMail.kind == MailKind.ACKNOWLEDGEMENT,
+            OutboxMail.status.in_((MailStatus.SKIPPED, MailStatus.FAILED)),
         )
         .group_by(OutboxMail.status, reason)
     )
@@ -227,7 +230,9 @@ def _acks_unsent(
 
 
 def _no_ack_row() -> ColumnElement[bool]:
-    return ~exists().where(OutboxMail.case_id == Case.id, OutboxMail.kind == ACK_KIND)
+    return ~exists().where(
+        OutboxMail.case_id == Case.id, OutboxMail.kind == MailKind.ACKNOWLEDGEMENT
+    )
 
 
 def _no_ack_reason() -> ColumnElement[str]:
@@ -254,14 +259,7 @@ def case_timings(
 ) -> Iterator[CaseTiming]:
     """The clocks of every case of the year, streamed in batches."""
     statement = (
-        select(
-            Case.received_at,
-            Case.ack_due,
-            Case.answer_due,
-            Case.acknowledged_at,
-            Case.answered_at,
-            Case.closed_at,
-        )
+        select(*case_columns(CaseTiming._fields))
         .where(_in_year(window))
         .execution_options(yield_per=batch)
     )
@@ -273,16 +271,7 @@ def case_lines(
 ) -> Iterator[CaseLine]:
     """The internal case list of the year in number order (personal data)."""
     statement = (
-        select(
-            Case.number,
-            Case.received_at,
-            Case.channel,
-            Case.category,
-            Case.status,
-            Case.outcome,
-            Case.member_name,
-            Case.answered_at,
-        )
+        select(*case_columns(CaseLine._fields))
         .where(_in_year(window))
         .order_by(Case.year, Case.seq)
         .execution_options(yield_per=batch)

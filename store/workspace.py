@@ -12,14 +12,15 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, cast, func, select
+from sqlalchemy import String, and_, case, cast, func, select
 from sqlalchemy.orm import Session
 
 from store.errors import NotFound, UserError
 from store.models import Attachment, Case, Message, utcnow
 from store.queries import CaseFilter, filtered
 from store.registration import case_by_number
-from store.views import OPEN_STATUSES, case_dict
+from store.views import case_dict
+from store.vocabulary import OPEN_STATUSES, Flag
 
 ORDERS = {
     "number": (Case.year, Case.seq),
@@ -142,21 +143,30 @@ def overview(
     session: Session, timezone: str, *, now: datetime | None = None
 ) -> Overview:
     """Open, due this week (until Sunday night, local time), overdue, waiting
-    for a letter, and open cases per assignee."""
+    for a letter, and open cases per assignee: one pass over the open cases
+    for the counts, one for the assignees."""
     now = now or utcnow()
-    open_ = Case.status.in_(OPEN_STATUSES)
-    running = (open_, Case.answered_at.is_(None))
     local = now.astimezone(ZoneInfo(timezone))
     week_end = datetime.combine(
-        local.date() + timedelta(days=7 - local.isoweekday()) + timedelta(days=1),
+        local.date() + timedelta(days=8 - local.isoweekday()),
         time(0),
         tzinfo=local.tzinfo,
     )
+    open_ = Case.status.in_(OPEN_STATUSES)
+    running = Case.answered_at.is_(None)
+    letter = cast(Case.flags, String).like(f'%"{Flag.AWAITING_LETTER}"%')
 
-    def count(*conditions: Any) -> int:
-        statement = select(func.count()).select_from(Case).where(*conditions)
-        return int(session.scalar(statement) or 0)
+    def tally(*conditions: Any) -> Any:
+        return func.coalesce(func.sum(case((and_(*conditions), 1), else_=0)), 0)
 
+    counts = session.execute(
+        select(
+            func.count(),
+            tally(running, Case.answer_due >= now, Case.answer_due < week_end),
+            tally(running, Case.answer_due < now),
+            tally(letter),
+        ).where(open_)
+    ).one()
     per_assignee = {
         who: int(n)
         for who, n in session.execute(
@@ -166,14 +176,10 @@ def overview(
         )
     }
     return Overview(
-        open=count(open_),
-        due_this_week=count(
-            *running, Case.answer_due >= now, Case.answer_due < week_end
-        ),
-        overdue=count(*running, Case.answer_due < now),
-        awaiting_letter=count(
-            open_, cast(Case.flags, String).like('%"awaiting_letter"%')
-        ),
+        open=int(counts[0]),
+        due_this_week=int(counts[1]),
+        overdue=int(counts[2]),
+        awaiting_letter=int(counts[3]),
         per_assignee=per_assignee,
     )
 

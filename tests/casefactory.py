@@ -10,13 +10,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from store.db import transaction
 from store.inbound import register_inbound
+from store.member import Member
 from store.registration import register_case
 from store.registration_input import (
     AttachmentRecord,
     CaseRules,
     FormFieldRecord,
     InboundRecord,
-    MemberRecord,
     NewCase,
 )
 
@@ -71,7 +71,7 @@ def mail_case(
             channel="email",
             received_at=received,
             language=case.pop("language", "nl"),
-            member=MemberRecord(
+            member=Member(
                 name=name,
                 email=sender,
                 phone=phone,
@@ -101,7 +101,7 @@ def post_case(
         channel="post",
         received_at=received or datetime.now(UTC) - timedelta(days=1),
         language=case.pop("language", "nl"),
-        member=MemberRecord(name=name),
+        member=Member(name=name),
         description="Per brief.",
         **case,
     )

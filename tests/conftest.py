@@ -2,8 +2,8 @@
 
 Store tests take the `db_url` fixture and so run twice: on a fresh SQLite file
 and on the PostgreSQL server named by KLACHTEN_TEST_POSTGRES_URL (skipped with
-a visible reason where it is unset). Real Dovecot and SMTP servers come from
-tests/fixtures_servers.py.
+a visible reason where it is unset, failed in CI). Real Dovecot and SMTP
+servers come from tests/fixtures_servers.py.
 """
 
 from __future__ import annotations
@@ -12,12 +12,14 @@ import io
 import os
 import shutil
 from collections.abc import Callable, Iterator
-from contextlib import redirect_stderr, redirect_stdout
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.servers import IN_CI, unavailable
 
 pytest_plugins = ["tests.fixtures_servers"]
 
@@ -42,7 +44,8 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     lines.append(
         f"postgres: {POSTGRES_URL}"
         if POSTGRES_URL
-        else "postgres: KLACHTEN_TEST_POSTGRES_URL unset, PostgreSQL tests skipped"
+        else "postgres: KLACHTEN_TEST_POSTGRES_URL unset, PostgreSQL tests "
+        + ("fail (KLACHTEN_CI is set)" if IN_CI else "skipped")
     )
     return lines
 
@@ -67,28 +70,40 @@ def postgres_ready() -> Iterator[str]:
     Created beside the one KLACHTEN_TEST_POSTGRES_URL names and dropped at the
     end, so two test runs on one server never truncate each other's tables.
     """
-    if not POSTGRES_URL:
-        pytest.skip("KLACHTEN_TEST_POSTGRES_URL is not set")
-    from sqlalchemy.engine import make_url
-
     from store.db import make_engine
     from store.migrate import upgrade
 
-    name = f"klachten_t{os.getpid()}"
+    with own_postgres(f"klachten_t{os.getpid()}") as url:
+        engine = make_engine(url)
+        upgrade(engine)
+        engine.dispose()
+        yield url
+
+
+@contextmanager
+def own_postgres(name: str) -> Iterator[str]:
+    """The URL of an empty database `name` beside KLACHTEN_TEST_POSTGRES_URL's,
+    dropped afterwards (skips where that variable is unset)."""
+    if not POSTGRES_URL:
+        unavailable("KLACHTEN_TEST_POSTGRES_URL is not set")
+    from sqlalchemy.engine import make_url
+
+    from store.db import make_engine
+
     admin = make_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         connection.exec_driver_sql(f"CREATE DATABASE {name}")
-    url = (
-        make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    )
-    engine = make_engine(url)
-    upgrade(engine)
-    engine.dispose()
-    yield url
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    admin.dispose()
+    try:
+        yield (
+            make_url(POSTGRES_URL)
+            .set(database=name)
+            .render_as_string(hide_password=False)
+        )
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.dispose()
 
 
 def _truncate_postgres(url: str) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.servers import unavailable
 from tests.servers.dovecot import dovecot_available
 
 REPO = Path(__file__).resolve().parents[1]
@@ -40,7 +41,7 @@ def bench(module: str, *args: str) -> dict[str, str]:
 def needs_servers() -> None:
     reason = dovecot_available()
     if reason:
-        pytest.skip(reason)
+        unavailable(reason)
 
 
 def test_backlog_registers_and_acknowledges_every_complaint() -> None:
@@ -82,6 +83,15 @@ def test_store_scale_finds_overdue_cases() -> None:
     assert int(figures["scale.sqlite.open_cases"]) > int(
         figures["scale.sqlite.overdue"]
     )
+
+
+def test_search_finds_each_kind_of_query() -> None:
+    figures = bench("bench_search", "--n", "300", "--repeat", "1")
+    for label in ("name", "email", "insz", "phone", "number"):
+        assert figures[f"found.search.{label}"] == "1", label
+        assert figures[f"found.page.q.{label}"] == "1", label
+    assert figures["found.search.miss"] == "0"
+    assert float(figures["overview.p95"]) > 0
 
 
 def test_startup_times_help() -> None:

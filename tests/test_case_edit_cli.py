@@ -79,7 +79,7 @@ def test_edit_every_option_and_the_json_keys(run: Cli) -> None:
         (("--category", "Klacht"), "unknown category"),
         (("--member-email", "geen adres"), "invalid e-mail address"),
         (("--member-postcode", "123"), "invalid Belgian postcode"),
-        (("--member-insz", "85073003361"), "invalid national number"),
+        (("--member-insz", "85073003361"), "invalid national register number"),
         (("--member-phone", "12"), "invalid phone number"),
         ((), "nothing to change"),
     ],

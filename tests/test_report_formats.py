@@ -19,6 +19,7 @@ import pytest
 from responder.report import charts, stats
 from service.commands.report import with_progress
 from store.db import make_engine, session_factory
+from tests.servers import unavailable
 from tests.test_report import NAMES, build_year
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -86,11 +87,11 @@ def test_with_cases_is_marked_internal_and_names_members(cli, config) -> None:
     assert "Plaintes reçues" in french.out
 
 
-@pytest.mark.skipif(
-    not CHROMIUM.exists(), reason="chromium not installed (apt-get install chromium)"
-)
 def test_html_renders_in_headless_chromium(cli, config, tmp_path) -> None:
     from pypdf import PdfReader
+
+    if not CHROMIUM.exists():
+        unavailable("chromium not installed (apt-get install chromium)")
 
     page = tmp_path / "report.html"
     assert _report(cli, config, "--format", "html", "--output", page).code == 0
@@ -229,3 +230,39 @@ def test_charts_escape_labels() -> None:
     assert "&lt;b&gt;&amp;" in svg and "<b>" not in svg and "t&lt;" in svg
     bars = charts.vertical_bars(["a", "b"], [0, 5], "x", previous=[1, 2])
     assert bars.count("<rect") == 2 and "<polyline" in bars
+
+
+@pytest.mark.parametrize("fmt", ["html", "pdf", "xlsx", "csv", "json"])
+def test_german_report_in_every_format(cli, config, tmp_path, fmt) -> None:
+    target = tmp_path / f"bericht.{'zip' if fmt == 'csv' else fmt}"
+    result = _report(
+        cli, config, "--format", fmt, "--language", "de", "--output", target
+    )
+    assert result.code == 0, result.err
+    if fmt == "html":
+        page = target.read_text()
+        assert "Beschwerdebericht 2024" in page
+        assert "Am 31. Dezember 2024 noch offen" in page
+        assert "<th class=\"n\">Mär</th>" in page  # months by name, like the chart
+    if fmt == "pdf":
+        from pypdf import PdfReader
+
+        text = "\n".join(p.extract_text() for p in PdfReader(target).pages)
+        assert "Beschwerdebericht 2024" in text
+
+
+def test_open_cases_are_counted_on_the_report_date(cli, config) -> None:
+    """A past year is 'open on 31 December'; this year, on today's date."""
+    from datetime import date
+
+    from responder.dates import date_long
+
+    page = _report(cli, config, "--format", "html").out
+    assert "Nog open op 31 december 2024" in page
+    assert "<th class=\"n\">mrt</th>" in page
+    this_year = date.today().year
+    result = cli("--config", config, "report", "--year", str(this_year))
+    assert result.code == 0, result.err
+    today = date_long(date.today(), "nl")
+    assert f"Nog open op {today}" in result.out or f"Open op {today}" in result.out
+    assert "31 december" not in result.out

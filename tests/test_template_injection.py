@@ -110,7 +110,6 @@ def complaint(name: str, subject: str) -> bytes:
 def test_delivered_acknowledgement_keeps_member_values_literal(
     tmp_path: Path, sqlite_url: str, make_config, cli, app_for, smtp_server
 ) -> None:
-    from service.delivery import deliver_pending
 
     inbox = tmp_path / "in"
     inbox.mkdir()
@@ -119,9 +118,9 @@ def test_delivered_acknowledgement_keeps_member_values_literal(
         sqlite_url,
         smtp={"host": smtp_server.host, "port": smtp_server.port, "security": "none"},
     )
-    result = cli("--config", config, "import", "--no-progress", inbox)
+    result = cli("--config", config, "import", "--acknowledge", "--no-progress", inbox)
     assert result.code == 0, result.err
-    deliver_pending(app_for(config))
+    app_for(config).delivery.deliver_pending()
 
     (received,) = smtp_server.wait_for(1)
     message = received.message
@@ -136,7 +135,6 @@ def test_delivered_acknowledgement_keeps_member_values_literal(
 def test_yearly_report_keeps_member_values_literal(
     tmp_path: Path, sqlite_url: str, make_config, cli
 ) -> None:
-    pytest.importorskip("service.commands.report", reason="report not landed")
     inbox = tmp_path / "in"
     inbox.mkdir()
     (inbox / "inject.eml").write_bytes(complaint(NAME, SUBJECT))

@@ -42,7 +42,7 @@ def checked(form: FormData) -> tuple[dict[str, str], dict[str, str]]:
 @guarded("coordinator")
 def answer(request: Request, ws: Workspace, person: Person | None, form: FormData):
     from store import lifecycle
-    from store.outbox import case_facts_by_number
+    from store.outbox import case_view_by_number
 
     number = request.path_params["number"]
     values, errors = checked(form)
@@ -50,7 +50,7 @@ def answer(request: Request, ws: Workspace, person: Person | None, form: FormDat
         if errors:
             return act(request, ws, lambda db: None, values=values, errors=errors)
         with ws.transaction() as db:
-            facts = case_facts_by_number(db, number)
+            facts = case_view_by_number(db, number)
         mail = answer_mail(ws.settings, facts, values["text"] + "\n")
         view = case_view(request, ws, number)
         return page(
@@ -83,12 +83,12 @@ def answer(request: Request, ws: Workspace, person: Person | None, form: FormDat
 @guarded("coordinator")
 def letter(request: Request, ws: Workspace, person: Person | None) -> Response:
     """The PDF of the case's latest answer, to print and post."""
-    from store.outbox import case_facts_by_number
+    from store.outbox import case_view_by_number
     from store.queries import show_case
 
     number = request.path_params["number"]
     with ws.transaction() as db:
-        facts = case_facts_by_number(db, number)
+        facts = case_view_by_number(db, number)
         events = show_case(db, number, ws.timezone)["events"]
     answers = [e for e in events if e["kind"] == "answered"]
     if not answers:

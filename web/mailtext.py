@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from responder.context import Org, mail_context
 from responder.dates import date_long
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     import jinja2
 
     from config import Settings
-    from store.outbox import CaseFacts
+    from store.case_view import CaseView
 
 
 @cache
@@ -38,16 +38,24 @@ def org_of(settings: Settings) -> Org:
     )
 
 
-def answer_mail(settings: Settings, case: CaseFacts, text: str) -> RenderedMail:
+def _context(settings: Settings, case: CaseView, text: str) -> dict[str, Any]:
+    from store.registration_input import CaseRules
+
+    terms = CaseRules.from_settings(settings.cases, settings.smtp)
+    return mail_context(org_of(settings), case, {"answer_text": text}, terms=terms)
+
+
+def answer_mail(settings: Settings, case: CaseView, text: str) -> RenderedMail:
     """The answer mail of `case` with the coordinator's `text`."""
     env = _environment(settings.responder.templates_dir, settings.cases.timezone)
-    context = mail_context(org_of(settings), case, {"answer_text": text})
+    context = _context(settings, case, text)
     return render_mail(env, "member", "answer", case.language, context)
 
 
-def answer_letter(settings: Settings, case: CaseFacts, text: str) -> bytes:
+def answer_letter(settings: Settings, case: CaseView, text: str) -> bytes:
     """The answer as a printable A4 letter (PDF), for an answer by post."""
     mail = answer_mail(settings, case, text)
+    member = _context(settings, case, text)["case"]["member"]
     org = org_of(settings)
     responder = settings.responder
     sender = [org.from_name, org.name, *responder.org_address, org.from_address]
@@ -57,7 +65,7 @@ def answer_letter(settings: Settings, case: CaseFacts, text: str) -> bytes:
     date = date_long(datetime.now(UTC), language, tz=settings.cases.timezone)
     return render_letter_pdf(
         body_text=mail.text,
-        recipient_lines=member_address_lines(case.member),
+        recipient_lines=member_address_lines(member),
         sender_lines=sender,
         place_date=f"{responder.org_city}, {date}" if responder.org_city else date,
         subject=mail.subject,

@@ -20,8 +20,8 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from store.member_checks import check_insz, normalise_phone, valid_email, valid_postcode
-from store.registration_input import AttachmentRecord, MemberRecord, NewCase
+from store.member import check_member
+from store.registration_input import AttachmentRecord, NewCase
 from web.actions import field
 from web.guard import guarded, need
 from web.people import Person
@@ -83,11 +83,11 @@ def build(
     if channel not in CHANNELS:
         errors["channel"] = "choose post or oral"
     received = _received(values.get("received_at", ""), ws.timezone, errors)
-    email = values.get("email", "").lower() or None
-    if email and not valid_email(email):
-        errors["email"] = f"invalid e-mail address {email!r}"
-    if values.get("postcode") and not valid_postcode(values["postcode"]):
-        errors["postcode"] = "a Belgian postcode has 4 digits"
+    checked = check_member(**{k: values.get(k) for k in MEMBER})
+    for key in ("email", "postcode"):  # wrong ones refuse; the others flag
+        problem = checked.problem(key)
+        if problem is not None:
+            errors[key] = problem.message
     if not values.get("description"):
         errors["description"] = "the description is empty"
     category = values.get("category") or None
@@ -95,27 +95,10 @@ def build(
         errors["category"] = "unknown category"
     if errors or received is None:
         return None
-    flags: list[str] = []
-    insz, insz_valid = values.get("insz") or None, None
-    if insz:
-        check = check_insz(insz)
-        insz_valid, insz = check.valid, check.formatted if check.valid else insz
-        if not check.valid:
-            flags.append("insz_invalid")
-    phone = values.get("phone") or None
-    member = MemberRecord(
-        name=values.get("name") or None,
-        email=email,
-        phone=(normalise_phone(phone) or phone) if phone else None,
-        street=values.get("street") or None,
-        postcode=values.get("postcode") or None,
-        city=values.get("city") or None,
-        member_number=values.get("member_number") or None,
-        insz=insz,
-        insz_valid=insz_valid,
-    )
+    flags = [flag for flag in checked.flags if flag not in ("email_invalid",)]
+    member = checked.member
     status = "awaiting_confirmation" if channel == "oral" else "registered"
-    if not email:
+    if not member.email:
         flags.append("awaiting_letter")
     return NewCase(
         channel=channel,

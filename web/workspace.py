@@ -56,16 +56,7 @@ class Workspace:
     def rules(self) -> CaseRules:
         from store.registration_input import CaseRules
 
-        cases = self.settings.cases
-        return CaseRules(
-            number_format=cases.number_format,
-            timezone=cases.timezone,
-            ack_days=cases.ack_days,
-            answer_days=cases.answer_days,
-            day_kind=cases.day_kind,
-            default_language=cases.default_language,
-            message_id_domain=self.settings.smtp.from_address.rpartition("@")[2],
-        )
+        return CaseRules.from_settings(self.settings.cases, self.settings.smtp)
 
     @property
     def timezone(self) -> str:

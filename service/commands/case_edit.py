@@ -81,7 +81,6 @@ def merge(app: App, args: argparse.Namespace) -> int:
 
 
 def write(app: App, args: argparse.Namespace) -> int:
-    from service.delivery import deliver_pending
     from store.member_mail import write_to_member
 
     text = read_text(args.message_file) if args.message_file else None
@@ -92,7 +91,7 @@ def write(app: App, args: argparse.Namespace) -> int:
         )
         line = f"{args.number}: {args.template} queued for {mail.recipients[0]}"
     print(line)
-    deliver_pending(app)  # what fails here, the daemon retries
+    app.delivery.deliver_pending()  # what fails here, the daemon retries
     return 0
 
 

@@ -6,15 +6,19 @@ import argparse
 import hashlib
 import json
 import mimetypes
-import re
-from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from service.app import App
 from service.output import print_json, print_table
 from store.errors import UserError
+from store.manual_registration import (
+    fill_address,
+    opening_flags,
+    opening_status,
+    received_instant,
+)
+from store.vocabulary import Status
 
 
 def list_cases(app: App, args: argparse.Namespace) -> int:
@@ -138,7 +142,7 @@ def register_case(app: App, args: argparse.Namespace) -> int:
     app.require_schema()
     new = build_new_case(app, args)
     attachments = tuple(read_attachment(Path(p)) for p in args.attach)
-    acknowledge_to = new.member.email if new.status != "closed" else None
+    acknowledge_to = new.member.email if new.status != Status.CLOSED else None
     with app.transaction() as session:
         case = register(
             session,
@@ -151,9 +155,7 @@ def register_case(app: App, args: argparse.Namespace) -> int:
         number = case.number
     print(number)
     if acknowledge_to:
-        from service.delivery import deliver_pending
-
-        deliver_pending(app)  # what fails here, the daemon retries
+        app.delivery.deliver_pending()  # what fails here, the daemon retries
     return 0
 
 
@@ -161,14 +163,9 @@ def build_new_case(app: App, args: argparse.Namespace):
     from store.registration_input import NewCase
 
     description = _description(args)
-    if args.handled_immediately and args.channel != "oral":
-        raise UserError("--handled-immediately applies to oral complaints only")
+    status = opening_status(args.channel, args.handled_immediately)
     member, flags = _member(args)
-    status = "registered"
-    if args.channel == "oral":
-        status = "closed" if args.handled_immediately else "awaiting_confirmation"
-    if not member.email and status != "closed":
-        flags.append("awaiting_letter")
+    flags.extend(opening_flags(status, member.email))
     return NewCase(
         channel=args.channel,
         received_at=received_instant(args.received_at, app.timezone),
@@ -181,17 +178,6 @@ def build_new_case(app: App, args: argparse.Namespace):
         flags=tuple(flags),
         status=status,
     )
-
-
-def received_instant(day: date, timezone: str) -> datetime:
-    """A received date as an instant: now if today, else noon that day."""
-    zone = ZoneInfo(timezone)
-    now = datetime.now(zone)
-    if day > now.date():
-        raise UserError(f"received date {day.isoformat()} lies in the future")
-    if day == now.date():
-        return now
-    return datetime.combine(day, time(12, 0), tzinfo=zone)
 
 
 def _description(args: argparse.Namespace) -> str:
@@ -207,66 +193,48 @@ def _description(args: argparse.Namespace) -> str:
     return text.strip()
 
 
-_ADDRESS = re.compile(r"^(?P<street>.+?),?\s+(?P<postcode>\d{4})\s+(?P<city>.+)$")
-
-
 def _member(args: argparse.Namespace):
-    from store.member_checks import (
-        check_insz,
-        normalise_phone,
-        valid_email,
-        valid_postcode,
-    )
-    from store.registration_input import MemberRecord
+    """The member as typed: refused on a wrong e-mail or postcode (exit 2),
+    flagged on a wrong INSZ or phone number, as intake flags them."""
+    from store.member import check_member
 
-    flags: list[str] = []
-    street, postcode, city = args.street, args.postcode, args.city
-    if args.address:
-        match = _ADDRESS.match(args.address.strip())
-        if match:
-            street = street or match["street"].strip()
-            postcode = postcode or match["postcode"]
-            city = city or match["city"].strip()
-        else:
-            street = street or args.address.strip()
-    if postcode and not valid_postcode(postcode):
-        raise UserError(f"invalid Belgian postcode {postcode!r}: expected 4 digits")
-    if args.email and not valid_email(args.email):
-        raise UserError(f"invalid e-mail address {args.email!r}")
-    phone = args.phone
-    if phone:
-        phone = normalise_phone(phone) or phone
-    insz, insz_valid = args.insz, None
-    if insz:
-        check = check_insz(insz)
-        insz_valid = check.valid
-        insz = check.formatted if check.valid else insz
-        if not check.valid:
-            flags.append("insz_invalid")
-    member = MemberRecord(
+    street, postcode, city = fill_address(
+        args.address, args.street, args.postcode, args.city
+    )
+    checked = check_member(
         name=args.name,
-        email=args.email.lower() if args.email else None,
-        phone=phone,
+        email=args.email,
+        phone=args.phone,
         street=street,
         postcode=postcode,
         city=city,
         member_number=args.member_number,
-        insz=insz,
-        insz_valid=insz_valid,
+        insz=args.insz,
     )
-    return member, flags
+    for problem in checked.problems:
+        if problem.field in _REFUSED:
+            raise UserError(problem.message)
+    return checked.member, list(checked.flags)
+
+
+# A wrong address would send the acknowledgement (or the letter) nowhere.
+_REFUSED = ("email", "postcode")
 
 
 def _category(app: App, category: str | None) -> str | None:
+    """The configured category named (in any of its wordings, as on a form),
+    else exit 2."""
+    from ingest.categories import category_from_form
+
     if category is None:
         return None
-    known = {c.lower(): c for c in app.settings.cases.categories}
-    if category.lower() not in known:
+    known = category_from_form(category, app.settings.cases.categories)
+    if known is None:
         raise UserError(
             f"unknown category {category!r}: one of "
             + ", ".join(app.settings.cases.categories)
         )
-    return known[category.lower()]
+    return known
 
 
 def read_attachment(path: Path):

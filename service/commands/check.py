@@ -55,39 +55,25 @@ def _without_secrets(app: App, text: str) -> str:
 
 
 def _check_source(app: App) -> None:
-    from ingest.imap_source import ImapSource
-    from ingest.maildir_source import MaildirSource
+    """Connect to the configured source, look what waits, let go."""
+    from service.runner import make_source
 
-    if app.settings.source.kind == "maildir":
-        settings = app.settings.source
-        source = MaildirSource(settings.path, settings.processed_folder)
-        source.open()
-        source.waiting()
-        return
-    imap = ImapSource(app.settings.imap)
-    imap.connect()
-    imap.close()
+    source = make_source(app)
+    source.connect()
+    try:
+        source.waiting(0)
+    finally:
+        source.close()
 
 
 def check_smtp(settings: SmtpSettings) -> None:
     """Connect, secure, log in when configured, NOOP, QUIT. Raises on failure."""
-    from ingest.imap_source import tls_context
+    from mailconn.smtp import close_quietly, open_smtp
 
-    context = tls_context(settings.verify_certificate, settings.ca_file)
-    smtp: smtplib.SMTP
-    if settings.security == "ssl":
-        smtp = smtplib.SMTP_SSL(
-            settings.host, settings.port, timeout=settings.timeout, context=context
-        )
-    else:
-        smtp = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
-    with smtp:
-        smtp.ehlo()
-        if settings.security == "starttls":
-            smtp.starttls(context=context)
-            smtp.ehlo()
-        if settings.username:
-            smtp.login(settings.username, settings.password)
+    smtp = open_smtp(settings)
+    try:
         code, _ = smtp.noop()
         if code != 250:
             raise smtplib.SMTPResponseException(code, b"NOOP refused")
+    finally:
+        close_quietly(smtp)

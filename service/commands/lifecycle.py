@@ -49,7 +49,6 @@ def note(app: App, args: argparse.Namespace) -> int:
 
 
 def answer(app: App, args: argparse.Namespace) -> int:
-    from service.delivery import deliver_pending
     from store import lifecycle
 
     delivery = "email" if args.send else "post" if args.by_post else "none"
@@ -62,7 +61,7 @@ def answer(app: App, args: argparse.Namespace) -> int:
         lambda case: f"answered ({args.outcome}, {_how(delivery)})",
     )
     if delivery == "email":
-        deliver_pending(app)
+        app.delivery.deliver_pending()
     return 0
 
 

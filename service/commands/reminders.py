@@ -13,8 +13,8 @@ from service.output import print_json
 
 def preview(app: App, args: argparse.Namespace) -> int:
     """Show what would be sent, and to whom, without sending or recording."""
+    from responder.reminder_job import preview as plan_at
     from responder.reminder_plan import parse_clock
-    from service.reminders_job import preview as plan_at
 
     app.require_schema()
     zone = ZoneInfo(app.timezone)
@@ -74,12 +74,11 @@ def _case_row(case: dict[str, Any]) -> str:
 
 def run(app: App, args: argparse.Namespace) -> int:
     """Send every due reminder now, whatever the hour."""
-    from service.delivery import deliver_pending
-    from service.reminders_job import run_due
+    from responder.reminder_job import run_due
 
     app.require_schema()
     report = run_due(app)
     print(f"reminders: {report.describe()}")
     if report.mails:
-        deliver_pending(app)
+        app.delivery.deliver_pending()
     return 0

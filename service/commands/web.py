@@ -16,12 +16,11 @@ def web(app: App, args: argparse.Namespace) -> int:
     """Serve until SIGTERM or Ctrl-C."""
     import uvicorn
 
-    from service.delivery import deliver_pending
     from web.app import create_app
 
     app.require_schema()
     host, port = split_listen(args.listen or app.settings.web.listen)
-    workspace = create_app(app.settings, deliver=lambda: deliver_pending(app))
+    workspace = create_app(app.settings, deliver=app.delivery.deliver_pending)
     uvicorn.run(
         workspace,
         host=host,

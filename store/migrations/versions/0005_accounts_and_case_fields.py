@@ -2,20 +2,37 @@
 the search text
 
 Revision ID: 0005
-Revises: 0001
+Revises: 0002
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0005"
-down_revision = "0001"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
 
+# The vocabulary gained the status "reclassified" and the mail kind
+# "member_mail": their CHECK constraints are made again from today's lists.
+NEW_WORDS = {"cases": ("ck_cases_status",), "outbox": ("ck_outbox_kind",)}
+
+
+def _recreate_checks(batch_op: object, table: str) -> None:
+    from store.models import VOCABULARY_CHECKS
+
+    for name, sql in VOCABULARY_CHECKS[table]:
+        if name in NEW_WORDS[table]:
+            batch_op.drop_constraint(name, type_="check")  # type: ignore[attr-defined]
+            batch_op.create_check_constraint(name, sql)  # type: ignore[attr-defined]
+
+
 def upgrade() -> None:
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        _recreate_checks(batch_op, "outbox")
     with op.batch_alter_table("cases", schema=None) as batch_op:
+        _recreate_checks(batch_op, "cases")
         batch_op.add_column(sa.Column("cause", sa.String(length=80), nullable=True))
         batch_op.add_column(sa.Column("service", sa.String(length=80), nullable=True))
         batch_op.add_column(sa.Column("measure", sa.Text(), nullable=True))

@@ -1,0 +1,110 @@
+"""Outbox delivery wired once: store, templates and settings in, a report out.
+
+The composition root builds one `OutboxDelivery` per process (service/app.py)
+and calls `deliver_pending` from `case register`, `run --once` and the
+daemon's outbox job. It never raises because the SMTP server is away: the
+mails stay in the outbox and one warning line per outage says so. What a
+batch could not write to the store (its `Carry`) and whether the server is
+down live on this object, not in a module.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+import structlog
+
+from mailconn.smtp import open_smtp
+from responder.carry import Carry
+from responder.context import Org
+from responder.delivery_setup import DeliveryConfig, DeliveryReport
+from responder.delivery_worker import deliver_batch
+from responder.policy import PolicyRules
+from store.models import utcnow
+
+if TYPE_CHECKING:
+    import jinja2
+
+    from config import Settings
+    from store.outbox import SessionFactory
+    from store.registration_input import CaseRules
+
+__all__ = ["DeliveryReport", "OutboxDelivery", "build_delivery_setup"]
+
+log = structlog.get_logger("klachten.delivery")
+BATCH = 50
+
+
+def build_delivery_setup(settings: Settings, rules: CaseRules) -> DeliveryConfig:
+    """The delivery worker's view of the settings."""
+    smtp = settings.smtp
+    coordinators = tuple(settings.reminders.coordinators)
+    return DeliveryConfig(
+        smtp=smtp,
+        policy=PolicyRules(
+            own_address=smtp.from_address,
+            coordinators=coordinators,
+            suppression=tuple(settings.responder.suppression),
+            per_address_limit=settings.responder.per_address_limit,
+        ),
+        org=Org(
+            name=settings.responder.org_name,
+            from_name=smtp.from_name,
+            from_address=smtp.from_address,
+            phone=settings.responder.org_phone,
+        ),
+        rules=rules,
+        coordinators=coordinators,
+        connect=open_smtp,
+        lease=timedelta(seconds=settings.service.outbox_lease),
+    )
+
+
+class OutboxDelivery:
+    """One process's delivery: its wiring, its carry-over, its outage state."""
+
+    def __init__(
+        self, sessions: SessionFactory, env: jinja2.Environment, setup: DeliveryConfig
+    ) -> None:
+        self.sessions = sessions
+        self.env = env
+        self.setup = setup
+        self.carry = Carry()
+        self._smtp_down = False  # an outage was logged; a success logs recovery
+
+    def reconfigure(self, env: jinja2.Environment, setup: DeliveryConfig) -> None:
+        """New templates and settings (a reload); the carry-over stays."""
+        self.env = env
+        self.setup = setup
+
+    def deliver_pending(
+        self, *, now: datetime | None = None, limit: int | None = None
+    ) -> DeliveryReport:
+        """Send what is due, in batches of one connection each, until nothing
+        is due, the server is away, or `limit` rows were handled (None: no
+        limit, so one `run --once` empties a backlog)."""
+        report = DeliveryReport()
+        while limit is None or report.handled < limit:
+            left = BATCH if limit is None else min(BATCH, limit - report.handled)
+            batch = deliver_batch(
+                self.sessions,
+                self.env,
+                self.setup,
+                now=now or utcnow(),
+                limit=left,
+                carry=self.carry,
+            )
+            report.add(batch)
+            if batch.outage or batch.handled == 0:
+                break
+        self._log_outage(report)
+        return report
+
+    def _log_outage(self, report: DeliveryReport) -> None:
+        if report.outage and not self._smtp_down:
+            self._smtp_down = True
+            log.warning("smtp.unavailable", error=report.outage, retried=report.retried)
+        elif not report.outage and report.sent and self._smtp_down:
+            self._smtp_down = False
+            log.info("smtp.recovered", sent=report.sent)
