@@ -60,6 +60,9 @@ class Verdict:
     case_number: str | None = None
     sender_unverified: bool = False
     sender_unverified_reason: str | None = None
+    # A trusted server saw DMARC pass for the From domain: the From address
+    # is the sender's own (see `dmarc_passed`).
+    sender_verified: bool = False
     # A follow-up that names a case from an address that is neither the
     # member's nor the fund's: linked to that case, but for a person to judge.
     stranger: bool = False
@@ -114,6 +117,8 @@ def classify(
         case_number=number,
         sender_unverified=failure is not None,
         sender_unverified_reason=failure,
+        sender_verified=failure is None
+        and dmarc_passed(msg, settings.trusted_authserv_ids),
         stranger=stranger,
     )
 
@@ -185,6 +190,7 @@ def _follow_up(
 
 
 _RESULT = re.compile(r"\bdmarc\s*=\s*([a-z]+)", re.IGNORECASE)
+_HEADER_FROM = re.compile(r"\bheader\.from\s*=\s*([^\s;]+)", re.IGNORECASE)
 
 
 def _trusted(authserv_id: str, trusted: Sequence[str]) -> bool:
@@ -210,3 +216,27 @@ def dmarc_failed(msg: ParsedMessage, trusted_authserv_ids: Sequence[str]) -> str
         if result and result.group(1).lower() == "fail":
             return f"DMARC failed according to {authserv_id[0]}"
     return None
+
+
+def dmarc_passed(msg: ParsedMessage, trusted_authserv_ids: Sequence[str]) -> bool:
+    """True when a trusted Authentication-Results says dmarc=pass for the
+    domain of the From address (header.from, when given, must name it).
+
+    Only then is the From address known to be the sender's: mail to any other
+    address (Reply-To, an address typed in a form) may reach a stranger.
+    """
+    domain = (msg.from_address or "").rpartition("@")[2].lower()
+    if not domain:
+        return False
+    for value in msg.headers.get("authentication-results", ()):
+        authserv_id = value.split(";", 1)[0].strip().split()
+        if not authserv_id or not _trusted(authserv_id[0], trusted_authserv_ids):
+            continue
+        for clause in value.split(";")[1:]:
+            result = _RESULT.search(clause)
+            if not result or result.group(1).lower() != "pass":
+                continue
+            named = _HEADER_FROM.search(clause)
+            if named is None or named.group(1).lower().rstrip(".") == domain:
+                return True
+    return False

@@ -14,8 +14,10 @@ from typing import Any
 
 from ingest.categories import SUGGESTED_FLAG, suggest_category
 from ingest.classify import Verdict
-from ingest.forms import FormResult, read_attachment, read_webform
+from ingest.form_reading import Forms, read_forms
+from ingest.forms.limits import FormLimits
 from ingest.forms.merge import is_no_reply, merge_member
+from ingest.forms.pool import ReadSettings
 from ingest.incoming import Incoming
 from ingest.parse import ParsedMessage
 from store.models import Case
@@ -26,11 +28,13 @@ from store.registration_input import (
     InboundRecord,
     NewCase,
 )
-from store.vocabulary import CASE_CLASSES, Channel, Flag, MessageClass
+from store.vocabulary import Channel, Flag, MessageClass
 
 # Column sizes of the store, read from the models: longer values are cut
 # rather than failing the whole transaction on PostgreSQL.
 _CATEGORY_LIMIT = Case.__table__.c.category.type.length
+# read_forms lives in ingest/form_reading.py; named here for older callers.
+__all__ = ["Forms", "RecordOptions", "build_record", "read_forms"]
 
 
 @dataclass(frozen=True)
@@ -47,19 +51,11 @@ class RecordOptions:
     own_addresses: tuple[str, ...] = ()
     ocr_timeout: float = 30.0
     ocr_max_pages: int = 5
-
-
-@dataclass(frozen=True)
-class Forms:
-    """The forms found in one message: per attachment and in the body."""
-
-    attachments: dict[int, FormResult] = field(default_factory=dict)
-    webform: FormResult | None = None
+    form_limits: FormLimits = field(default_factory=FormLimits)
 
     @property
-    def all(self) -> list[FormResult]:
-        found = list(self.attachments.values())
-        return [*found, self.webform] if self.webform else found
+    def read_settings(self) -> ReadSettings:
+        return ReadSettings(self.form_limits, self.ocr_timeout, self.ocr_max_pages)
 
 
 def clip(value: str | None, limit: int) -> str | None:
@@ -69,27 +65,6 @@ def clip(value: str | None, limit: int) -> str | None:
 def short_hash(text: str) -> str:
     """A stable, non-reversible tag for logs (Message-IDs hold addresses)."""
     return hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:12]
-
-
-def read_forms(msg: ParsedMessage, verdict: Verdict, options: RecordOptions) -> Forms:
-    """Read complaint forms from the attachments and the body of a member's mail.
-
-    Machine mail (bounces, auto-replies, lists, spam) is never read as a form.
-    """
-    if verdict.klass not in CASE_CLASSES:
-        return Forms()
-    found = {}
-    for index, item in enumerate(msg.attachments):
-        result = read_attachment(
-            item.filename,
-            item.content_type,
-            item.data,
-            ocr_timeout=options.ocr_timeout,
-            max_pages=options.ocr_max_pages,
-        )
-        if result is not None:
-            found[index] = result
-    return Forms(attachments=found, webform=read_webform(msg.text))
 
 
 def build_record(
@@ -132,7 +107,7 @@ def _base(
         new_text=msg.new_text,
         attachments=_attachments(msg, forms),
         form_fields=_form_fields(forms),
-        events=tuple(events + _form_events(forms)),
+        events=tuple(events + _form_events(forms, msg)),
     )
 
 
@@ -189,6 +164,7 @@ def _complaint(
         new_case=new_case,
         events=events + conflicts,
         acknowledge_to=acknowledge_to,
+        acknowledge_verified=_verified(acknowledge_to, msg, verdict),
     )
 
 
@@ -199,6 +175,18 @@ def _acknowledge_to(address: str | None, own: Sequence[str]) -> str | None:
     if address.lower() in {a.lower() for a in own}:
         return None
     return address[:320]
+
+
+def _verified(address: str | None, msg: ParsedMessage, verdict: Verdict) -> bool:
+    """Whether the acknowledgement goes to the From address DMARC verified.
+
+    Anything else (a Reply-To, an address typed in a form or in a web-form
+    notification) may be a stranger's: their mail repeats nothing the sender
+    wrote (responder/context.py).
+    """
+    if not address or not msg.from_address or not verdict.sender_verified:
+        return False
+    return address.strip().lower() == msg.from_address.strip().lower()
 
 
 def channel_for(msg: ParsedMessage, forms: Forms) -> str:
@@ -245,8 +233,8 @@ def _form_fields(forms: Forms) -> tuple[FormFieldRecord, ...]:
     )
 
 
-def _form_events(forms: Forms) -> list[EventRecord]:
-    return [
+def _form_events(forms: Forms, msg: ParsedMessage) -> list[EventRecord]:
+    events = [
         EventRecord(
             "form_read",
             {
@@ -258,6 +246,19 @@ def _form_events(forms: Forms) -> list[EventRecord]:
         )
         for result in forms.all
     ]
+    events += [
+        EventRecord(
+            "form_limit",
+            {
+                "attachment": msg.attachments[index].filename[:255],
+                "limit": result.limit,
+                "notes": list(result.notes),
+            },
+        )
+        for index, result in sorted(forms.attachments.items())
+        if result.limit
+    ]
+    return events
 
 
 def quarantine_record(item: Incoming, error: BaseException | str) -> InboundRecord:

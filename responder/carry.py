@@ -61,4 +61,3 @@ class Carry:
             self.keep(done, release)
             raise
         log.info("outbox.carried_over", recorded=len(done), released=len(release))
-

@@ -10,6 +10,7 @@ down live on this object, not in a module.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -21,7 +22,10 @@ from responder.context import Org
 from responder.delivery_setup import DeliveryConfig, DeliveryReport
 from responder.delivery_worker import deliver_batch
 from responder.policy import PolicyRules
+from store.db import transaction
 from store.models import utcnow
+from store.outbox import queue_failure_notice
+from store.outbox_limit import held_by_limit, member_room
 
 if TYPE_CHECKING:
     import jinja2
@@ -58,6 +62,7 @@ def build_delivery_setup(settings: Settings, rules: CaseRules) -> DeliveryConfig
         coordinators=coordinators,
         connect=open_smtp,
         lease=timedelta(seconds=settings.service.outbox_lease),
+        hourly_limit=settings.responder.hourly_limit,
     )
 
 
@@ -79,12 +84,25 @@ class OutboxDelivery:
         self.setup = setup
 
     def deliver_pending(
-        self, *, now: datetime | None = None, limit: int | None = None
+        self,
+        *,
+        now: datetime | None = None,
+        limit: int | None = None,
+        notify: bool = True,
+        earlier_failures: Sequence[int] = (),
     ) -> DeliveryReport:
         """Send what is due, in batches of one connection each, until nothing
         is due, the server is away, or `limit` rows were handled (None: no
-        limit, so one `run --once` empties a backlog)."""
+        limit, so one `run --once` empties a backlog).
+
+        Mails to members beyond [responder] hourly_limit wait (the report's
+        `held`). Mails that failed (in this call, and `earlier_failures` of
+        the same run in another process) reach the coordinators in one
+        notice, unless `notify` is false (that process leaves it to the
+        run's last call).
+        """
         report = DeliveryReport()
+        room = self._room(now or utcnow())
         while limit is None or report.handled < limit:
             left = BATCH if limit is None else min(BATCH, limit - report.handled)
             batch = deliver_batch(
@@ -94,12 +112,50 @@ class OutboxDelivery:
                 now=now or utcnow(),
                 limit=left,
                 carry=self.carry,
+                member_room=None if room is None else max(room - report.members, 0),
             )
             report.add(batch)
             if batch.outage or batch.handled == 0:
                 break
+        failures = [*earlier_failures, *report.failures]
+        if notify and failures and self._queue_notice(failures):
+            notice = deliver_batch(
+                self.sessions,
+                self.env,
+                self.setup,
+                now=now or utcnow(),
+                limit=1,
+                carry=self.carry,
+            )
+            report.add(notice)
+        report.held = self._held(now or utcnow())
         self._log_outage(report)
         return report
+
+    def _room(self, now: datetime) -> int | None:
+        """What is left of the hour's mails to members (None: no limit)."""
+        if self.setup.hourly_limit is None:
+            return None
+        with transaction(self.sessions) as session:
+            return member_room(session, now, self.setup.hourly_limit)
+
+    def _queue_notice(self, failures: list[int]) -> bool:
+        """The run's one notice to the coordinators about mails that failed."""
+        with transaction(self.sessions) as session:
+            return queue_failure_notice(
+                session, self.setup.rules, list(self.setup.coordinators), failures
+            )
+
+    def _held(self, now: datetime) -> int:
+        """Mails to members waiting for the hourly limit (logged when any)."""
+        limit = self.setup.hourly_limit
+        if limit is None:
+            return 0
+        with transaction(self.sessions) as session:
+            held = held_by_limit(session, now, limit)
+        if held:
+            log.warning("outbox.hourly_limit", held=held, limit=limit)
+        return held
 
     def _log_outage(self, report: DeliveryReport) -> None:
         if report.outage and not self._smtp_down:

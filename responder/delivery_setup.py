@@ -41,6 +41,8 @@ class DeliveryConfig:
     coordinators: tuple[str, ...]
     connect: Callable[[Any], smtplib.SMTP]
     lease: timedelta = LEASE
+    # Mails to members per hour, all addresses together; None: no limit.
+    hourly_limit: int | None = None
     worker: str = field(
         default_factory=lambda: (
             f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -57,6 +59,12 @@ class DeliveryReport:
     failed: int = 0
     skipped: int = 0
     outage: str | None = None
+    # Mails to members due but waiting for the hourly limit, at the end.
+    held: int = 0
+    # Mails to members claimed (they use up the hour's room).
+    members: int = 0
+    # Outbox ids of the mails given up on (one notice tells the coordinators).
+    failures: list[int] = field(default_factory=list)
 
     @property
     def handled(self) -> int:
@@ -67,4 +75,6 @@ class DeliveryReport:
         self.retried += other.retried
         self.failed += other.failed
         self.skipped += other.skipped
+        self.failures += other.failures
+        self.members += other.members
         self.outage = self.outage or other.outage

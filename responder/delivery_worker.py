@@ -27,7 +27,7 @@ from mailconn.smtp import close_quietly
 from responder import policy
 from responder.carry import Carry
 from responder.compose import Envelope, compose
-from responder.context import mail_context
+from responder.context import mail_context, may_quote
 from responder.delivery_setup import DeliveryConfig, DeliveryReport
 from responder.render import TemplateCache, render_mail
 from responder.smtp import SendFailure, send
@@ -35,7 +35,7 @@ from store import outbox
 from store.db import transaction
 from store.delivery_results import Sent, Skipped, record_batch
 from store.outbox import ClaimedMail
-from store.vocabulary import MailKind
+from store.vocabulary import Audience, MailKind
 
 if TYPE_CHECKING:
     from store.outbox import Session, SessionFactory
@@ -61,8 +61,11 @@ def deliver_batch(
     now: datetime,
     limit: int,
     carry: Carry,
+    member_room: int | None = None,
 ) -> DeliveryReport:
-    """Claim up to `limit` due rows and deliver them over one connection.
+    """Claim up to `limit` due rows and deliver them over one connection;
+    with `member_room`, at most that many mails to members (the report's
+    `members` says how many were claimed).
 
     `carry` holds what an earlier batch of this worker could not write; it
     is written first, and what this batch cannot write goes into it.
@@ -70,10 +73,16 @@ def deliver_batch(
     carry.settle(sessions, now)
     with transaction(sessions) as session:
         claimed = outbox.claim_due(
-            session, worker=config.worker, now=now, lease=config.lease, limit=limit
+            session,
+            worker=config.worker,
+            now=now,
+            lease=config.lease,
+            limit=limit,
+            member_room=member_room,
         )
         recent = _recent(session, claimed, now)
     batch = _Batch(sessions, env, config, now, carry, recent)
+    batch.report.members = sum(1 for m in claimed if m.audience == Audience.MEMBER)
     try:
         batch.run(claimed)
     finally:
@@ -234,8 +243,13 @@ class _Batch:
         )
 
     def _compose(self, mail: ClaimedMail) -> bytes:
+        quote = may_quote(mail.kind, mail.context)
         context = mail_context(
-            self.config.org, mail.case, mail.context, terms=self.config.rules
+            self.config.org,
+            mail.case,
+            mail.context,
+            terms=self.config.rules,
+            quote=quote,
         )
         rendered = render_mail(
             self.env,
@@ -252,8 +266,9 @@ class _Batch:
             recipients=mail.recipients,
             message_id=mail.message_id,
             reply_to=smtp.reply_to,
-            in_reply_to=mail.in_reply_to,
-            references=mail.references,
+            # The sender chose those Message-IDs too: a stranger gets none.
+            in_reply_to=mail.in_reply_to if quote else None,
+            references=mail.references if quote else None,
             case_number=_number(mail),
             audience=mail.audience,
             kind=mail.kind,
@@ -306,14 +321,9 @@ class _Batch:
     def _fail(self, mail: ClaimedMail, error: str) -> None:
         self.unsent.add(mail.id)
         with transaction(self.sessions) as session:
-            outbox.mark_failed(
-                session,
-                mail.id,
-                error=error,
-                notify=list(self.config.coordinators),
-                rules=self.config.rules,
-            )
+            outbox.mark_failed(session, mail.id, error=error)
         self.report.failed += 1
+        self.report.failures.append(mail.id)
         log.warning("outbox.failed", outbox_id=mail.id, case=_number(mail))
 
     def _release(self, rest: list[ClaimedMail]) -> None:

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from config.backoff import backoff_delay
+from store.mailbox_key import mailbox_key
 from store.vocabulary import Flag, MailKind
 
 
@@ -43,7 +44,8 @@ Rule = Callable[[PolicyRules, MailFacts], str | None]
 
 
 def normalise(address: str) -> str:
-    return address.strip().lower()
+    """The mailbox an address reaches, as the per-address limit counts it."""
+    return mailbox_key(address)
 
 
 def no_recipient(rules: PolicyRules, facts: MailFacts) -> str | None:

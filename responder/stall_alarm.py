@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 import structlog
 
 from responder.job_context import JobContext
+from store.vocabulary import Audience, MailKind
 
 log = structlog.get_logger("klachten.alarm")
 # The service_state key of the alarm's state (shown by `klachten status`).
@@ -55,8 +56,8 @@ def check_stall(app: JobContext, now: datetime, started_at: datetime) -> StallCh
         enqueue_mail(
             session,
             app.rules,
-            kind="stall_alarm",
-            audience="operator",
+            kind=MailKind.STALL_ALARM,
+            audience=Audience.OPERATOR,
             template="stall_alarm",
             language="nl",
             recipients=app.settings.alarm_recipients,

@@ -71,6 +71,7 @@ class MainLoop:
         self.app = daemon.app
         self.source = make_source(self.app)
         self.intake = make_intake(self.app)
+        self.intake.heartbeat = self.heartbeat
         self._connected = False
         self.backoff = Backoff(
             base=BACKOFF_BASE, cap=self.app.settings.imap.backoff_cap
@@ -224,13 +225,25 @@ class MainLoop:
 
     def tick(self) -> bool:
         """Called about once a second: watchdog, SIGHUP; True when stopping."""
+        self._ping_watchdog()
+        if self.daemon.signals.take_reload():
+            self._reload()
+        return self.daemon.signals.stopping
+
+    def heartbeat(self) -> bool:
+        """Called by this loop's own thread inside a long message (form
+        workers at work): the watchdog only, no reload; True when stopping.
+
+        Never from another thread: a loop that hangs must stop the pings.
+        """
+        self._ping_watchdog()
+        return self.daemon.signals.stopping
+
+    def _ping_watchdog(self) -> None:
         now = time.monotonic()
         if self._ping_every is not None and now - self._last_ping >= self._ping_every:
             self.daemon.notifier.watchdog()
             self._last_ping = now
-        if self.daemon.signals.take_reload():
-            self._reload()
-        return self.daemon.signals.stopping
 
     def _reload(self) -> None:
         """Re-read the config: keep the connection settings, take the rest."""

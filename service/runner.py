@@ -124,7 +124,10 @@ def run_once(app: App) -> RunSummary:
         source.close()
     # Reminders only queue mail; delivering after them sends them in this run.
     summary.reminders = _describe(run_due(app))
-    report = app.delivery.deliver_pending()
+    # One notice to the coordinators for the whole run, the failures of the
+    # delivery process included.
+    report = app.delivery.deliver_pending(earlier_failures=early.failures)
+    early.failures = []
     report.add(early)
     summary.outbox = _describe(report)
     log.info("run.once_done", ok=summary.ok)
@@ -165,11 +168,12 @@ class _DeliveryAlongside:
             return report
         self._stop.set()
         try:
-            sent, retried, failed, skipped = self._results.get(timeout=120)
+            sent, retried, failed, skipped, failures = self._results.get(timeout=120)
         except queue.Empty:  # it died; its rows wait for their lease
             log.warning("outbox.delivery_alongside_lost")
         else:
             report.add(DeliveryReport(sent, retried, failed, skipped))
+            report.failures = list(failures)
         self._process.join(timeout=30)
         return report
 
@@ -185,14 +189,16 @@ def _deliver_until_stopped(
     total = DeliveryReport()
     try:
         while not stop.wait(0.2):
-            report = app.delivery.deliver_pending()
+            report = app.delivery.deliver_pending(notify=False)
             total.add(report)
             if report.outage:
                 break
     except Exception as exc:  # the store is down: the parent's final run says so
         log.warning("outbox.delivery_alongside_stopped", error=type(exc).__name__)
     finally:
-        results.put((total.sent, total.retried, total.failed, total.skipped))
+        results.put(
+            (total.sent, total.retried, total.failed, total.skipped, total.failures)
+        )
         app.close()
 
 
@@ -205,7 +211,7 @@ def _describe(result: Any) -> str:
         return str(describe())
     if hasattr(result, "sent"):
         parts = [f"{result.sent} sent"]
-        for name in ("retried", "failed", "skipped"):
+        for name in ("retried", "failed", "skipped", "held"):
             if getattr(result, name, 0):
                 parts.append(f"{getattr(result, name)} {name}")
         if getattr(result, "outage", None):

@@ -248,6 +248,7 @@ class _Batch:
                         new.language,
                         record.acknowledge_to,
                         record,
+                        verified=record.acknowledge_verified,
                     )
                 )
         if attachments:  # never updated after: SQLite would rewrite each blob

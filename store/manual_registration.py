@@ -26,9 +26,7 @@ class Address(NamedTuple):
     city: str | None
 
 
-def received_instant(
-    day: date, timezone: str, now: datetime | None = None
-) -> datetime:
+def received_instant(day: date, timezone: str, now: datetime | None = None) -> datetime:
     """A received date as an instant: now if today, else noon that day (local).
 
     A date after today is refused: a complaint cannot arrive in the future.

@@ -95,7 +95,10 @@ def register_case(
         blobs.insert_rows(session, Attachment.__table__, rows, blob="data")
     session.execute(insert(Event.__table__), events)
     if acknowledge_to:
-        row = acknowledgement_row(rules, case_id, number, new.language, acknowledge_to)
+        # A coordinator typed the address and the subject: both are theirs.
+        row = acknowledgement_row(
+            rules, case_id, number, new.language, acknowledge_to, verified=True
+        )
         session.execute(insert(OutboxMail.__table__), [row])
     search.reindex(session, [case_id])
     case = session.get(Case, case_id)

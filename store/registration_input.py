@@ -129,6 +129,9 @@ class InboundRecord:
     events: tuple[EventRecord, ...] = ()
     # Where the acknowledgement goes; None: no acknowledgement is queued.
     acknowledge_to: str | None = None
+    # True when that is the From address and DMARC verified it: only then may
+    # the acknowledgement repeat the sender's subject and name.
+    acknowledge_verified: bool = False
 
     @property
     def dedupe_key(self) -> str:

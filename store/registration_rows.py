@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from store import deadlines
+from store.mailbox_key import mailbox_key
 from store.member import COLUMNS
 from store.models import utcnow
 from store.registration_input import AttachmentRecord, CaseRules, InboundRecord, NewCase
@@ -81,7 +82,7 @@ def outbox_row(
         "template": template,
         "language": language,
         "recipients": recipients,
-        "recipient": recipients[0].strip().lower() if recipients else None,
+        "recipient": mailbox_key(recipients[0]) if recipients else None,
         "context": context or {},
         "message_id": new_message_id(rules.message_id_domain),
         "in_reply_to": in_reply_to,
@@ -99,11 +100,15 @@ def acknowledgement_row(
     language: str,
     recipient: str,
     record: InboundRecord | None = None,
+    *,
+    verified: bool = False,
 ) -> dict[str, Any]:
     """The outbox row of the case's one acknowledgement ("ack:<number>").
 
     `record` is the mail that opened the case, if one did: the
-    acknowledgement answers it in its thread.
+    acknowledgement answers it in its thread. `verified`: the recipient is
+    known to be the complainant's (a DMARC verified From, or typed by a
+    coordinator), so the mail may quote them (responder/context.py).
     """
     in_reply_to, references = acknowledgement_threading(record)
     return outbox_row(
@@ -117,7 +122,14 @@ def acknowledgement_row(
         dedupe_key=f"ack:{number}",
         in_reply_to=in_reply_to,
         references=references,
+        context={VERIFIED_KEY: True} if verified else {},
     )
+
+
+# The outbox context key that lets an acknowledgement quote the complainant
+# (their subject, their name); without it the mail says only fixed text, the
+# case number and the dates (responder/context.py).
+VERIFIED_KEY = "recipient_verified"
 
 
 def acknowledgement_threading(

@@ -232,6 +232,29 @@ def test_dmarc_pass_and_version_token() -> None:
     assert dmarc_failed(parse_message(raw), ("libmutov.be",)) is None
 
 
+@pytest.mark.parametrize(
+    ("results", "verified"),
+    [
+        ("libmutov.be 1; dmarc=pass header.from=example.be", True),
+        ("mx.libmutov.be; spf=fail smtp.mailfrom=x; dmarc=pass", True),
+        ("mx.evil.example; dmarc=pass header.from=example.be", False),
+        ("libmutov.be; dmarc=pass header.from=other.example", False),
+        ("libmutov.be; dmarc=fail header.from=example.be", False),
+        ("libmutov.be; dmarc=none header.from=example.be", False),
+        ("libmutov.be; spf=pass smtp.mailfrom=example.be", False),
+        (None, False),
+    ],
+)
+def test_dmarc_passed_only_for_the_from_domain(results, verified) -> None:
+    from ingest.classify import dmarc_passed
+
+    header = f"Authentication-Results: {results}\n" if results else ""
+    raw = f"From: Anna <anna@Example.be>\n{header}Subject: x\n\nx\n".encode()
+    msg = parse_message(raw)
+    assert dmarc_passed(msg, ("libmutov.be",)) is verified
+    assert classify(msg, SETTINGS, LOOKUP).sender_verified is verified
+
+
 # Out-of-office subjects as Outlook, Gmail and Exchange write them in the four
 # languages, with no auto-reply header at all (issue 17): the subject decides.
 @pytest.mark.parametrize(

@@ -78,6 +78,8 @@ def complaint(
             flags=flags,
         ),
         acknowledge_to=sender,
+        # Its From, verified by DMARC: the acknowledgement may quote and thread.
+        acknowledge_verified=True,
     )
 
 
@@ -217,9 +219,12 @@ def test_permanent_failure_notifies_coordinators_once(smtp_server, app_with) -> 
     assert report.sent == 1
     (notice,) = smtp_server.wait_for(1)
     assert notice.rcpt_tos == (COORDINATOR,)
-    assert number in notice.message["Subject"]
+    assert notice.message["Subject"] == "[Klachten] 1 e-mail aan leden niet afgeleverd"
     assert notice.message["Auto-Submitted"] == "auto-generated"
-    assert "5.1.1 No such user" in notice.message.get_body(("plain",)).get_content()
+    text = notice.message.get_body(("plain",)).get_content()
+    assert f"{number}  ontvangstmelding  (550 5.1.1)" in text
+    # Nothing the receiving server or the address chose: only the code.
+    assert "No such user" not in text and SENDER not in text
     ack = rows(app, kind="acknowledgement")[0]
     assert ack.status == "failed" and ack.last_error == "550 5.1.1 No such user"
     (details,) = events_of(app, number, "acknowledgement_failed")

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from config.machine_addresses import DAEMONS, NO_REPLY, NOTIFIERS, local_part_pattern
+from ingest.addresses import usable_address
 from ingest.categories import category_from_form
 from ingest.forms.fields import DEFAULT_CATEGORIES
 from ingest.forms.labels import fold
@@ -116,7 +117,10 @@ def _email(
             flags.append(Flag.NO_CONTACT_ADDRESS)
         return replace(member, email=usable_sender), ()
     if checked.problem("email") is not None:
-        return replace(member, email=usable_sender or typed), ()
+        # Kept for a person to correct, unless it could carry a header line
+        # or a terminal sequence: such a value is never stored.
+        kept = typed if usable_address(typed) else None
+        return replace(member, email=usable_sender or kept), ()
     if usable_sender and usable_sender.lower() != typed:
         return member, (("email", usable_sender, typed),)
     return member, ()

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from service.app import App
-from service.output import print_json, print_table
+from service.output import print_json, print_table, printable, printable_tree
 from store.errors import UserError
 from store.manual_registration import (
     fill_address,
@@ -72,7 +72,16 @@ def show_case(app: App, args: argparse.Namespace) -> int:
 
 
 def render_case_text(case: dict[str, Any]) -> str:
-    """A readable page for one case, for a coordinator at a terminal."""
+    """A readable page for one case, for a coordinator at a terminal.
+
+    Every value is shown with its control characters as escapes (a newline in
+    a name is "\\n", not a line of its own); only the description keeps its
+    line breaks.
+    """
+    description = [
+        printable(line) for line in (case.get("description") or "").split("\n")
+    ]
+    case = printable_tree(case)
     member = case["member"]
     lines = [
         f"{case['number']}  [{case['status']}]  {case['channel']}  "
@@ -107,7 +116,7 @@ def render_case_text(case: dict[str, Any]) -> str:
     if case.get("description"):
         lines += [
             "description:",
-            *(f"  {ln}" for ln in case["description"].split("\n")),
+            *(f"  {ln}" for ln in description),
         ]
     if case.get("form_fields"):
         lines.append("form fields:")

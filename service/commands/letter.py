@@ -16,6 +16,7 @@ from responder.delivery_run import build_delivery_setup
 from responder.letter import member_address_lines, render_letter_pdf
 from responder.render import render_mail
 from service.app import App
+from service.output import write_private
 from store.errors import UserError
 from store.models import utcnow
 
@@ -30,7 +31,7 @@ def letter(app: App, args: argparse.Namespace) -> int:
     pdf = build_letter(app, case)
     target = Path(args.output or f"{case.number}-ontvangstmelding.pdf")
     try:
-        target.write_bytes(pdf)
+        write_private(target, pdf)
     except OSError as exc:
         raise UserError(f"cannot write {target}: {exc.strerror}") from None
     print(target)

@@ -8,7 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from service.app import App
-from service.output import print_json
+from service.output import print_json, printable
 
 
 def preview(app: App, args: argparse.Namespace) -> int:
@@ -67,7 +67,7 @@ def _case_row(case: dict[str, Any]) -> str:
     row = (
         f"    {case['number']}  due {case['deadline'][:10]}  "
         f"{case['days_left']:+d} days  {case['assignee'] or '-'}  "
-        f"{case['subject'] or ''}"
+        f"{printable(case['subject'] or '')}"
     )
     return row.rstrip()
 
