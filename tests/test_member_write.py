@@ -80,6 +80,9 @@ def test_case_write_reaches_the_member_in_their_language(
     assert mail["Subject"] == f"Demande d'informations sur votre plainte [{number}]"
     body = mail.get_body(("plain",)).get_content()
     assert "Quel est votre numéro de membre ?" in body
+    # A coordinator's mail, not an automatic one (issue 17).
+    assert mail["Auto-Submitted"] is None
+    assert mail["X-Auto-Response-Suppress"] is None
     events = show(run, number)["events"]
     assert [e["kind"] for e in events][-2:] == ["member_written", "member_mail_sent"]
     assert (events[-2]["actor"], events[-2]["details"]["template"]) == (
