@@ -222,6 +222,25 @@ class ServiceSettings:
 
 
 @dataclass(frozen=True)
+class WebSettings:
+    """The coordinator workspace (`klachten web`)."""
+
+    listen: str = "127.0.0.1:8080"  # behind the fund's reverse proxy
+    # The public address, for links in mails and the API's Origin check;
+    # https makes the session cookie Secure.
+    base_url: str = "http://127.0.0.1:8080"
+    # Header the single sign-on proxy sets to the person's account e-mail
+    # (e.g. "X-Remote-User"); empty: local accounts only.
+    trusted_user_header: str = ""
+    # Addresses (or networks, "10.0.0.0/8") whose trusted_user_header counts.
+    trusted_proxies: list[str] = field(default_factory=lambda: ["127.0.0.1", "::1"])
+    session_idle_minutes: int = 60
+    # The key that signs session cookies; empty: $CREDENTIALS_DIRECTORY/
+    # web.secret_key, else generated once into $STATE_DIRECTORY (0600).
+    secret_key_file: str = ""
+
+
+@dataclass(frozen=True)
 class Settings:
     imap: ImapSettings = field(default_factory=ImapSettings)
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
@@ -233,6 +252,7 @@ class Settings:
     ingest: IngestSettings = field(default_factory=IngestSettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
     service: ServiceSettings = field(default_factory=ServiceSettings)
+    web: WebSettings = field(default_factory=WebSettings)
 
     @property
     def trusted_authserv_ids(self) -> list[str]:

@@ -90,6 +90,7 @@ def check(settings: Settings) -> None:
         r"^[\w.\-\[\]:]+:\d+$", settings.metrics.listen
     ):
         raise ConfigError("config: [metrics] listen must be HOST:PORT")
+    _check_web(settings)
 
 
 def _check_plaintext_auth(settings: Settings) -> None:
@@ -159,3 +160,24 @@ def _check_addresses(settings: Settings) -> None:
         for value in values:
             if not _ADDRESS.match(value):
                 raise ConfigError(f"config: [{section}] {key} holds an invalid address")
+
+
+def _check_web(settings: Settings) -> None:
+    web = settings.web
+    if not re.match(r"^[\w.\-\[\]:]+:\d+$", web.listen):
+        raise ConfigError("config: [web] listen must be HOST:PORT")
+    if not re.match(r"^https?://[^/\s]+(/\S*)?$", web.base_url):
+        raise ConfigError("config: [web] base_url must be an http(s):// address")
+    if web.session_idle_minutes <= 0:
+        raise ConfigError("config: [web] session_idle_minutes must be positive")
+    if web.trusted_user_header and not re.match(
+        r"^[A-Za-z0-9-]+$", web.trusted_user_header
+    ):
+        raise ConfigError("config: [web] trusted_user_header must be a header name")
+    for proxy in web.trusted_proxies:
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            raise ConfigError(
+                f"config: [web] trusted_proxies holds {proxy!r}, not an address"
+            ) from None

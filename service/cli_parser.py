@@ -102,6 +102,10 @@ def _service_commands(commands: argparse._SubParsersAction) -> None:
     )
     _handler(p, "run:run")
 
+    p = commands.add_parser("web", help="the coordinator workspace ([web] listen)")
+    p.add_argument("--listen", metavar="HOST:PORT", help="instead of [web] listen")
+    _handler(p, "web:web")
+
     p = commands.add_parser("import", help="register messages from files")
     p.add_argument("paths", nargs="+", metavar="FILE.eml|DIR|FILE.mbox")
     p.add_argument("--no-progress", action="store_true")

@@ -22,9 +22,8 @@ from service.app import App
 from store.errors import UserError
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
 
-    from responder.report.figures import Figures, YearFigures
+    from responder.report.figures import Figures
 
 T = TypeVar("T")
 PROGRESS_MIN_CASES = 10_000
@@ -79,61 +78,25 @@ def build_figures(
     progress: bool = False,
 ) -> Figures:
     """Query the store for `year` (and the year before) and compute the figures."""
-    from responder.report.figures import Figures, case_entries
-    from store import report_data
+    from responder.report.year import build_figures as build
 
     now = now or datetime.now(ZoneInfo(app.timezone))
-    window = report_data.year_window(year, app.timezone)
     with app.transaction() as session:
-        current = _year(app, session, year, now, progress=progress)
-        previous = _year(app, session, year - 1, now, optional=True)
-        cases = None
-        if with_cases:
-            cases = case_entries(report_data.case_lines(session, window), app.timezone)
-    assert current is not None  # only an optional year can be None
-    return Figures(
-        year=year,
-        timezone=app.timezone,
-        generated_at=now.isoformat(timespec="seconds"),
-        cutoff=min(now, window.year_end).isoformat(timespec="seconds"),
-        ack_days=app.rules.ack_days,
-        answer_days=app.rules.answer_days,
-        current=current,
-        previous=previous,
-        cases=cases,
-    )
+        return build(
+            session,
+            year,
+            app.rules,
+            now,
+            with_cases=with_cases,
+            progress=_progress_over(PROGRESS_MIN_CASES) if progress else None,
+        )
 
 
-def _year(
-    app: App,
-    session: Session,
-    year: int,
-    now: datetime,
-    *,
-    optional: bool = False,
-    progress: bool = False,
-) -> YearFigures | None:
-    """One year's figures; None for an `optional` year without cases."""
-    from responder.report.figures import compute_year
-    from store import report_data
+def _progress_over(minimum: int):
+    def wrap(items: Iterable[T], total: int, label: str) -> Iterable[T]:
+        return with_progress(items, total, label) if total >= minimum else items
 
-    window = report_data.year_window(year, app.timezone)
-    counts = report_data.year_counts(session, window)
-    if optional and counts.total == 0:
-        return None
-    timings: Iterable[report_data.CaseTiming] = report_data.case_timings(
-        session, window
-    )
-    if progress and counts.total >= PROGRESS_MIN_CASES:
-        timings = with_progress(timings, counts.total, f"report {year}")
-    return compute_year(
-        counts,
-        timings,
-        window,
-        cutoff=min(now, window.year_end),
-        ack_days=app.rules.ack_days,
-        answer_days=app.rules.answer_days,
-    )
+    return wrap
 
 
 def with_progress(
@@ -157,19 +120,10 @@ def render(
     figures: Figures, fmt: str, language: str, generated: str, output: str | None
 ) -> str | bytes:
     """The report in `fmt`: text (html, json, long csv) or bytes."""
-    from responder.report import csv_out, html, json_out, pdf, xlsx
+    from responder.report.year import render as render_format
 
-    if fmt == "json":
-        return json_out.render_json(figures)
-    if fmt == "html":
-        return html.render_html(figures, language, generated)
-    if fmt == "pdf":
-        return pdf.render_pdf(figures, language, generated)
-    if fmt == "xlsx":
-        return xlsx.render_xlsx(figures, language)
-    if output and output.lower().endswith(".zip"):
-        return csv_out.render_csv_zip(figures, language)
-    return csv_out.render_long_csv(figures)
+    zipped = bool(output and output.lower().endswith(".zip"))
+    return render_format(figures, fmt, language, generated, zipped)
 
 
 def write(payload: str | bytes, output: str | None) -> None:

@@ -1,0 +1,447 @@
+"""The workspace's pages through Starlette's TestClient, on SQLite and
+PostgreSQL: sign-in, the cases, one case, attachments, actions, escaping."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from tests.web_support import (
+    COORDINATOR,
+    SCRIPT_SUBJECT,
+    VIEWER,
+    Seeded,
+    seed,
+    sign_in,
+    token,
+    web_sections,
+)
+
+
+@pytest.fixture
+def site(cli, make_config, db_url, tmp_path) -> Seeded:
+    config = make_config(db_url, web=web_sections(tmp_path))
+    return seed(cli, config, tmp_path)
+
+
+@pytest.fixture
+def client(site: Seeded) -> Iterator[TestClient]:
+    from config import load_settings
+    from web.app import create_app
+
+    app = create_app(load_settings(site.config, environ={}), environ={})
+    with TestClient(app, client=("10.1.2.3", 40000)) as test_client:
+        yield test_client
+    app.state.ws.close()
+
+
+@pytest.fixture
+def coordinator(client: TestClient) -> TestClient:
+    assert sign_in(client, COORDINATOR).status_code == 303
+    return client
+
+
+def _post(client: TestClient, path: str, page: str, **data: Any):
+    form = {"csrf": token(client.get(page).text), **data}
+    return client.post(path, data=form, follow_redirects=False)
+
+
+def test_nobody_signed_in_goes_to_the_sign_in_page(client, site) -> None:
+    response = client.get("/cases", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/signin?next=/cases")
+    assert "Aanmelden" in client.get("/signin").text
+
+
+def test_a_wrong_password_is_refused(client) -> None:
+    assert sign_in(client, COORDINATOR, "not the password").status_code == 401
+    assert client.get("/cases", follow_redirects=False).status_code == 303
+
+
+def test_every_response_carries_the_security_headers(coordinator, site) -> None:
+    for path in (
+        "/cases",
+        f"/cases/{site.form_case}",
+        "/static/style.css",
+        "/cases/KL-1999-99999",
+        "/signin",
+    ):
+        headers = coordinator.get(path).headers
+        assert headers["content-security-policy"].startswith("default-src 'self'")
+        assert headers["x-content-type-options"] == "nosniff"
+        assert headers["x-frame-options"] == "DENY"
+
+
+def test_the_session_cookie_is_httponly_and_lax(client) -> None:
+    response = sign_in(client, COORDINATOR)
+    cookie = response.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=lax" in cookie
+    assert "secure" not in cookie  # base_url is http here
+
+
+def test_cases_page_lists_open_cases_and_finds_a_member(coordinator, site) -> None:
+    page = coordinator.get("/cases").text
+    assert site.form_case in page and site.script_case in page
+    found = coordinator.get("/cases", params={"q": "Vermeulen"}).text
+    assert site.form_case in found and site.script_case not in found
+    assert "<small>(1)</small>" in found  # the total of the search
+    beyond = coordinator.get("/cases", params={"q": "Vermeulen", "page": "3"}).text
+    assert "<small>(1)</small>" in beyond and site.form_case not in beyond
+    nothing = coordinator.get("/cases", params={"q": "Nobody Such"}).text
+    assert site.form_case not in nothing
+
+
+def test_a_subject_with_markup_shows_as_text(coordinator, site) -> None:
+    for path in ("/cases", f"/cases/{site.script_case}"):
+        page = coordinator.get(path).text
+        assert "<script>alert" not in page and "<b>vet</b>" not in page
+        assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &lt;b&gt;" in page
+    case_page = coordinator.get(f"/cases/{site.script_case}").text
+    assert "<img src=x" not in case_page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in case_page
+    assert SCRIPT_SUBJECT  # the raw subject really was markup
+
+
+def test_case_page_shows_member_form_fields_and_trail(coordinator, site) -> None:
+    page = coordinator.get(f"/cases/{site.form_case}").text
+    for expected in (
+        "Vermeulen Marc",
+        "marc.vermeulen@example.be",
+        "9000",
+        "formulier.pdf",
+        "pdf-acroform",
+        "registered",
+    ):
+        assert expected in page, expected
+
+
+def test_an_unknown_case_is_a_404_page(coordinator) -> None:
+    response = coordinator.get("/cases/KL-1999-99999")
+    assert response.status_code == 404
+    assert "text/html" in response.headers["content-type"]
+    assert "no case with number KL-1999-99999" in response.text
+
+
+def test_the_pdf_form_downloads_as_an_attachment(coordinator, site) -> None:
+    case = coordinator.get(f"/api/cases/{site.form_case}").json()
+    (pdf,) = [a for a in case["attachments"] if a["filename"] == "formulier.pdf"]
+    response = coordinator.get(f"/cases/{site.form_case}/attachments/{pdf['id']}")
+    assert response.status_code == 200
+    assert hashlib.sha256(response.content).hexdigest() == site.pdf_sha256
+    assert response.headers["content-disposition"].startswith("attachment;")
+    assert 'filename="formulier.pdf"' in response.headers["content-disposition"]
+    assert response.headers["content-type"] == "application/pdf"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    other = coordinator.get(f"/cases/{site.script_case}/attachments/{pdf['id']}")
+    assert other.status_code == 404
+
+
+def test_assign_is_recorded_under_the_person(coordinator, site) -> None:
+    page = f"/cases/{site.form_case}"
+    response = _post(coordinator, page + "/assign", page, to="Els@LibMutov.be")
+    assert response.status_code == 303
+    case = coordinator.get(f"/api/cases/{site.form_case}").json()
+    assert case["assigned_to"] == "els@libmutov.be"
+    (event,) = [e for e in case["events"] if e["kind"] == "assigned"]
+    assert event["actor"] == COORDINATOR
+    mine = coordinator.get("/cases", params={"assignee": "els@libmutov.be"}).text
+    assert site.form_case in mine and site.script_case not in mine
+
+
+def test_an_invalid_assignee_gives_the_form_again(coordinator, site) -> None:
+    page = f"/cases/{site.form_case}"
+    response = _post(coordinator, page + "/assign", page, to="not-an-address")
+    assert response.status_code == 422
+    assert "invalid e-mail address" in response.text
+    assert coordinator.get(f"/api/cases/{site.form_case}").json()["assigned_to"] is None
+
+
+def test_a_closed_case_refuses_an_answer_with_the_reason(coordinator, site) -> None:
+    page = f"/cases/{site.form_case}"
+    assert _post(coordinator, page + "/close", page).status_code == 303
+    response = _post(
+        coordinator,
+        page + "/answer",
+        page,
+        outcome="founded",
+        text="Wij betalen terug.",
+        delivery="none",
+        step="send",
+    )
+    assert response.status_code == 409
+    assert "is closed: reopen it first" in response.text
+    case = coordinator.get(f"/api/cases/{site.form_case}").json()
+    assert case["status"] == "closed" and case["answered_at"] is None
+
+
+def test_answer_preview_then_send(coordinator, site) -> None:
+    page = f"/cases/{site.form_case}"
+    preview = _post(
+        coordinator,
+        page + "/answer",
+        page,
+        outcome="founded",
+        text="Wij betalen de beurten terug.",
+        delivery="email",
+        step="preview",
+    )
+    assert preview.status_code == 200
+    assert site.form_case in preview.text
+    assert "Wij betalen de beurten terug." in preview.text
+    assert coordinator.get(f"/api/cases/{site.form_case}").json()["status"] != (
+        "answered"
+    )
+    sent = coordinator.post(
+        page + "/answer",
+        data={
+            "csrf": token(preview.text),
+            "outcome": "founded",
+            "delivery": "email",
+            "text": "Wij betalen de beurten terug.",
+            "step": "send",
+        },
+        follow_redirects=False,
+    )
+    assert sent.status_code == 303
+    case = coordinator.get(f"/api/cases/{site.form_case}").json()
+    assert case["status"] == "answered" and case["outcome"] == "founded"
+    (event,) = [e for e in case["events"] if e["kind"] == "answered"]
+    assert event["actor"] == COORDINATOR and event["details"]["delivery"] == "email"
+
+
+def test_a_form_without_its_token_is_refused(coordinator, site) -> None:
+    page = f"/cases/{site.form_case}"
+    response = coordinator.post(page + "/note", data={"text": "x"})
+    assert response.status_code == 403
+    forged = coordinator.post(page + "/note", data={"text": "x", "csrf": "forged"})
+    assert forged.status_code == 403
+    events = coordinator.get(f"/api/cases/{site.form_case}").json()["events"]
+    assert not [e for e in events if e["kind"] == "note"]
+
+
+def test_a_form_from_another_origin_is_refused(coordinator, site) -> None:
+    page = f"/cases/{site.form_case}"
+    response = coordinator.post(
+        page + "/note",
+        data={"text": "x", "csrf": token(coordinator.get(page).text)},
+        headers={"Origin": "https://evil.example"},
+    )
+    assert response.status_code == 403
+
+
+def test_a_viewer_reads_but_cannot_act(client, site) -> None:
+    assert sign_in(client, VIEWER).status_code == 303
+    page = f"/cases/{site.form_case}"
+    shown = client.get(page)
+    assert shown.status_code == 200 and "/assign" not in shown.text
+    response = _post(client, page + "/assign", page, to="els@libmutov.be")
+    assert response.status_code == 403
+
+
+def test_language_choice_is_remembered(coordinator, site) -> None:
+    assert "Dossiers" in coordinator.get("/overview").text
+    _post(coordinator, "/language", "/cases", lang="fr", next="/overview")
+    page = coordinator.get("/overview").text
+    assert "Aperçu" in page and "Dossiers ouverts" in page
+
+
+def test_overview_counts_and_report(coordinator, site) -> None:
+    page = coordinator.get("/overview").text
+    assert "Open dossiers" in page
+    report = coordinator.get(
+        "/overview/report", params={"year": "2026", "format": "html"}
+    )
+    assert report.status_code == 200 and "<html" in report.text.lower()
+    assert report.headers["content-security-policy"].startswith("default-src 'self'")
+    pdf = coordinator.get("/overview/report", params={"year": "2026", "format": "pdf"})
+    assert pdf.content.startswith(b"%PDF")
+    assert pdf.headers["content-disposition"].startswith("attachment")
+
+
+def test_idle_session_is_forgotten(client, site, tmp_path: Path) -> None:
+    import base64
+    import json
+
+    import itsdangerous
+
+    class Old(itsdangerous.TimestampSigner):
+        def get_timestamp(self) -> int:
+            return super().get_timestamp() - 2 * 3600
+
+    payload = {"email": COORDINATOR, "seen": 0, "csrf": "x" * 40}
+    data = base64.b64encode(json.dumps(payload).encode())
+    cookie = Old("k" * 48).sign(data).decode()
+    client.cookies.set("klachten_session", cookie)
+    assert client.get("/cases", follow_redirects=False).status_code == 303
+    fresh = Old("k" * 48).sign(data).decode()  # signed right, idle by "seen"
+    client.cookies.set("klachten_session", fresh)
+    assert client.get("/cases", follow_redirects=False).status_code == 303
+
+
+def _edit_form(client: TestClient, number: str, **changes: str) -> dict[str, str]:
+    """The edit form as the browser sends it: every field, some changed."""
+    case = client.get(f"/api/cases/{number}").json()
+    form = {
+        k: case[k] or "" for k in ("category", "language", "regional_office", "subject")
+    }
+    form.update(
+        {
+            f"member.{k}": case["member"][k] or ""
+            for k in (
+                "name",
+                "email",
+                "phone",
+                "street",
+                "postcode",
+                "city",
+                "member_number",
+                "insz",
+            )
+        }
+    )
+    form.update(changes)
+    return form
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("member.email", "marc@", "e-mail"),
+        ("member.insz", "85.07.30-033.00", "check digits"),
+        ("member.postcode", "90000", "postcode"),
+    ],
+)
+def test_an_invalid_member_value_gives_the_form_again(
+    coordinator, site, name, value, message
+) -> None:
+    page = f"/cases/{site.form_case}"
+    form = _edit_form(
+        coordinator, site.form_case, **{name: value, "category": "andere"}
+    )
+    response = _post(coordinator, page + "/edit", page, **form)
+    assert response.status_code == 422
+    assert 'class="field-error"' in response.text and message in response.text
+    assert f'value="{value}"' in response.text  # what was typed stays
+    case = coordinator.get(f"/api/cases/{site.form_case}").json()
+    assert case["category"] == "terugbetaling"  # nothing saved
+    assert case["member"]["postcode"] == "9000"
+
+
+def test_correcting_the_category_and_postcode(coordinator, site) -> None:
+    page = f"/cases/{site.form_case}"
+    form = _edit_form(
+        coordinator, site.form_case, category="andere", **{"member.postcode": "9050"}
+    )
+    assert _post(coordinator, page + "/edit", page, **form).status_code == 303
+    case = coordinator.get(f"/api/cases/{site.form_case}").json()
+    assert case["category"] == "andere" and case["member"]["postcode"] == "9050"
+    kinds = [e for e in case["events"] if e["actor"] == COORDINATOR]
+    assert len(kinds) == 2  # one event per changed field
+
+
+def test_editing_a_closed_case_shows_the_reason(coordinator, site) -> None:
+    page = f"/cases/{site.form_case}"
+    assert _post(coordinator, page + "/close", page).status_code == 303
+    form = _edit_form(coordinator, site.form_case, category="andere")
+    response = _post(coordinator, page + "/edit", page, **form)
+    assert response.status_code == 409 and "closed" in response.text
+    assert coordinator.get(f"/api/cases/{site.form_case}").json()["category"] == (
+        "terugbetaling"
+    )
+
+
+def test_reclassify_takes_a_case_off_the_open_list(coordinator, site) -> None:
+    page = f"/cases/{site.script_case}"
+    response = _post(coordinator, page + "/reclassify", page, **{"as": "question"})
+    assert response.status_code == 303
+    assert site.script_case not in coordinator.get("/cases").text
+    events = coordinator.get(f"/api/cases/{site.script_case}").json()["events"]
+    assert [e["actor"] for e in events if e["kind"] == "reclassified"] == [COORDINATOR]
+
+
+def test_merge_then_write(coordinator, site) -> None:
+    page = f"/cases/{site.script_case}"
+    merged = _post(coordinator, page + "/merge", page, into=site.form_case)
+    assert merged.status_code == 303
+    assert merged.headers["location"] == f"/cases/{site.form_case}"
+    target = f"/cases/{site.form_case}"
+    wrote = _post(coordinator, target + "/write", target, template="delay")
+    assert wrote.status_code == 303
+    case = coordinator.get(f"/api/cases/{site.form_case}").json()
+    assert case["message_count"] == 2
+    assert [e["kind"] for e in case["events"]].count("member_written") == 1
+
+
+def test_register_a_postal_complaint_with_its_scan(coordinator, site) -> None:
+    scan = b"%PDF-1.4 scanned letter " + bytes(range(256)) * 8000  # ~2 MB
+    form = {
+        "csrf": token(coordinator.get("/register").text),
+        "channel": "post",
+        "received_at": "2026-12-01",
+        "name": "Peeters An",
+        "street": "Dorpstraat 1",
+        "postcode": "9000",
+        "city": "Gent",
+        "description": "Brief over een factuur.",
+        "language": "nl",
+    }
+    response = coordinator.post(
+        "/register",
+        data=form,
+        files={"scan": ("brief.pdf", scan, "application/pdf")},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    number = response.headers["location"].rsplit("/", 1)[1]
+    case = coordinator.get(f"/api/cases/{number}").json()
+    assert case["channel"] == "post" and "awaiting_letter" in case["flags"]
+    (item,) = case["attachments"]
+    got = coordinator.get(f"/cases/{number}/attachments/{item['id']}").content
+    assert got == scan
+    assert case["events"][0]["actor"] == COORDINATOR
+
+
+def test_register_refuses_a_bad_postcode(coordinator, site) -> None:
+    form = {
+        "csrf": token(coordinator.get("/register").text),
+        "channel": "oral",
+        "postcode": "12",
+        "email": "an@",
+        "description": "Aan de balie.",
+    }
+    response = coordinator.post("/register", data=form)
+    assert response.status_code == 422
+    assert "4 digits" in response.text and "invalid e-mail address" in response.text
+    assert len(coordinator.get("/api/cases").json()) == 2  # nothing registered
+
+
+def test_an_answer_by_post_gives_the_letter(coordinator, site) -> None:
+    page = f"/cases/{site.form_case}"
+    sent = _post(
+        coordinator,
+        page + "/answer",
+        page,
+        outcome="partly-founded",
+        text="Gedeeltelijk gegrond.",
+        delivery="post",
+        step="send",
+    )
+    assert sent.status_code == 303
+    assert "answer-letter.pdf" in coordinator.get(page).text
+    letter = coordinator.get(page + "/answer-letter.pdf")
+    assert letter.content.startswith(b"%PDF")
+    assert letter.headers["content-disposition"].startswith("attachment")
+
+
+def test_failed_sign_ins_lock_the_account(client, site) -> None:
+    """The store counts every refused sign-in (the web commits it), so after
+    five wrong passwords even the right one is refused for a while."""
+    for _ in range(5):
+        assert sign_in(client, COORDINATOR, "wrong password!").status_code == 401
+    assert sign_in(client, COORDINATOR).status_code == 401
+    assert sign_in(client, VIEWER).status_code == 401  # the address is locked too

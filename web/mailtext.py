@@ -1,0 +1,72 @@
+"""Mails and letters as the member will get them, for previews and by post.
+
+The same templates, context and rendering as outbox delivery (responder/), so
+the preview is the mail that goes out.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from responder.context import Org, mail_context
+from responder.dates import date_long
+from responder.letter import member_address_lines, render_letter_pdf
+from responder.render import RenderedMail, build_environment, render_mail
+
+if TYPE_CHECKING:
+    import jinja2
+
+    from config import Settings
+    from store.case_view import CaseView
+
+
+@cache
+def _environment(templates_dir: str, timezone: str) -> jinja2.Environment:
+    override = Path(templates_dir) if templates_dir else None
+    return build_environment(override, timezone=timezone)
+
+
+def org_of(settings: Settings) -> Org:
+    return Org(
+        name=settings.responder.org_name,
+        from_name=settings.smtp.from_name,
+        from_address=settings.smtp.from_address,
+        phone=settings.responder.org_phone,
+    )
+
+
+def _context(settings: Settings, case: CaseView, text: str) -> dict[str, Any]:
+    from store.registration_input import CaseRules
+
+    terms = CaseRules.from_settings(settings.cases, settings.smtp)
+    return mail_context(org_of(settings), case, {"answer_text": text}, terms=terms)
+
+
+def answer_mail(settings: Settings, case: CaseView, text: str) -> RenderedMail:
+    """The answer mail of `case` with the coordinator's `text`."""
+    env = _environment(settings.responder.templates_dir, settings.cases.timezone)
+    context = _context(settings, case, text)
+    return render_mail(env, "member", "answer", case.language, context)
+
+
+def answer_letter(settings: Settings, case: CaseView, text: str) -> bytes:
+    """The answer as a printable A4 letter (PDF), for an answer by post."""
+    mail = answer_mail(settings, case, text)
+    member = _context(settings, case, text)["case"]["member"]
+    org = org_of(settings)
+    responder = settings.responder
+    sender = [org.from_name, org.name, *responder.org_address, org.from_address]
+    if org.phone:
+        sender.append(org.phone)
+    language = case.language if case.language in ("nl", "fr", "de", "en") else "nl"
+    date = date_long(datetime.now(UTC), language, tz=settings.cases.timezone)
+    return render_letter_pdf(
+        body_text=mail.text,
+        recipient_lines=member_address_lines(member),
+        sender_lines=sender,
+        place_date=f"{responder.org_city}, {date}" if responder.org_city else date,
+        subject=mail.subject,
+    )
