@@ -34,6 +34,7 @@ from store import outbox
 from store.db import transaction
 from store.outbox import ClaimedMail
 from store.outbox_record import Sent, Skipped, record_batch
+from store.outbox_recovery import take_back_orphans
 
 if TYPE_CHECKING:
     from store.outbox import Session, SessionFactory
@@ -62,10 +63,13 @@ def deliver_batch(
     """Claim up to `limit` due rows and deliver them over one connection."""
     CARRY.settle(sessions, now)
     with transaction(sessions) as session:
+        taken_back = take_back_orphans(session)
         claimed = outbox.claim_due(
             session, worker=config.worker, now=now, lease=config.lease, limit=limit
         )
         recent = _recent(session, claimed, now)
+    if taken_back:
+        log.warning("outbox.taken_back", rows=taken_back)
     batch = _Batch(sessions, env, config, now, recent)
     try:
         batch.run(claimed)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import smtplib
-import socket
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -14,6 +12,7 @@ from typing import Any, Protocol
 from responder import policy
 from responder.context import Org
 from responder.smtp import SmtpSettingsLike
+from store.holders import process_holder
 from store.records import CaseRules
 
 LEASE = timedelta(minutes=5)
@@ -39,10 +38,10 @@ class DeliveryConfig:
     coordinators: tuple[str, ...]
     connect: Callable[[Any], smtplib.SMTP]
     lease: timedelta = LEASE
+    # "host:pid:start:token": a claim of a process that is gone is taken
+    # back at once by the next worker on the same host (store/holders.py).
     worker: str = field(
-        default_factory=lambda: (
-            f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        )
+        default_factory=lambda: f"{process_holder()}:{uuid.uuid4().hex[:8]}"
     )
 
 

@@ -32,7 +32,8 @@ if TYPE_CHECKING:
 __all__ = ["DeliveryReport", "deliver_pending", "delivery_config"]
 
 log = structlog.get_logger("klachten.delivery")
-BATCH = 50
+# Rows per claim and SMTP connection (store/outbox_recovery.py: MAX_CLAIM).
+BATCH = 20
 # Servers whose outage has been logged; the next success logs the recovery.
 _outages: set[tuple[str, int]] = set()
 

@@ -17,6 +17,7 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
 from store.errors import UserError
+from store.nul import without_nul
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -34,6 +35,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             **kwargs,
         )
         _configure_sqlite(engine)
+        _strip_nul(engine)
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.drivername in (
         "postgresql",
@@ -42,7 +44,24 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         parsed = parsed.set(drivername="postgresql+psycopg")
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("connect_args", {"connect_timeout": 10})
-    return create_engine(parsed, **kwargs)
+    engine = create_engine(parsed, **kwargs)
+    _strip_nul(engine)
+    return engine
+
+
+def _strip_nul(engine: Engine) -> None:
+    """No NUL reaches a text column, on either engine (store/nul.py)."""
+
+    @event.listens_for(engine, "before_cursor_execute", retval=True)
+    def _before(
+        _conn: Any,
+        _cursor: Any,
+        statement: str,
+        parameters: Any,
+        _context: Any,
+        _executemany: bool,
+    ) -> tuple[str, Any]:
+        return statement, without_nul(parameters)
 
 
 def _configure_sqlite(engine: Engine) -> None:

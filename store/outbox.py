@@ -8,8 +8,10 @@ serialises writers.
 
 Delivery is at least once: a worker that dies after the SMTP server accepted a
 mail but before its `record_batch` (store/outbox_record.py) committed leaves
-the row in "sending"; when its lease runs out another run sends it again with
-the same Message-ID, so the member's mail program can recognise the duplicate.
+the row in "sending"; another run sends it again with the same Message-ID, so
+the member's mail program can recognise the duplicate. That run takes the row
+back at once when the dead worker was a process of its own host
+(store/outbox_recovery.py), else when the lease runs out.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from store.db import is_postgres
 from store.models import Case, OutboxMail
+from store.outbox_recovery import MAX_CLAIM
 from store.records import CaseRules
 from store.registration import add_event, case_by_number, enqueue_mail
 from store.views import member_dict
@@ -108,9 +111,12 @@ def claim_due(
 ) -> list[ClaimedMail]:
     """Mark up to `limit` due rows "sending" for `worker`; the caller commits.
 
-    Three statements for the batch (ids, one UPDATE, the rows with their
-    cases) and no ORM objects: a claim is as cheap for 50 rows as for one.
+    Never more than MAX_CLAIM rows (store/outbox_recovery.py): a worker that
+    is killed holds back little. Three statements for the batch (ids, one
+    UPDATE, the rows with their cases) and no ORM objects: a claim is as cheap
+    for 20 rows as for one.
     """
+    limit = min(limit, MAX_CLAIM)
     query = select(OUTBOX.c.id).where(_due(now)).order_by(OUTBOX.c.id).limit(limit)
     if is_postgres(session):
         query = query.with_for_update(skip_locked=True)
