@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, event
@@ -47,6 +48,25 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     engine = create_engine(parsed, **kwargs)
     _strip_nul(engine)
     return engine
+
+
+def missing_sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite `url` when it does not exist, else None.
+
+    SQLite creates an empty file on first connect; only `klachten db upgrade`
+    may make a store, so every other command asks this first.
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None  # make_engine says what is wrong with it
+    database = parsed.database or ""
+    if parsed.get_backend_name() != "sqlite" or database in ("", ":memory:"):
+        return None
+    if database.startswith("file:"):  # a URI filename: SQLite's own rules
+        return None
+    path = Path(database)
+    return None if path.exists() else path
 
 
 def _strip_nul(engine: Engine) -> None:

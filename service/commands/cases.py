@@ -7,10 +7,9 @@ import hashlib
 import json
 import mimetypes
 import re
-from datetime import date, datetime, time
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from service.app import App
 from service.output import print_json, print_table
@@ -173,14 +172,12 @@ def build_new_case(app: App, args: argparse.Namespace):
 
 
 def received_instant(day: date, timezone: str) -> datetime:
-    """A received date as an instant: now if today, else noon that day."""
-    zone = ZoneInfo(timezone)
-    now = datetime.now(zone)
-    if day > now.date():
-        raise UserError(f"received date {day.isoformat()} lies in the future")
-    if day == now.date():
-        return now
-    return datetime.combine(day, time(12, 0), tzinfo=zone)
+    """A received date as an instant: now if today, else noon that day; a
+    date in the future or before 2000 is refused (one rule with `case
+    confirm`)."""
+    from service.commands.lifecycle import instant_of
+
+    return instant_of(day, timezone, "received date")
 
 
 def _description(args: argparse.Namespace) -> str:
