@@ -149,7 +149,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = parser(__doc__.splitlines()[0], n=2000)
     p.add_argument("--profile", help="write a pyinstrument profile (text) here")
     args = p.parse_args(argv)
-    from service.logging import configure_logging
+    from service.log_setup import configure_logging
 
     machine()
     with (

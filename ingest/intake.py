@@ -20,10 +20,7 @@ from typing import TYPE_CHECKING
 import structlog
 
 from ingest.classify import classify
-from ingest.incoming import Incoming
-from ingest.options import IntakeOptions
-from ingest.parse import ParsedMessage, UnparseableMessage, parse_message
-from ingest.record import (
+from ingest.inbound_builder import (
     build_record,
     describe_error,
     quarantine_record,
@@ -31,6 +28,9 @@ from ingest.record import (
     rejected_record,
     short_hash,
 )
+from ingest.incoming import Incoming
+from ingest.options import IntakeOptions
+from ingest.parse import ParsedMessage, UnparseableMessage, parse_message
 from store import intake_state
 from store.errors import StoreUnavailable
 
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
     from store.inbound import Registered
-    from store.records import CaseRules, InboundRecord
+    from store.registration_input import CaseRules, InboundRecord
 
 log = structlog.get_logger()
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from config import Settings
 from ingest.classify import ClassifierSettings, number_pattern_from_format
-from ingest.record import RecordOptions
+from ingest.inbound_builder import RecordOptions
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ import structlog
 
 from store import outbox
 from store.db import transaction
-from store.outbox_record import Sent, Skipped, record_batch
+from store.delivery_results import Sent, Skipped, record_batch
 
 if TYPE_CHECKING:
     from store.outbox import SessionFactory

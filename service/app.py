@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
     from sqlalchemy.orm import Session, sessionmaker
 
-    from store.records import CaseRules
+    from store.registration_input import CaseRules
 
 
 class App:
@@ -62,7 +62,7 @@ class App:
 
     @cached_property
     def rules(self) -> CaseRules:
-        from store.records import CaseRules
+        from store.registration_input import CaseRules
 
         cases = self.settings.cases
         return CaseRules(

@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from service.parser import build_parser
+from service.cli_parser import build_parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -65,7 +65,7 @@ def _configure_logging(level: str) -> None:
 
     Under systemd both streams reach the journal.
     """
-    from service.logging import configure_logging
+    from service.log_setup import configure_logging
 
     configure_logging(level=level, stream=sys.stderr)
 

@@ -31,7 +31,7 @@ from ingest.batch import IntakeStats, process_waiting
 from ingest.imap_source import IMAP_ERRORS, ImapSource
 from ingest.options import IntakeOptions
 from service.daemon_jobs import Daemon, build_scheduler, schedule_reminders
-from service.logging import configure_logging
+from service.log_setup import configure_logging
 from service.metrics import Metrics, parse_listen
 from service.notify import Notifier
 from service.runner import make_intake, make_source

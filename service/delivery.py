@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 import structlog
 
 from responder.context import Org
-from responder.delivery import deliver_batch
-from responder.delivery_config import DeliveryConfig, DeliveryReport
+from responder.delivery_setup import DeliveryConfig, DeliveryReport
+from responder.delivery_worker import deliver_batch
 from responder.policy import PolicyRules
 from responder.render import build_environment
 from responder.smtp import open_connection
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
     from config import Settings
     from service.app import App
-    from store.records import CaseRules
+    from store.registration_input import CaseRules
 
 __all__ = ["DeliveryReport", "deliver_pending", "delivery_config"]
 

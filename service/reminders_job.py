@@ -1,7 +1,7 @@
 """The reminder job: what `run --once`, `reminders run` and the daemon call.
 
-`run_due` plans the reminders (responder/reminders.py, pure) from what the
-store knows and records them (store/reminders.py) in one transaction under
+`run_due` plans the reminders (responder/reminder_plan.py, pure) from what the
+store knows and records them (store/reminder_records.py) in one transaction under
 the job lock: the outbox rows and the reminders_sent rows commit together or
 not at all, and a second instance waits for the lock and then finds nothing
 left to send. Delivery is the outbox worker's business, not this job's.
@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 import structlog
 
 from config import Settings
-from responder.reminders import (
+from responder.reminder_plan import (
     Plan,
     PlannedMail,
     Policy,
@@ -48,7 +48,7 @@ class ReminderReport:
 
 def run_due(app: App, now: datetime | None = None) -> ReminderReport:
     """Record and queue every reminder due at `now` (default: the clock)."""
-    from store import reminders as store
+    from store import reminder_records as store
 
     now = now or datetime.now(UTC)
     policy = Policy.from_settings(app.settings)
@@ -72,7 +72,7 @@ def run_due(app: App, now: datetime | None = None) -> ReminderReport:
 
 
 def _to_record(mail: PlannedMail):
-    from store.reminders import ReminderMail
+    from store.reminder_records import ReminderMail
 
     return ReminderMail(
         recipient=mail.recipient,
@@ -85,7 +85,7 @@ def _to_record(mail: PlannedMail):
 
 def preview(app: App, now: datetime | None = None) -> Plan:
     """What `run_due` would queue at `now`, without locking or writing."""
-    from store import reminders as store
+    from store import reminder_records as store
 
     now = now or datetime.now(UTC)
     with app.transaction() as session:
@@ -98,7 +98,7 @@ def run_digest(app: App, now: datetime | None = None, *, force: bool = False) ->
     """Queue the weekly digest when it is due (once per ISO week); returns the
     number of mails queued. `force` sends it whatever the day and hour, but
     still once a week."""
-    from store import reminders as store
+    from store import reminder_records as store
 
     now = now or datetime.now(UTC)
     settings = app.settings.reminders

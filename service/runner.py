@@ -20,10 +20,10 @@ import structlog
 from config import Settings
 from ingest.batch import IntakeStats, Source, process_waiting
 from ingest.imap_source import IMAP_ERRORS, ImapSource
+from ingest.inbound_builder import describe_error
 from ingest.intake import Intake
 from ingest.maildir_source import MaildirSource
 from ingest.options import IntakeOptions
-from ingest.record import describe_error
 from service.app import App
 from service.delivery import DeliveryReport
 from store import intake_state
@@ -201,7 +201,7 @@ def _deliver_until_stopped(
 ) -> None:
     """The delivery process: deliver until told to stop or the server is gone."""
     from service.delivery import deliver_pending
-    from service.logging import configure_logging
+    from service.log_setup import configure_logging
 
     configure_logging(level=settings.service.log_level, stream=sys.stderr)
     app = App(settings, config_path)

@@ -24,7 +24,6 @@ from sqlalchemy import and_, insert, or_, select
 from sqlalchemy.orm import Session
 
 from store import blobs, deadlines
-from store.inbound_rows import acknowledgement_row, event_rows, message_row
 from store.models import (
     Attachment,
     Case,
@@ -35,12 +34,13 @@ from store.models import (
     utcnow,
 )
 from store.numbering import format_number, take_seqs
-from store.records import CaseRules, InboundRecord
 from store.registration import (
     SYSTEM_ACTOR,
     case_by_number,
     case_row,
 )
+from store.registration_input import CaseRules, InboundRecord
+from store.registration_rows import acknowledgement_row, event_rows, message_row
 
 
 @dataclass(frozen=True)

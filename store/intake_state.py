@@ -23,8 +23,8 @@ from store.db import transaction
 from store.errors import StoreUnavailable
 from store.inbound import Registered, register_many
 from store.models import Case, MailboxState, Message, OutboxMail, ServiceState, utcnow
-from store.records import CaseRules, InboundRecord
 from store.registration import is_conflict
+from store.registration_input import CaseRules, InboundRecord
 
 T = TypeVar("T")
 _ATTEMPTS = "intake_attempts:"

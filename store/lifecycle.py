@@ -18,13 +18,13 @@ from sqlalchemy.orm import Session
 
 from store.errors import UserError, WrongState
 from store.models import Case, Message, OutboxMail, utcnow
-from store.records import AttachmentRecord, CaseRules
 from store.registration import (
     add_attachments,
     add_event,
     case_by_number,
     enqueue_mail,
 )
+from store.registration_input import AttachmentRecord, CaseRules
 
 DONE_STATUSES = ("answered", "closed")
 OMBUDSDIENST_FLAG = "ombudsdienst"

@@ -7,7 +7,7 @@ row; on SQLite every transaction begins with BEGIN IMMEDIATE, which already
 serialises writers.
 
 Delivery is at least once: a worker that dies after the SMTP server accepted a
-mail but before its `record_batch` (store/outbox_record.py) committed leaves
+mail but before its `record_batch` (store/delivery_results.py) committed leaves
 the row in "sending"; another run sends it again with the same Message-ID, so
 the member's mail program can recognise the duplicate. That run takes the row
 back at once when the dead worker was a process of its own host
@@ -27,8 +27,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from store.db import is_postgres
 from store.models import Case, OutboxMail
 from store.outbox_recovery import MAX_CLAIM
-from store.records import CaseRules
 from store.registration import add_event, case_by_number, enqueue_mail
+from store.registration_input import CaseRules
 from store.views import member_dict
 
 ACK_KIND = "acknowledgement"

@@ -28,7 +28,7 @@ from store.models import (
     utcnow,
 )
 from store.numbering import format_number, next_seq
-from store.records import AttachmentRecord, CaseRules, InboundRecord, NewCase
+from store.registration_input import AttachmentRecord, CaseRules, InboundRecord, NewCase
 
 SYSTEM_ACTOR = "klachten"
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from ingest.parse import UnparseableMessage, parse_message
-from service.parser import MESSAGE_CLASSES
+from service.cli_parser import MESSAGE_CLASSES
 from tests.conftest import CORPUS
 from tests.test_hostile_mime import assert_safe_filename
 

@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 
 from service.alarm import check_stall
-from service.logging import configure_logging
+from service.log_setup import configure_logging
 from service.outage import Outages
 from service.signals import Signals, installed
 from store.db import make_engine, session_factory, transaction

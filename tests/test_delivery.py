@@ -17,7 +17,7 @@ from store.inbound import register_inbound
 from store.models import Case, Event, OutboxMail
 from store.outbox import list_failed
 from store.queries import show_case
-from store.records import InboundRecord, MemberRecord, NewCase
+from store.registration_input import InboundRecord, MemberRecord, NewCase
 from tests.servers.smtp import SmtpServer
 
 SENDER = "anna.peeters@example.be"

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import update
 
 from service.delivery import deliver_pending
+from store.delivery_results import Sent, Skipped, record_batch
 from store.models import OutboxMail
 from store.outbox import claim_due
-from store.outbox_record import Sent, Skipped, record_batch
 from store.registration import enqueue_mail
 from tests.test_delivery import (
     COORDINATOR,

@@ -23,6 +23,7 @@ from ingest.classify import (
     classify,
     number_pattern_from_format,
 )
+from ingest.inbound_builder import RecordOptions, build_record, read_forms
 from ingest.incoming import Incoming
 from ingest.parse import (
     MAX_FILENAME,
@@ -31,7 +32,6 @@ from ingest.parse import (
     parse_message,
     sanitise_filename,
 )
-from ingest.record import RecordOptions, build_record, read_forms
 from tests import strategies
 
 CLASSIFIER = ClassifierSettings(

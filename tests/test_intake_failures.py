@@ -121,7 +121,7 @@ def test_a_full_database_is_the_stores_trouble_not_the_messages(
 
     from store.db import make_engine, session_factory
     from store.errors import StoreUnavailable
-    from store.records import CaseRules, InboundRecord
+    from store.registration_input import CaseRules, InboundRecord
 
     engine = make_engine(sqlite_url)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from ingest.classify import Verdict
+from ingest.inbound_builder import Forms, RecordOptions, build_record, read_forms
 from ingest.incoming import Incoming
 from ingest.parse import parse_message
-from ingest.record import Forms, RecordOptions, build_record, read_forms
 from tests.intake_mail import complaint
 
 OPTIONS = RecordOptions(own_addresses=("klachten@libmutov.be",))

@@ -15,8 +15,8 @@ from store.db import transaction
 from store.errors import UserError, WrongState
 from store.inbound import register_inbound
 from store.models import Case, Event, OutboxMail
-from store.records import CaseRules, InboundRecord, MemberRecord, NewCase
 from store.registration import register_case
+from store.registration_input import CaseRules, InboundRecord, MemberRecord, NewCase
 
 RULES = CaseRules()
 BRUSSELS = ZoneInfo("Europe/Brussels")

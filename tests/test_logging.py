@@ -13,7 +13,7 @@ from collections import namedtuple
 import pytest
 import structlog
 
-from service.logging import NOISY_LOGGERS, configure_logging
+from service.log_setup import NOISY_LOGGERS, configure_logging
 from service.masking import mask_text, mask_value
 
 INSZ_FORMS = ["85.07.30-033.61", "85073003361", "85 07 30 033 61", "850730-033.61"]

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from service.logging import configure_logging
+from service.log_setup import configure_logging
 from tests.formfill import asset, dotted, fill_pdf, insz
 
 INSZ = insz("850730033")  # unformatted: 85073003328-like, 11 digits

@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 
 from service.reminders_job import due_at_send_time, run_digest, run_due, tick
 from store.models import OutboxMail, ReminderSent
-from store.records import MemberRecord, NewCase
 from store.registration import case_by_number, register_case
+from store.registration_input import MemberRecord, NewCase
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 COORDINATORS = ["coord@libmutov.be", "els@libmutov.be"]

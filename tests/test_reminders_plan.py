@@ -10,7 +10,7 @@ import pytest
 
 from config import Settings
 from config.schema import RemindersSettings
-from responder.reminders import (
+from responder.reminder_plan import (
     Policy,
     days_left,
     digest_context,
@@ -19,7 +19,7 @@ from responder.reminders import (
     within_send_window,
 )
 from store.deadlines import end_of_day
-from store.reminders import OpenCase
+from store.reminder_records import OpenCase
 
 TZ = "Europe/Brussels"
 BRUSSELS = ZoneInfo(TZ)

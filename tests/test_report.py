@@ -36,8 +36,8 @@ from sqlalchemy import select
 from store.db import transaction
 from store.inbound import register_inbound
 from store.models import Case, OutboxMail
-from store.records import CaseRules, InboundRecord, MemberRecord, NewCase
 from store.registration import case_by_number, register_case
+from store.registration_input import CaseRules, InboundRecord, MemberRecord, NewCase
 
 RULES = CaseRules(timezone="Europe/Brussels")
 BRUSSELS_JAN1 = datetime(2023, 12, 31, 23, 30, tzinfo=UTC)  # 00:30 local

@@ -12,8 +12,8 @@ import pytest
 
 from store.db import make_engine, session_factory, transaction
 from store.models import MailboxState, Message, utcnow
-from store.records import CaseRules, NewCase
 from store.registration import enqueue_mail, register_case
+from store.registration_input import CaseRules, NewCase
 
 TOP_KEYS = {
     "checked_at",

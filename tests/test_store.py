@@ -15,8 +15,8 @@ from store.db import make_engine, session_factory, transaction
 from store.inbound import register_inbound, register_many
 from store.migrate import current_revision, head_revision, require_current
 from store.models import Case, Event, Message, OutboxMail
-from store.records import CaseRules, InboundRecord, MemberRecord, NewCase
 from store.registration import enqueue_acknowledgement, register_case
+from store.registration_input import CaseRules, InboundRecord, MemberRecord, NewCase
 
 RULES = CaseRules()
 BRUSSELS = ZoneInfo("Europe/Brussels")
@@ -201,7 +201,7 @@ def test_a_batch_keeps_attachments_fields_and_follow_ups(sessions) -> None:
     """The multi-row path stores what the one-message path stored: attachments
     on message and case, form fields with provenance, a follow-up's events."""
     from store.models import Attachment, FormFieldValue
-    from store.records import AttachmentRecord, EventRecord, FormFieldRecord
+    from store.registration_input import AttachmentRecord, EventRecord, FormFieldRecord
 
     with transaction(sessions) as session:
         register_inbound(session, RULES, complaint(1))

@@ -146,7 +146,7 @@ def register_case(app: App, args: argparse.Namespace) -> int:
 
 
 def build_new_case(app: App, args: argparse.Namespace):
-    from store.records import NewCase
+    from store.registration_input import NewCase
 
     description = _description(args)
     if args.handled_immediately and args.channel != "oral":
@@ -203,7 +203,7 @@ def _member(args: argparse.Namespace):
         valid_email,
         valid_postcode,
     )
-    from store.records import MemberRecord
+    from store.registration_input import MemberRecord
 
     flags: list[str] = []
     street, postcode, city = args.street, args.postcode, args.city
@@ -256,7 +256,7 @@ def _category(app: App, category: str | None) -> str | None:
 
 
 def read_attachment(path: Path):
-    from store.records import AttachmentRecord
+    from store.registration_input import AttachmentRecord
 
     try:
         data = path.read_bytes()

@@ -14,7 +14,7 @@ def import_files(app: App, args: argparse.Namespace) -> int:
     """Register messages from files; idempotent, so a rerun adds nothing."""
     from ingest.batch import process_waiting
     from ingest.files_source import FilesSource
-    from service.logging import configure_logging
+    from service.log_setup import configure_logging
     from service.runner import make_intake
 
     app.require_schema()

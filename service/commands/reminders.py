@@ -13,7 +13,7 @@ from service.output import print_json
 
 def preview(app: App, args: argparse.Namespace) -> int:
     """Show what would be sent, and to whom, without sending or recording."""
-    from responder.reminders import parse_clock
+    from responder.reminder_plan import parse_clock
     from service.reminders_job import preview as plan_at
 
     app.require_schema()

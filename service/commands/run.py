@@ -19,7 +19,7 @@ def run(app: App, args: argparse.Namespace) -> int:
         from service.daemon import run_forever
 
         return run_forever(app)
-    from service.logging import configure_logging
+    from service.log_setup import configure_logging
     from service.runner import run_once
 
     app.require_schema()

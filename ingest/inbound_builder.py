@@ -16,7 +16,7 @@ from ingest.forms import FormResult, read_attachment, read_webform
 from ingest.forms.merge import MergeOutcome, is_no_reply, merge_member
 from ingest.incoming import Incoming
 from ingest.parse import ParsedMessage
-from store.records import (
+from store.registration_input import (
     AttachmentRecord,
     EventRecord,
     FormFieldRecord,

@@ -25,7 +25,7 @@ from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from store.reminders import OpenCase, SentKey
+from store.reminder_records import OpenCase, SentKey
 
 if TYPE_CHECKING:
     from config import Settings

@@ -27,13 +27,13 @@ from responder import policy
 from responder.carry import CARRY
 from responder.compose import Envelope, compose
 from responder.context import mail_context
-from responder.delivery_config import DeliveryConfig, DeliveryReport
+from responder.delivery_setup import DeliveryConfig, DeliveryReport
 from responder.render import TemplateCache, render_mail
 from responder.smtp import SendFailure, close_quietly, send
 from store import outbox
 from store.db import transaction
+from store.delivery_results import Sent, Skipped, record_batch
 from store.outbox import ClaimedMail
-from store.outbox_record import Sent, Skipped, record_batch
 from store.outbox_recovery import take_back_orphans
 
 if TYPE_CHECKING:

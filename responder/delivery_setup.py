@@ -13,7 +13,7 @@ from responder import policy
 from responder.context import Org
 from responder.smtp import SmtpSettingsLike
 from store.holders import process_holder
-from store.records import CaseRules
+from store.registration_input import CaseRules
 
 LEASE = timedelta(minutes=5)
 

@@ -1,7 +1,7 @@
 """The store side of reminders: which cases are open, what was sent, recording.
 
 The planning itself (which reminder is due for whom) is pure and lives in
-responder/reminders.py; this module only reads the facts it needs and writes
+responder/reminder_plan.py; this module only reads the facts it needs and writes
 its decisions. A reminder mail and the rows that say "sent" for each of its
 cases are written in one transaction, under a lock that serialises the job
 between processes, so a reminder goes out once even with two instances.
@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 
 from store.db import is_postgres
 from store.models import Case, ReminderSent, ServiceState, utcnow
-from store.records import CaseRules
 from store.registration import enqueue_mail
+from store.registration_input import CaseRules
 from store.views import OPEN_STATUSES
 
 # pg_advisory_xact_lock key of the reminder job ("klachten" + 1, arbitrary).

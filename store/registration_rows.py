@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from store.models import utcnow
-from store.records import CaseRules, InboundRecord, NewCase
 from store.registration import SYSTEM_ACTOR, acknowledgement_threading, new_message_id
+from store.registration_input import CaseRules, InboundRecord, NewCase
 
 
 def acknowledgement_row(
