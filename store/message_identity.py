@@ -99,6 +99,9 @@ def _uid(record: InboundRecord) -> Hashable | None:
 
 
 class _Planner:
+    """Decides record by record, in arrival order, against the store and the
+    records of the batch before it (so a batch ends as one by one would)."""
+
     def __init__(self, session: Session, records: Sequence[InboundRecord]) -> None:
         self.session = session
         self.records = list(records)
