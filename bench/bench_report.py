@@ -29,15 +29,31 @@ from bench.common import (
     scratch,
 )
 from store.deadlines import due
+from store.vocabulary import (
+    NON_COMPLAINT_CLASSES,
+    Audience,
+    Channel,
+    Flag,
+    MailKind,
+    MailStatus,
+    MessageClass,
+    Outcome,
+    Status,
+)
 
 YEAR = 2024
 BATCH = 10_000
 ZONE = "Europe/Brussels"
-CHANNELS = ("email",) * 6 + ("form", "post", "oral", "e-loket", "contact-form")
+CHANNELS = (Channel.EMAIL,) * 6 + (
+    Channel.FORM,
+    Channel.POST,
+    Channel.ORAL,
+    Channel.E_LOKET,
+    Channel.CONTACT_FORM,
+)
 CATEGORIES = ("terugbetaling", "dossierbehandeling", "onthaal en medewerkers",
               "facturatie en bijdragen", "arbeidsongeschiktheid", "andere")  # fmt: skip
-OUTCOMES = ("founded", "partly-founded", "unfounded", "withdrawn", "not-admissible")
-OTHER_CLASSES = ("auto_reply", "bounce", "list", "spam", "rejected", "quarantined")
+OUTCOMES = tuple(Outcome)
 
 
 def case_rows(n: int, seed: int = 1) -> Iterator[list[dict]]:
@@ -63,7 +79,7 @@ def _case(rng: random.Random, seq: int, received: datetime) -> dict:
         "number": f"KL-{YEAR}-{seq:06d}",
         "year": YEAR,
         "seq": seq,
-        "status": "answered" if done else "in_progress",
+        "status": Status.ANSWERED if done else Status.IN_PROGRESS,
         "channel": rng.choice(CHANNELS),
         "received_at": received,
         "ack_due": due(received, 10, ZONE),
@@ -77,7 +93,7 @@ def _case(rng: random.Random, seq: int, received: datetime) -> dict:
         "language": "nl" if rng.random() < 0.6 else "fr",
         "category": rng.choice(CATEGORIES),
         "regional_office": rng.choice(("Gent", "Antwerpen", "Luik", None)),
-        "flags": ["ombudsdienst"] if rng.random() < 0.01 else [],
+        "flags": [Flag.OMBUDSDIENST.value] if rng.random() < 0.01 else [],
         "outcome": rng.choice(OUTCOMES) if done else None,
         "created_at": received,
     }
@@ -115,12 +131,14 @@ def seed(url: str, n: int) -> None:
 
 
 def _ack(rng: random.Random, case_id: int, stamp: datetime) -> dict:
-    status = rng.choices(("sent", "skipped", "failed"), (97, 2, 1))[0]
+    status = rng.choices(
+        (MailStatus.SENT, MailStatus.SKIPPED, MailStatus.FAILED), (97, 2, 1)
+    )[0]
     return {
-        "kind": "acknowledgement",
+        "kind": MailKind.ACKNOWLEDGEMENT,
         "case_id": case_id,
         "dedupe_key": f"ack:{case_id}",
-        "audience": "member",
+        "audience": Audience.MEMBER,
         "template": "acknowledgement",
         "language": "nl",
         "recipients": ["member@example.be"],
@@ -129,14 +147,14 @@ def _ack(rng: random.Random, case_id: int, stamp: datetime) -> dict:
         "status": status,
         "attempts": 1,
         "next_attempt_at": stamp,
-        "skip_reason": "suppressed: noreply" if status == "skipped" else None,
-        "last_error": "550 user unknown" if status == "failed" else None,
+        "skip_reason": "suppressed: noreply" if status == MailStatus.SKIPPED else None,
+        "last_error": "550 user unknown" if status == MailStatus.FAILED else None,
         "created_at": stamp,
     }
 
 
 def _message(rng: random.Random, key: str, case_id: int | None, at: datetime) -> dict:
-    klass = "follow_up" if case_id else rng.choice(OTHER_CLASSES)
+    klass = MessageClass.FOLLOW_UP if case_id else rng.choice(NON_COMPLAINT_CLASSES)
     return {
         "case_id": case_id,
         "dedupe_key": f"mid:{key}@bench",

@@ -161,6 +161,13 @@ def _coerce_text(section: str, key: str, text: str, kind: Any) -> Any:
             return int(text.strip())
         except ValueError:
             raise ConfigError(f"config: [{section}] {key} must be an integer") from None
+    if typing.get_origin(kind) is dict:
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError:
+            message = f"config: [{section}] {key} must be a JSON object"
+            raise ConfigError(message) from None
+        return _checked(section, key, value, kind)
     if typing.get_origin(kind) is list:
         stripped = text.strip()
         if stripped.startswith("["):
@@ -204,6 +211,14 @@ def _checked(section: str, key: str, value: Any, kind: Any) -> Any:
         if not isinstance(value, list):
             raise ConfigError(f"{where} must be a list, got {shown}")
         return [_checked(section, key, element, item) for element in value]
+    if typing.get_origin(kind) is dict:
+        key_kind, item = typing.get_args(kind)
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where} must be a table, got {shown}")
+        return {
+            _checked(section, key, k, key_kind): _checked(section, key, v, item)
+            for k, v in value.items()
+        }
     if isinstance(kind, types.UnionType):  # pragma: no cover - not used yet
         return value
     return value

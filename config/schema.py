@@ -78,6 +78,34 @@ class CasesSettings:
         ]
     )
     regional_offices: list[str] = field(default_factory=list)
+    # Words that suggest a category when a complaint names none (word starts,
+    # accents and case ignored; nl/fr/de). A suggested category is flagged
+    # `category_suggested` until a person confirms or changes it.
+    category_keywords: dict[str, list[str]] = field(
+        default_factory=lambda: {
+            "terugbetaling": [
+                "terugbeta", "terugbetaald", "rembours", "erstatt", "ruckerstatt",
+                "vergut",
+            ],
+            "dossierbehandeling": [
+                "dossier", "aanvraag", "behandeling", "traitement", "demande",
+                "akte", "antrag", "bearbeitung",
+            ],
+            "onthaal en medewerkers": [
+                "onthaal", "loket", "medewerk", "onvriendelijk", "wachttijd",
+                "accueil", "guichet", "collaborat", "impoli", "empfang", "schalter",
+                "mitarbeiter", "unfreundlich", "wartezeit",
+            ],
+            "facturatie en bijdragen": [
+                "factu", "bijdrage", "lidgeld", "cotisation", "rechnung", "beitrag",
+            ],
+            "arbeidsongeschiktheid": [
+                "arbeidsongeschikt", "ziekte-uitkering", "uitkering",
+                "adviserend", "incapacite", "indemnite", "medecin-conseil",
+                "arbeitsunfahig", "krankengeld", "vertrauensarzt",
+            ],
+        }
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)

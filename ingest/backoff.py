@@ -1,17 +1,14 @@
 """Exponential backoff with jitter for reconnecting to a mail server.
 
-Pure arithmetic plus one small retry helper whose clock, sleep and randomness
-are parameters, so tests need no waiting. The jitter keeps several instances
-that lost the same server from all knocking again at the same second.
+Pure arithmetic whose randomness is a parameter, so tests need no waiting.
+The jitter keeps several instances that lost the same server from all
+knocking again at the same second.
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from typing import TypeVar
-
-T = TypeVar("T")
 
 
 def backoff_delay(
@@ -56,31 +53,3 @@ class Backoff:
     def reset(self) -> None:
         """Called after a success: the next failure starts from `base` again."""
         self.attempt = 0
-
-
-def retry_with_backoff(
-    action: Callable[[], T],
-    *,
-    retry_on: tuple[type[BaseException], ...],
-    backoff: Backoff,
-    sleep: Callable[[float], None],
-    should_stop: Callable[[], bool] = lambda: False,
-    on_failure: Callable[[BaseException, float], None] | None = None,
-) -> T | None:
-    """Call `action` until it succeeds; None when `should_stop` says so first.
-
-    Only the exceptions in `retry_on` are retried (network and server errors);
-    anything else is a bug and propagates.
-    """
-    while not should_stop():
-        try:
-            result = action()
-        except retry_on as exc:
-            delay = backoff.next_delay()
-            if on_failure is not None:
-                on_failure(exc, delay)
-            sleep(delay)
-            continue
-        backoff.reset()
-        return result
-    return None

@@ -20,6 +20,7 @@ import structlog
 from ingest.incoming import Incoming
 from ingest.intake import Intake, Outcome
 from store import intake_state
+from store.vocabulary import MessageClass
 
 log = structlog.get_logger()
 
@@ -75,7 +76,7 @@ class IntakeStats:
     def describe(self) -> str:
         """E.g. "5 messages (3 cases, 1 follow-up, 1 auto_reply)"."""
         parts = []
-        named = {"complaint": "case", "follow_up": "follow-up"}
+        named = {MessageClass.COMPLAINT: "case", MessageClass.FOLLOW_UP: "follow-up"}
         for klass, count in sorted(self.classes.items(), key=lambda kv: -kv[1]):
             word = named.get(klass, klass)
             plural = "s" if count != 1 and klass in named else ""

@@ -15,8 +15,7 @@ from typing import Protocol
 
 from ingest import rules
 from ingest.parse import ParsedMessage
-
-KLASSES = ("complaint", "follow_up", "auto_reply", "bounce", "list", "spam", "rejected")
+from store.vocabulary import MessageClass
 
 
 class CaseLookup(Protocol):
@@ -83,7 +82,7 @@ def number_pattern_from_format(number_format: str) -> re.Pattern[str]:
 
 def rejected(reason: str) -> Verdict:
     """The verdict for a message that cannot be handled at all (unparseable)."""
-    return Verdict(klass="rejected", reason=reason)
+    return Verdict(klass=MessageClass.REJECTED, reason=reason)
 
 
 def classify(
@@ -106,12 +105,16 @@ def _decide(
 ) -> tuple[str, str, str | None]:
     limit = settings.max_message_bytes
     if limit is not None and len(msg.raw) > limit:
-        return "rejected", f"message of {len(msg.raw)} bytes exceeds {limit}", None
+        return (
+            MessageClass.REJECTED,
+            f"message of {len(msg.raw)} bytes exceeds {limit}",
+            None,
+        )
     groups = (
-        ("bounce", rules.BOUNCE),
-        ("auto_reply", rules.AUTO_REPLY),
-        ("list", rules.LIST),
-        ("spam", rules.SPAM),
+        (MessageClass.BOUNCE, rules.BOUNCE),
+        (MessageClass.AUTO_REPLY, rules.AUTO_REPLY),
+        (MessageClass.LIST, rules.LIST),
+        (MessageClass.SPAM, rules.SPAM),
     )
     for klass, group in groups:
         for rule in group:
@@ -120,8 +123,8 @@ def _decide(
                 return klass, reason, None
     number, reason = _follow_up(msg, settings, lookup)
     if number is not None:
-        return "follow_up", reason, number
-    return "complaint", "no rule matched: a new complaint", None
+        return MessageClass.FOLLOW_UP, reason, number
+    return MessageClass.COMPLAINT, "no rule matched: a new complaint", None
 
 
 def _follow_up(

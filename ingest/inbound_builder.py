@@ -7,10 +7,12 @@ case, join one, only store) are made here; registration carries them out.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 
+from ingest.categories import SUGGESTED_FLAG, suggest_category
 from ingest.classify import Verdict
 from ingest.forms import FormResult, read_attachment, read_webform
 from ingest.forms.merge import MergeOutcome, is_no_reply, merge_member
@@ -24,6 +26,7 @@ from store.registration_input import (
     MemberRecord,
     NewCase,
 )
+from store.vocabulary import CASE_CLASSES, Channel, Flag, MessageClass
 
 # Column sizes of the store: longer values are cut rather than failing the
 # whole transaction on PostgreSQL.
@@ -38,7 +41,6 @@ _LIMITS = {
     "insz": 40,
     "category": 80,
 }
-_FORM_CLASSES = ("complaint", "follow_up")
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,11 @@ class RecordOptions:
 
     default_language: str = "nl"
     categories: tuple[str, ...] = ()
+    category_keywords: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    # `klachten import` of old mail: a complaint received before this moment
+    # is registered without an acknowledgement (flag ack_not_sent), unless the
+    # operator asked for one (--acknowledge).
+    acknowledge_received_after: datetime | None = None
     own_addresses: tuple[str, ...] = ()
     ocr_timeout: float = 30.0
     ocr_max_pages: int = 5
@@ -79,7 +86,7 @@ def read_forms(msg: ParsedMessage, verdict: Verdict, options: RecordOptions) -> 
 
     Machine mail (bounces, auto-replies, lists, spam) is never read as a form.
     """
-    if verdict.klass not in _FORM_CLASSES:
+    if verdict.klass not in CASE_CLASSES:
         return Forms()
     found = {}
     for index, item in enumerate(msg.attachments):
@@ -104,9 +111,9 @@ def build_record(
 ) -> InboundRecord:
     """The record of one message: stored only, a new case, or a follow-up."""
     base = _base(item, msg, verdict, forms)
-    if verdict.klass == "complaint":
+    if verdict.klass == MessageClass.COMPLAINT:
         return _complaint(base, item, msg, verdict, forms, options)
-    if verdict.klass == "follow_up" and verdict.case_number:
+    if verdict.klass == MessageClass.FOLLOW_UP and verdict.case_number:
         return replace(base, follow_up_number=verdict.case_number)
     return base
 
@@ -154,9 +161,24 @@ def _complaint(
         **({"categories": options.categories} if options.categories else {}),
     )
     flags = list(merged.flags)
+    category = merged.member.category
+    if category is None and options.categories:
+        text = " ".join(filter(None, (merged.member.description, msg.new_text)))
+        category = suggest_category(
+            text, options.category_keywords, options.categories
+        )
+        if category is not None:
+            flags.append(SUGGESTED_FLAG)
     if verdict.sender_unverified:
-        flags += ["sender_unverified", "needs_review"]
+        flags += [Flag.SENDER_UNVERIFIED, Flag.NEEDS_REVIEW]
     member = merged.member
+    acknowledge_to = _acknowledge_to(member.email, options.own_addresses)
+    events = base.events
+    cutoff = options.acknowledge_received_after
+    if cutoff is not None and item.received_at < cutoff:
+        acknowledge_to = None
+        flags.append(Flag.ACK_NOT_SENT)
+        events += (EventRecord("ack_not_sent", {"reason": "imported"}),)
     new_case = NewCase(
         channel=channel_for(msg, forms),
         received_at=item.received_at,
@@ -165,7 +187,7 @@ def _complaint(
         subject=msg.subject or None,
         description=member.description or msg.new_text or msg.text or None,
         desired_solution=member.desired_solution,
-        category=clip(member.category, _LIMITS["category"]),
+        category=clip(category, _LIMITS["category"]),
         flags=tuple(dict.fromkeys(flags)),
     )
     conflicts = tuple(
@@ -175,8 +197,8 @@ def _complaint(
     return replace(
         base,
         new_case=new_case,
-        events=base.events + conflicts,
-        acknowledge_to=_acknowledge_to(member.email, options.own_addresses),
+        events=events + conflicts,
+        acknowledge_to=acknowledge_to,
     )
 
 
@@ -205,10 +227,10 @@ def channel_for(msg: ParsedMessage, forms: Forms) -> str:
     webform = forms.webform is not None and bool(forms.webform.fields)
     if webform and is_no_reply(msg.from_address):
         text = f"{msg.from_address} {msg.subject}".lower()
-        return "e-loket" if "loket" in text else "contact-form"
+        return Channel.E_LOKET if "loket" in text else Channel.CONTACT_FORM
     if any(result.fields for result in forms.attachments.values()):
-        return "form"
-    return "email"
+        return Channel.FORM
+    return Channel.EMAIL
 
 
 def _attachments(msg: ParsedMessage, forms: Forms) -> tuple[AttachmentRecord, ...]:
@@ -261,7 +283,7 @@ def quarantine_record(item: Incoming, error: BaseException | str) -> InboundReco
     return InboundRecord(
         **_origin(item),
         sha256=hashlib.sha256(item.raw).hexdigest(),
-        klass="quarantined",
+        klass=MessageClass.QUARANTINED,
         reason=reason,
         error=reason,
     )
@@ -274,7 +296,7 @@ def rejected_record(
     return InboundRecord(
         **_origin(item),
         sha256=msg.sha256 if msg else hashlib.sha256(item.raw).hexdigest(),
-        klass="rejected",
+        klass=MessageClass.REJECTED,
         reason=reason,
         message_id=clip(msg.message_id, 998) if msg else None,
         sender=clip(msg.from_address, 320) if msg else None,

@@ -33,6 +33,7 @@ from ingest.options import IntakeOptions
 from ingest.parse import ParsedMessage, UnparseableMessage, parse_message
 from store import intake_state
 from store.errors import StoreUnavailable
+from store.vocabulary import MessageClass
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
@@ -210,7 +211,10 @@ class Intake:
             "follow_up": "intake.follow_up_registered",
         }.get(registered.outcome, "intake.message_registered")
         log.info(event, klass=record.klass, case=registered.case_number)
-        if record.klass == "quarantined" and registered.outcome != "duplicate":
+        if (
+            record.klass == MessageClass.QUARANTINED
+            and registered.outcome != "duplicate"
+        ):
             outcome = Outcome("quarantined", record.klass)
         return outcome
 
@@ -243,7 +247,7 @@ class Intake:
         except Exception:
             return Outcome("failed")
         log.error("intake.message_quarantined", attempts=attempts)
-        return Outcome("quarantined", "quarantined")
+        return Outcome("quarantined", MessageClass.QUARANTINED)
 
 
 @contextmanager

@@ -40,6 +40,7 @@ class IntakeOptions:
         record = RecordOptions(
             default_language=settings.cases.default_language,
             categories=tuple(settings.cases.categories),
+            category_keywords=settings.cases.category_keywords,
             own_addresses=own,
             ocr_timeout=settings.ingest.ocr_timeout,
             ocr_max_pages=settings.ingest.ocr_max_pages,

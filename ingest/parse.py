@@ -147,7 +147,7 @@ def parse_message(raw: bytes) -> ParsedMessage:
         date=_date(_first(headers, "date")),
         text=text,
         new_text=new_text,
-        language=guess_language(f"{subject}\n{new_text}"),
+        language=guess_language(new_text) or guess_language(subject),
         attachments=tuple(_attachment(a) for a in body.attachments),
         headers=types.MappingProxyType(headers),
         defects=tuple(defects + parser_defects + body.defects),

@@ -34,8 +34,18 @@ _BOUNCE_SUBJECT = re.compile(
     r"|delivery failure|mail delivery failure|returned mail|mail system error"
     r"|failure notice|warning: could not send message|non remis|non distribuable"
     r"|onbestelbaar|niet (?:afgeleverd|bezorgd)|unzustellbar|nicht zustellbar"
-    r"|delivery notification: delivery has failed)",
+    r"|delivery notification: delivery has failed|(?:mail|message) could not be"
+    r" delivered|mail delivery (?:warning|problem|report)|delivery (?:status )?warning"
+    r"|delayed mail|(?:message |courrier |e-?mail )?non remis|retour de courrier"
+    r"|(?:bericht |e-?mail )?(?:kon )?niet (?:worden )?(?:afgeleverd|bezorgd)"
+    r"|unzustellbar|nicht zugestellt|zustellung fehlgeschlagen"
+    r"|returned to sender|(?:mail )?delivery failed)",
     re.IGNORECASE,
+)
+# What servers append to the original subject: "Klacht non remis (delivery
+# failed)". The bracketed English words are a server's, not a member's.
+_BOUNCE_SUBJECT_TAIL = re.compile(
+    r"\((?:delivery failed|failure|undeliverable|undelivered)\)\s*$", re.IGNORECASE
 )
 
 
@@ -79,7 +89,7 @@ def null_return_path(msg: ParsedMessage, settings: ClassifierSettings) -> str | 
 
 def bounce_subject(msg: ParsedMessage, settings: ClassifierSettings) -> str | None:
     """A subject that mail servers use for non-delivery reports."""
-    if _BOUNCE_SUBJECT.match(msg.subject):
+    if _BOUNCE_SUBJECT.match(msg.subject) or _BOUNCE_SUBJECT_TAIL.search(msg.subject):
         return f"bounce subject {msg.subject[:60]!r}"
     return None
 
@@ -119,7 +129,17 @@ _AUTO_SUBJECT = re.compile(
     r"|auto[- ]?response|autorespons|auto generated|réponse automatique"
     r"|message automatique|absence|absent(?:e)?|abwesenheitsnotiz|abwesend"
     r"|automatische antwort|automatische rückantwort|abwesenheit)"
-    r"(?:\s*[:\]\-]|\s*$)",
+    r"(?:\s*[:\]\-]|\s*$)"
+    # Phrases that say it whatever follows: "Absent du bureau jusqu'au 5 janvier".
+    r"|^\[?(?:je suis |ik ben |ich bin |i am |i'm )?(?:(?:absente?|absence|afwezig"
+    r"|abwesend|away|out) (?:du bureau|de bureau|jusqu|tot |t/m |tem |bis |until )"
+    r"|(?:absente?|afwezig|abwesend|away|out) (?:du|van|vom|from)"
+    r" (?:\d|le |la |lundi|mardi|mercredi|jeudi|vendredi)"
+    r"|message d'absence|r[ée]ponse automatique|en cong[ée]s? (?:jusqu|du )"
+    r"|afwezigheids(?:bericht|melding)|(?:niet op|buiten) (?:het )?kantoor"
+    r"|met verlof (?:tot|t/m|van)|nicht im b(?:ü|ue)ro|au(?:ß|ss)er haus"
+    r"|abwesenheits(?:nachricht|meldung|notiz)|im urlaub bis|away from (?:the )?office"
+    r"|on (?:vacation|holiday|leave) (?:until|till|from)|out of (?:the )?office)",
     re.IGNORECASE,
 )
 # The same words anywhere: only trusted together with Exchange's marker.

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from store.outbox import CaseFacts
 
@@ -61,12 +61,29 @@ def case_context(case: CaseFacts) -> dict[str, Any]:
     }
 
 
+class Terms(Protocol):
+    """The procedure's terms as the settings give them (store CaseRules)."""
+
+    ack_days: int
+    answer_days: int
+    day_kind: str
+
+
 def mail_context(
-    org: Org, case: CaseFacts | None, extra: Mapping[str, Any] | None = None
+    org: Org,
+    case: CaseFacts | None,
+    extra: Mapping[str, Any] | None = None,
+    terms: Terms | None = None,
 ) -> dict[str, Any]:
-    """`org`, `case` (when the mail belongs to one) and the row's own values,
-    which win over the first two."""
+    """`org`, `case` (when the mail belongs to one), `procedure` (the terms
+    the texts promise) and the row's own values, which win over the rest."""
     context: dict[str, Any] = {"org": org.as_dict()}
+    if terms is not None:
+        context["procedure"] = {
+            "ack_days": terms.ack_days,
+            "answer_days": terms.answer_days,
+            "day_kind": terms.day_kind,
+        }
     if case is not None:
         context["case"] = case_context(case)
     context.update(revive_dates(dict(extra or {})))

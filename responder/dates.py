@@ -112,3 +112,31 @@ def _to_zone(moment: datetime, tz: str | ZoneInfo) -> datetime:
         raise ValueError("naive datetime: give deadlines and timestamps a time zone")
     zone = tz if isinstance(tz, ZoneInfo) else ZoneInfo(tz)
     return moment.astimezone(zone)
+
+
+# A number of days as the procedure counts them: "45 dagen", "45 werkdagen".
+_DAY_WORDS: dict[str, dict[str, tuple[str, str]]] = {
+    "calendar": {
+        "nl": ("dag", "dagen"),
+        "fr": ("jour", "jours"),
+        "de": ("Tag", "Tagen"),
+        "en": ("day", "days"),
+    },
+    "business": {
+        "nl": ("werkdag", "werkdagen"),
+        "fr": ("jour ouvrable", "jours ouvrables"),
+        "de": ("Werktag", "Werktagen"),
+        "en": ("working day", "working days"),
+    },
+}
+
+
+def period(days: int, lang: str = "nl", day_kind: str = "calendar") -> str:
+    """``days`` with the word for the kind of day the settings count in.
+
+    The German form is the dative ("innerhalb von 45 Tagen"), the one the
+    templates need after "von" and "nach".
+    """
+    words = _DAY_WORDS.get(day_kind, _DAY_WORDS["calendar"])
+    one, many = words.get(lang, words["nl"])
+    return f"{days} {one if days == 1 else many}"

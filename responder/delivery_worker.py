@@ -35,6 +35,7 @@ from store.db import transaction
 from store.delivery_results import Sent, Skipped, record_batch
 from store.outbox import ClaimedMail
 from store.outbox_recovery import take_back_orphans
+from store.vocabulary import MailKind
 
 if TYPE_CHECKING:
     from store.outbox import Session, SessionFactory
@@ -86,7 +87,7 @@ def _recent(
     wanted = {
         policy.normalise(mail.recipients[0])
         for mail in claimed
-        if mail.kind == policy.ACK_KIND and mail.recipients
+        if mail.kind == MailKind.ACKNOWLEDGEMENT and mail.recipients
     }
     if not wanted:
         return []
@@ -207,7 +208,7 @@ class _Batch:
 
     def _facts(self, mail: ClaimedMail) -> policy.MailFacts:
         recent = 0
-        if mail.kind == policy.ACK_KIND and mail.recipients:
+        if mail.kind == MailKind.ACKNOWLEDGEMENT and mail.recipients:
             recent = self._recent_count(policy.normalise(mail.recipients[0]), mail.id)
         return policy.MailFacts(
             kind=mail.kind,
@@ -229,7 +230,9 @@ class _Batch:
         )
 
     def _compose(self, mail: ClaimedMail) -> bytes:
-        context = mail_context(self.config.org, mail.case, mail.context)
+        context = mail_context(
+            self.config.org, mail.case, mail.context, terms=self.config.rules
+        )
         rendered = render_mail(
             self.env,
             mail.audience,
@@ -249,6 +252,7 @@ class _Batch:
             references=mail.references,
             case_number=_number(mail),
             audience=mail.audience,
+            kind=mail.kind,
         )
         return compose(rendered, envelope, self.now)
 

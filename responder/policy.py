@@ -13,10 +13,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
-ACK_KIND = "acknowledgement"
-# DMARC failed on the complaint: the From address may be forged, and an
-# automatic reply would go to whoever was impersonated.
-UNVERIFIED_FLAG = "sender_unverified"
+from store.vocabulary import Flag, MailKind
 
 
 @dataclass(frozen=True)
@@ -78,14 +75,19 @@ def coordinator(rules: PolicyRules, facts: MailFacts) -> str | None:
 
 def sender_unverified(rules: PolicyRules, facts: MailFacts) -> str | None:
     """DMARC failed: do not answer an address that may be forged."""
-    if facts.kind == ACK_KIND and UNVERIFIED_FLAG in facts.case_flags:
+    # DMARC failed on the complaint: the From address may be forged, and an
+    # automatic reply would go to whoever was impersonated.
+    if (
+        facts.kind == MailKind.ACKNOWLEDGEMENT
+        and Flag.SENDER_UNVERIFIED in facts.case_flags
+    ):
         return "sender not verified (DMARC failed)"
     return None
 
 
 def over_limit(rules: PolicyRules, facts: MailFacts) -> str | None:
     """At most N acknowledgements per address per 24 hours."""
-    if facts.kind != ACK_KIND:
+    if facts.kind != MailKind.ACKNOWLEDGEMENT:
         return None
     if facts.recent_acknowledgements < rules.per_address_limit:
         return None

@@ -26,12 +26,12 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from store.reminder_records import OpenCase, SentKey
+from store.vocabulary import DONE_STATUSES, Flag, Status
 
 if TYPE_CHECKING:
     from config import Settings
 
 ACK_THRESHOLDS = (3, 0)
-DONE_STATUSES = ("answered", "closed")
 # Reminders are office work: nothing goes out after this local time.
 WORKDAY_END = time(18, 0)
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -235,7 +235,7 @@ def digest_context(
         "overdue": sum(1 for line in lines if line["days_left"] < 0),
         "due_within_7": sum(1 for line in lines if 0 <= line["days_left"] <= 7),
         "awaiting_confirmation": sum(
-            1 for c in cases if c.status == "awaiting_confirmation"
+            1 for c in cases if c.status == Status.AWAITING_CONFIRMATION
         ),
         "awaiting_letter": sum(1 for c in cases if _awaiting_letter(c)),
     }
@@ -244,7 +244,7 @@ def digest_context(
 
 def _awaiting_letter(case: OpenCase) -> bool:
     return (
-        "awaiting_letter" in case.flags
+        Flag.AWAITING_LETTER in case.flags
         and case.letter_sent_at is None
         and case.acknowledged_at is None
     )

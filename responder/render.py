@@ -29,6 +29,7 @@ from typing import Any, NoReturn
 import jinja2
 from markupsafe import Markup, escape
 
+from config.schema import CasesSettings
 from responder import dates
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -39,6 +40,14 @@ FALLBACK_LANGUAGE = "nl"
 _NAME = re.compile(r"[a-z][a-z_]*\Z")
 _LANGUAGE = re.compile(r"[a-z]{2,3}\Z")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+_CASES = CasesSettings()
+DEFAULT_PROCEDURE = {
+    "ack_days": _CASES.ack_days,
+    "answer_days": _CASES.answer_days,
+    "day_kind": _CASES.day_kind,
+}
 
 
 @dataclass(frozen=True)
@@ -80,6 +89,10 @@ def build_environment(
         lambda env, value: dates.date_short(_defined(value), tz=env.globals["timezone"])
     )
     env.filters["paragraphs"] = paragraphs
+    env.filters["period"] = dates.period
+    # The procedure's terms as the fund publishes them; a mail's context gives
+    # the configured ones (responder.context.mail_context), which win.
+    env.globals["procedure"] = DEFAULT_PROCEDURE
     env.globals["fail"] = _fail
     return env
 
@@ -146,21 +159,6 @@ def find_templates(
         text=env.get_template(f"{prefix}.txt.j2"),
         html=html,
     )
-
-
-def available_languages(env: jinja2.Environment, audience: str, kind: str) -> set[str]:
-    """The languages that have both a subject and a text template for this kind,
-    in the package or the override directory."""
-    _check_names(audience, kind)
-    pattern = re.compile(
-        rf"{re.escape(audience)}/{re.escape(kind)}\.([a-z]{{2,3}})\.(subject|txt)\.j2"
-    )
-    parts: dict[str, set[str]] = {}
-    for name in env.list_templates():
-        match = pattern.fullmatch(name)
-        if match:
-            parts.setdefault(match[1], set()).add(match[2])
-    return {lang for lang, found in parts.items() if found == {"subject", "txt"}}
 
 
 def one_line(value: str) -> str:

@@ -10,26 +10,13 @@ import argparse
 from datetime import date
 from typing import NoReturn
 
-CHANNELS_REGISTER = ("post", "oral", "e-loket", "contact-form")
-CHANNELS_ALL = ("email", "form", "e-loket", "contact-form", "post", "oral")
-STATUSES = (
-    "registered",
-    "awaiting_confirmation",
-    "acknowledged",
-    "in_progress",
-    "answered",
-    "closed",
-)
-OUTCOMES = ("founded", "partly-founded", "unfounded", "withdrawn", "not-admissible")
-MESSAGE_CLASSES = (
-    "complaint",
-    "follow_up",
-    "auto_reply",
-    "bounce",
-    "list",
-    "spam",
-    "rejected",
-    "quarantined",
+from store.vocabulary import (
+    REGISTER_CHANNELS,
+    Channel,
+    MessageClass,
+    Outcome,
+    Status,
+    values,
 )
 
 
@@ -135,6 +122,12 @@ def _service_commands(commands: argparse._SubParsersAction) -> None:
     p = commands.add_parser("import", help="register messages from files")
     p.add_argument("paths", nargs="+", metavar="FILE.eml|DIR|FILE.mbox")
     p.add_argument("--no-progress", action="store_true")
+    p.add_argument(
+        "--acknowledge",
+        action="store_true",
+        help="also acknowledge mail older than [cases] ack_days (default: such "
+        "cases are registered with ack_not_sent)",
+    )
     _handler(p, "importer:import_files")
 
     p = commands.add_parser(
@@ -154,12 +147,12 @@ def _case_commands(commands: argparse._SubParsersAction) -> None:
         dest="cases_command", metavar="ACTION", required=True
     )
     lst = p.add_parser("list", help="list cases")
-    lst.add_argument("--status", choices=STATUSES)
+    lst.add_argument("--status", choices=values(Status))
     lst.add_argument("--open", action="store_true")
     lst.add_argument("--overdue", action="store_true")
     lst.add_argument("--due-within", type=days, metavar="DAYS")
     lst.add_argument("--assigned-to", metavar="ADDRESS")
-    lst.add_argument("--channel", choices=CHANNELS_ALL)
+    lst.add_argument("--channel", choices=values(Channel))
     lst.add_argument("--year", type=year)
     _fmt(lst, "table", "json")
     _handler(lst, "cases:list_cases")
@@ -173,7 +166,7 @@ def _case_commands(commands: argparse._SubParsersAction) -> None:
     _handler(show, "cases:show_case")
 
     reg = case.add_parser("register", help="register a postal or oral complaint")
-    reg.add_argument("--channel", choices=CHANNELS_REGISTER, required=True)
+    reg.add_argument("--channel", choices=values(REGISTER_CHANNELS), required=True)
     reg.add_argument("--received-at", type=iso_date, required=True)
     for option in (
         "--name",
@@ -218,7 +211,7 @@ def _lifecycle_commands(case: argparse._SubParsersAction) -> None:
 
     p = case.add_parser("answer", help="record (and send) the answer")
     p.add_argument("number")
-    p.add_argument("--outcome", choices=OUTCOMES, required=True)
+    p.add_argument("--outcome", choices=values(Outcome), required=True)
     p.add_argument("--message-file", metavar="F", required=True)
     how = p.add_mutually_exclusive_group()
     how.add_argument("--send", action="store_true", help="mail it to the member")
@@ -260,7 +253,7 @@ def _other_commands(commands: argparse._SubParsersAction) -> None:
         dest="messages_command", metavar="ACTION", required=True
     )
     lst = p.add_parser("list", help="one entry per stored message")
-    lst.add_argument("--class", dest="klass", choices=MESSAGE_CLASSES)
+    lst.add_argument("--class", dest="klass", choices=values(MessageClass))
     _fmt(lst, "table", "json")
     _handler(lst, "messages:list_messages")
 

@@ -62,10 +62,6 @@ class Outages:
         )
         return True
 
-    def is_down(self, peer: str) -> bool:
-        with self._lock:
-            return peer in self._down
-
     def down(self) -> list[str]:
         """Peers down right now, sorted."""
         with self._lock:

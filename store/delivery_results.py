@@ -18,8 +18,9 @@ from sqlalchemy.orm import Session
 
 from store.db import is_postgres
 from store.models import Event, utcnow
-from store.outbox import ACK_KIND, CASES, OUTBOX
+from store.outbox import CASES, OUTBOX
 from store.registration import SYSTEM_ACTOR
+from store.vocabulary import Audience, Flag, MailKind, MailStatus, Status
 
 
 @dataclass(frozen=True)
@@ -76,19 +77,19 @@ class _Record:
     def add(self, row: Any, item: Sent | Skipped) -> None:
         if isinstance(item, Sent):
             self.sent.append({"b_id": row.id, "b_reply": item.reply})
-            if row.case_id is None or row.audience != "member":
+            if row.case_id is None or row.audience != Audience.MEMBER:
                 return
-            if row.kind == ACK_KIND:
+            if row.kind == MailKind.ACKNOWLEDGEMENT:
                 self.acknowledged.append({"b_id": row.case_id})
             details = {"message_id": row.message_id, "smtp_reply": item.reply}
-            self._event(row, "sent", details)
+            self._event(row, MailStatus.SENT, details)
             return
         self.skipped.append({"b_id": row.id, "b_reason": item.reason})
         if row.case_id is None:
             return
-        if row.kind == ACK_KIND:
+        if row.kind == MailKind.ACKNOWLEDGEMENT:
             self.not_sent.add(row.case_id)
-        self._event(row, "skipped", {"reason": item.reason})
+        self._event(row, MailStatus.SKIPPED, {"reason": item.reason})
 
     def _event(self, row: Any, what: str, details: dict[str, Any]) -> None:
         self.events.append(
@@ -113,7 +114,10 @@ class _Record:
         if self.not_sent:
             found = session.execute(_FLAGS.where(CASES.c.id.in_(self.not_sent)))
             flagged = [
-                {"b_id": id_, "b_flags": sorted({*(flags or ()), "ack_not_sent"})}
+                {
+                    "b_id": id_,
+                    "b_flags": sorted({*(flags or ()), Flag.ACK_NOT_SENT.value}),
+                }
                 for id_, flags in found
             ]
             session.execute(_FLAG, flagged)
@@ -128,7 +132,7 @@ _SENT = (
     update(OUTBOX)
     .where(_BY_ID)
     .values(
-        status="sent",
+        status=MailStatus.SENT,
         sent_at=bindparam("b_now"),
         smtp_reply=bindparam("b_reply"),
         claimed_until=None,
@@ -138,7 +142,9 @@ _SENT = (
 _SKIPPED = (
     update(OUTBOX)
     .where(_BY_ID)
-    .values(status="skipped", skip_reason=bindparam("b_reason"), claimed_until=None)
+    .values(
+        status=MailStatus.SKIPPED, skip_reason=bindparam("b_reason"), claimed_until=None
+    )
 )
 _CASE_BY_ID = CASES.c.id == bindparam("b_id")
 _ACKNOWLEDGED = (
@@ -146,8 +152,10 @@ _ACKNOWLEDGED = (
     .where(_CASE_BY_ID)
     .values(
         acknowledged_at=bindparam("b_now"),
+        # The THEN value has no column to take its type from: a plain string.
         status=when(
-            (CASES.c.status == "registered", "acknowledged"), else_=CASES.c.status
+            (CASES.c.status == Status.REGISTERED, Status.ACKNOWLEDGED.value),
+            else_=CASES.c.status,
         ),
     )
 )

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from store import blobs, deadlines
 from store import message_identity as identity
+from store.lifecycle import confirm_case
 from store.models import (
     Attachment,
     Case,
@@ -43,6 +44,7 @@ from store.registration import (
 )
 from store.registration_input import CaseRules, InboundRecord
 from store.registration_rows import acknowledgement_row, event_rows, message_row
+from store.vocabulary import Status
 
 
 @dataclass(frozen=True)
@@ -102,7 +104,7 @@ class _Batch:
         self._insert_messages()
         self._insert_details()
         for index, case in followed.items():
-            if case.status == "awaiting_confirmation":
+            if case.status == Status.AWAITING_CONFIRMATION:
                 self._confirm(case, self.records[index])
         return [self._registered(i) for i in range(len(self.records))]
 
@@ -223,8 +225,6 @@ class _Batch:
 
     def _confirm(self, case: Case, record: InboundRecord) -> None:
         """A mail joining an oral complaint that waits for it is the confirmation."""
-        from store.lifecycle import confirm_case  # lifecycle imports registration
-
         names = [a.filename for a in record.attachments]
         confirm_case(
             self.session,

@@ -281,11 +281,3 @@ def failed_messages(factory: sessionmaker[Session]) -> set[str]:
     query = select(ServiceState.key).where(ServiceState.key.startswith(_ATTEMPTS))
     keys = run_in_transaction(factory, lambda s: list(s.scalars(query)))
     return {key.removeprefix(_ATTEMPTS) for key in keys}
-
-
-def failure_count(factory: sessionmaker[Session], sha256: str) -> int:
-    def work(session: Session) -> int:
-        row = session.get(ServiceState, _ATTEMPTS + sha256)
-        return 0 if row is None else int(row.value.get("count", 0))
-
-    return run_in_transaction(factory, work)

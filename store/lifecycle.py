@@ -25,9 +25,7 @@ from store.registration import (
     enqueue_mail,
 )
 from store.registration_input import AttachmentRecord, CaseRules
-
-DONE_STATUSES = ("answered", "closed")
-OMBUDSDIENST_FLAG = "ombudsdienst"
+from store.vocabulary import DONE_STATUSES, Audience, Flag, MailKind, Status
 
 
 @dataclass(frozen=True)
@@ -48,8 +46,8 @@ def assign(session: Session, number: str, to: str, actor: str) -> Case:
     case = case_by_number(session, number, lock=True)
     previous = case.assigned_to
     case.assigned_to = to
-    if case.status not in (*DONE_STATUSES, "awaiting_confirmation"):
-        case.status = "in_progress"
+    if case.status not in (*DONE_STATUSES, Status.AWAITING_CONFIRMATION):
+        case.status = Status.IN_PROGRESS
     add_event(session, "assigned", case=case, actor=actor, to=to, previous=previous)
     return case
 
@@ -79,7 +77,7 @@ def answer(
         raise UserError(f"case {number} has no e-mail address: answer --by-post")
     case.outcome = reply.outcome
     case.answered_at = now or utcnow()
-    case.status = "answered"
+    case.status = Status.ANSWERED
     add_event(
         session,
         "answered",
@@ -101,15 +99,15 @@ def _queue_answer(session: Session, rules: CaseRules, case: Case, text: str) -> 
     earlier = session.scalar(
         select(func.count())
         .select_from(OutboxMail)
-        .where(OutboxMail.case_id == case.id, OutboxMail.kind == "answer")
+        .where(OutboxMail.case_id == case.id, OutboxMail.kind == MailKind.ANSWER)
     )
     first = _first_message_id(session, case)
     reply_to = f"<{first}>" if first else None
     enqueue_mail(
         session,
         rules,
-        kind="answer",
-        audience="member",
+        kind=MailKind.ANSWER,
+        audience=Audience.MEMBER,
         template="answer",
         language=case.language,
         recipients=[case.member_email or ""],
@@ -135,10 +133,10 @@ def close(
 ) -> Case:
     """Close the case; closing twice is refused."""
     case = case_by_number(session, number, lock=True)
-    if case.status == "closed":
+    if case.status == Status.CLOSED:
         raise WrongState(f"case {number} is already closed")
     previous = case.status
-    case.status = "closed"
+    case.status = Status.CLOSED
     case.closed_at = now or utcnow()
     add_event(session, "closed", case=case, actor=actor, previous=previous)
     return case
@@ -160,7 +158,7 @@ def reopen(session: Session, number: str, reason: str, actor: str) -> Case:
             "cases can be reopened"
         )
     previous, closed_at = case.status, case.closed_at
-    case.status = "in_progress"
+    case.status = Status.IN_PROGRESS
     case.closed_at = None
     add_event(
         session,
@@ -178,11 +176,11 @@ def reopen(session: Session, number: str, reason: str, actor: str) -> Case:
 def refer(session: Session, number: str, at: datetime, actor: str) -> Case:
     """Record that the member turned to the ombudsdienst of the Landsbond."""
     case = case_by_number(session, number, lock=True)
-    if OMBUDSDIENST_FLAG in (case.flags or []):
+    if Flag.OMBUDSDIENST in (case.flags or []):
         raise WrongState(f"case {number} was already referred to the ombudsdienst")
     case.referred_at = at
     # A new list, not an in-place append: JSON columns only see assignment.
-    case.flags = sorted({*(case.flags or []), OMBUDSDIENST_FLAG})
+    case.flags = sorted({*(case.flags or []), Flag.OMBUDSDIENST})
     add_event(
         session,
         "referred",
@@ -203,11 +201,11 @@ def confirm(
 ) -> Case:
     """The member's written confirmation of an oral complaint arrived (CLI)."""
     case = case_by_number(session, number, lock=True)
-    if case.status != "awaiting_confirmation":
+    if case.status != Status.AWAITING_CONFIRMATION:
         raise WrongState(
             f"case {number} is {case.status}, not waiting for a confirmation"
         )
-    add_attachments(session, case, attachments, extra_flags=("confirmation",))
+    add_attachments(session, case, attachments, extra_flags=(Flag.CONFIRMATION,))
     names = [item.filename for item in attachments]
     return confirm_case(session, case, received_at, actor, attachments=names)
 
@@ -224,9 +222,9 @@ def confirm_case(
     """Mark a case awaiting confirmation as confirmed; no-op for any other
     status. Intake calls this when a follow-up mail joins such a case (the
     mail and its attachments are already on the case), with via="mail"."""
-    if case.status != "awaiting_confirmation":
+    if case.status != Status.AWAITING_CONFIRMATION:
         return case
-    case.status = "in_progress" if case.assigned_to else "registered"
+    case.status = Status.IN_PROGRESS if case.assigned_to else Status.REGISTERED
     add_event(
         session,
         "confirmed",

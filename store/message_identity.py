@@ -25,8 +25,9 @@ from sqlalchemy.orm import Session
 
 from store.models import Case, Message
 from store.registration_input import EventRecord, InboundRecord
+from store.vocabulary import Flag
 
-REUSED = "message_id_reused"  # case flag and event kind
+REUSED = Flag.MESSAGE_ID_REUSED  # case flag and event kind
 _FIELDS = (b"from", b"subject", b"date")
 
 

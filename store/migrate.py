@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from store.errors import SchemaOutdated
 
@@ -34,12 +36,58 @@ def current_revision(engine: Engine) -> str | None:
 
 def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str]:
     """Apply migrations up to `revision`; returns (before, after)."""
+    return _migrate(engine, command.upgrade, revision)
+
+
+def downgrade(engine: Engine, revision: str) -> tuple[str | None, str]:
+    """Undo migrations down to `revision`; returns (before, after)."""
+    return _migrate(engine, command.downgrade, revision)
+
+
+def _migrate(
+    engine: Engine, step: Callable[[Config, str], None], revision: str
+) -> tuple[str | None, str]:
     before = current_revision(engine)
     cfg = _config()
-    with engine.begin() as connection:
+    with (
+        engine.connect() as connection,
+        _foreign_keys_deferred(connection),
+        connection.begin(),
+    ):
         cfg.attributes["connection"] = connection
-        command.upgrade(cfg, revision)
+        step(cfg, revision)
+        _check_foreign_keys(connection)
     return before, current_revision(engine) or ""
+
+
+@contextmanager
+def _foreign_keys_deferred(connection: Connection) -> Iterator[None]:
+    """On SQLite, foreign keys off while a migration copies tables.
+
+    SQLite changes a table by copying it (Alembic's batch mode): dropping the
+    old copy would fail on the rows that refer to it. The pragma only works
+    outside a transaction, so it is set on the driver's connection before the
+    migration's BEGIN, and set back afterwards.
+    """
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    driver.execute("PRAGMA foreign_keys=OFF")
+    try:
+        yield
+    finally:
+        driver.execute("PRAGMA foreign_keys=ON")
+
+
+def _check_foreign_keys(connection: Connection) -> None:
+    """Refuse to commit a SQLite migration that left a dangling reference."""
+    if connection.dialect.name != "sqlite":
+        return
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        raise RuntimeError(f"migration left broken foreign keys: {broken[:5]}")
 
 
 def require_current(engine: Engine) -> None:

@@ -8,11 +8,13 @@ complaint can never be lost.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    CheckConstraint,
     DateTime,
     ForeignKey,
     Index,
@@ -24,6 +26,16 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from store.vocabulary import (
+    Audience,
+    Channel,
+    MailKind,
+    MailStatus,
+    MessageClass,
+    Outcome,
+    Status,
+)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -52,6 +64,35 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def one_of(column: str, words: type[StrEnum]) -> str:
+    """The SQL of a CHECK that `column` holds one of the vocabulary's values."""
+    listed = ", ".join(f"'{word.value}'" for word in words)
+    return f'"{column}" IN ({listed})'
+
+
+# The CHECK constraints that keep the vocabulary's columns to its words, per
+# table: (name, SQL). Migration 0002 creates them from this same table.
+VOCABULARY_CHECKS: dict[str, tuple[tuple[str, str], ...]] = {
+    "cases": (
+        ("ck_cases_status", one_of("status", Status)),
+        ("ck_cases_channel", one_of("channel", Channel)),
+        ("ck_cases_outcome", one_of("outcome", Outcome)),
+    ),
+    "messages": (("ck_messages_class", one_of("class", MessageClass)),),
+    "outbox": (
+        ("ck_outbox_kind", one_of("kind", MailKind)),
+        ("ck_outbox_audience", one_of("audience", Audience)),
+        ("ck_outbox_status", one_of("status", MailStatus)),
+    ),
+}
+
+
+def _checks(table: str) -> tuple[CheckConstraint, ...]:
+    return tuple(
+        CheckConstraint(sql, name=name) for name, sql in VOCABULARY_CHECKS[table]
+    )
+
+
 class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON}  # noqa: RUF012
 
@@ -66,7 +107,10 @@ class CaseCounter(Base):
 
 class Case(Base):
     __tablename__ = "cases"
-    __table_args__ = (UniqueConstraint("year", "seq", name="uq_cases_year_seq"),)
+    __table_args__ = (
+        UniqueConstraint("year", "seq", name="uq_cases_year_seq"),
+        *_checks("cases"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(40), unique=True, nullable=False)
@@ -120,6 +164,7 @@ class Message(Base):
         UniqueConstraint(
             "mailbox", "uidvalidity", "uid", name="uq_messages_mailbox_uid"
         ),
+        *_checks("messages"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -221,6 +266,7 @@ class OutboxMail(Base):
         Index("ix_outbox_due", "status", "next_attempt_at"),
         # The per-address limit counts recent acknowledgements in SQL.
         Index("ix_outbox_ack_recipient", "kind", "recipient", "sent_at"),
+        *_checks("outbox"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -237,7 +283,9 @@ class OutboxMail(Base):
     message_id: Mapped[str] = mapped_column(String(300), unique=True, nullable=False)
     in_reply_to: Mapped[str | None] = mapped_column(String(998))
     references: Mapped[str | None] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(20), nullable=False, default="pending")
+    status: Mapped[str] = mapped_column(
+        String(20), nullable=False, default=MailStatus.PENDING.value
+    )
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(nullable=False, default=utcnow)
     claimed_by: Mapped[str | None] = mapped_column(String(120))

@@ -30,8 +30,8 @@ from store.outbox_recovery import MAX_CLAIM
 from store.registration import add_event, case_by_number, enqueue_mail
 from store.registration_input import CaseRules
 from store.views import member_dict
+from store.vocabulary import Audience, Flag, MailKind, MailStatus, Status
 
-ACK_KIND = "acknowledgement"
 # What the responder holds to open transactions, without importing SQLAlchemy.
 SessionFactory = sessionmaker[Session]
 DAY = timedelta(hours=24)
@@ -101,8 +101,10 @@ def case_facts_by_number(session: Session, number: str) -> CaseFacts:
 
 def _due(now: datetime) -> Any:
     return or_(
-        and_(OutboxMail.status == "pending", OutboxMail.next_attempt_at <= now),
-        and_(OutboxMail.status == "sending", OutboxMail.claimed_until < now),
+        and_(
+            OutboxMail.status == MailStatus.PENDING, OutboxMail.next_attempt_at <= now
+        ),
+        and_(OutboxMail.status == MailStatus.SENDING, OutboxMail.claimed_until < now),
     )
 
 
@@ -126,7 +128,7 @@ def claim_due(
     session.execute(
         update(OUTBOX)
         .where(OUTBOX.c.id.in_(ids))
-        .values(status="sending", claimed_by=worker, claimed_until=now + lease)
+        .values(status=MailStatus.SENDING, claimed_by=worker, claimed_until=now + lease)
     )
     rows = session.execute(
         select(OUTBOX).where(OUTBOX.c.id.in_(ids)).order_by(OUTBOX.c.id)
@@ -160,8 +162,8 @@ def release(session: Session, ids: list[int]) -> None:
     """Give claimed rows back untouched (no attempt counted): a run that stops
     early must not leave them waiting for their lease."""
     for row in session.scalars(select(OutboxMail).where(OutboxMail.id.in_(ids))):
-        if row.status == "sending":
-            row.status = "pending"
+        if row.status == MailStatus.SENDING:
+            row.status = MailStatus.PENDING
             row.claimed_by = None
             row.claimed_until = None
 
@@ -188,15 +190,19 @@ def recent_acknowledgements(
         return []
     rows = session.execute(
         select(OutboxMail.id, OutboxMail.recipient, OutboxMail.status).where(
-            OutboxMail.kind == ACK_KIND,
+            OutboxMail.kind == MailKind.ACKNOWLEDGEMENT,
             OutboxMail.recipient.in_(sorted(recipients)),
             or_(
-                and_(OutboxMail.status == "sent", OutboxMail.sent_at > now - DAY),
-                and_(OutboxMail.status == "sending", OutboxMail.id < below_id),
+                and_(
+                    OutboxMail.status == MailStatus.SENT, OutboxMail.sent_at > now - DAY
+                ),
+                and_(OutboxMail.status == MailStatus.SENDING, OutboxMail.id < below_id),
             ),
         )
     ).all()
-    return [RecentAck(i, r or "", status == "sending") for i, r, status in rows]
+    return [
+        RecentAck(i, r or "", status == MailStatus.SENDING) for i, r, status in rows
+    ]
 
 
 def mark_retry(
@@ -205,7 +211,7 @@ def mark_retry(
     """A temporary failure: count the attempt and wait; returns the attempts."""
     row = _row(session, mail_id)
     row.attempts += 1
-    row.status = "pending"
+    row.status = MailStatus.PENDING
     row.next_attempt_at = next_attempt_at
     row.claimed_by = None
     row.claimed_until = None
@@ -228,11 +234,11 @@ def mark_failed(
     only fails, so a broken coordinator address cannot start a loop.
     """
     row = _row(session, mail_id)
-    row.status = "failed"
+    row.status = MailStatus.FAILED
     row.attempts += 1 if count_attempt else 0
     row.claimed_until = None
     row.last_error = error
-    if row.audience != "member":
+    if row.audience != Audience.MEMBER:
         return
     case = _case(session, row)
     if case is not None:
@@ -257,8 +263,8 @@ def _notify_failure(
     enqueue_mail(
         session,
         rules,
-        kind="delivery_failed",
-        audience="coordinator",
+        kind=MailKind.DELIVERY_FAILED,
+        audience=Audience.COORDINATOR,
         template="delivery_failed",
         language="nl",
         recipients=list(notify),
@@ -273,39 +279,17 @@ def _notify_failure(
     )
 
 
-def list_failed(session: Session) -> list[dict[str, Any]]:
-    """Failed mails, newest first, for `status` and the coordinators."""
-    rows = session.execute(
-        select(OutboxMail, Case.number)
-        .outerjoin(Case, Case.id == OutboxMail.case_id)
-        .where(OutboxMail.status == "failed")
-        .order_by(OutboxMail.id.desc())
-    ).all()
-    return [
-        {
-            "id": row.id,
-            "kind": row.kind,
-            "case": number,
-            "recipients": list(row.recipients),
-            "attempts": row.attempts,
-            "last_error": row.last_error,
-            "created_at": row.created_at,
-        }
-        for row, number in rows
-    ]
-
-
 def mark_letter_sent(
     session: Session, number: str, *, now: datetime, actor: str
 ) -> CaseFacts:
     """The acknowledgement went by post: stamp the case and clear the flag."""
     case = case_by_number(session, number, lock=True)
     case.letter_sent_at = now
-    case.flags = sorted(set(case.flags or ()) - {"awaiting_letter"})
+    case.flags = sorted(set(case.flags or ()) - {Flag.AWAITING_LETTER})
     if case.acknowledged_at is None:
         case.acknowledged_at = now
-    if case.status == "registered":
-        case.status = "acknowledged"
+    if case.status == Status.REGISTERED:
+        case.status = Status.ACKNOWLEDGED
     add_event(session, "letter_sent", case=case, actor=actor)
     return case_facts(case)
 

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from store.db import is_postgres
 from store.holders import is_gone
 from store.models import OutboxMail
+from store.vocabulary import MailStatus
 
 # The most rows one claim takes: what a killed worker can hold back from
 # others, and what a crash may send twice.
@@ -41,14 +42,14 @@ def take_back_orphans(session: Session) -> int:
     """
     claimers = session.scalars(
         select(OUTBOX.c.claimed_by)
-        .where(OUTBOX.c.status == "sending", OUTBOX.c.claimed_by.is_not(None))
+        .where(OUTBOX.c.status == MailStatus.SENDING, OUTBOX.c.claimed_by.is_not(None))
         .distinct()
     )
     gone = sorted(holder for holder in claimers if is_gone(holder))
     if not gone:
         return 0
     query = select(OUTBOX.c.id).where(
-        OUTBOX.c.status == "sending", OUTBOX.c.claimed_by.in_(gone)
+        OUTBOX.c.status == MailStatus.SENDING, OUTBOX.c.claimed_by.in_(gone)
     )
     if is_postgres(session):  # two workers taking back: neither waits
         query = query.with_for_update(skip_locked=True)
@@ -57,7 +58,7 @@ def take_back_orphans(session: Session) -> int:
         session.execute(
             update(OUTBOX)
             .where(OUTBOX.c.id.in_(ids))
-            .values(status="pending", claimed_by=None, claimed_until=None)
+            .values(status=MailStatus.PENDING, claimed_by=None, claimed_until=None)
         )
     return len(ids)
 
@@ -69,10 +70,11 @@ def due_now(session: Session, now: datetime) -> int:
     Mail waiting for a retry time (or held back later than `now` for any
     other reason) does not count.
     """
+    status = OUTBOX.c.status
     query = select(func.count()).where(
         or_(
-            and_(OUTBOX.c.status == "pending", OUTBOX.c.next_attempt_at <= now),
-            and_(OUTBOX.c.status == "sending", OUTBOX.c.claimed_until < now),
+            and_(status == MailStatus.PENDING, OUTBOX.c.next_attempt_at <= now),
+            and_(status == MailStatus.SENDING, OUTBOX.c.claimed_until < now),
         )
     )
     return int(session.scalar(query) or 0)

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from store.models import Attachment, Case, Message, utcnow
 from store.registration import case_by_number
-from store.views import OPEN_STATUSES, case_detail, case_dict, message_dict
+from store.views import case_detail, case_dict, message_dict
+from store.vocabulary import OPEN_STATUSES
 
 
 @dataclass(frozen=True)

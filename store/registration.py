@@ -29,6 +29,7 @@ from store.models import (
 )
 from store.numbering import format_number, next_seq
 from store.registration_input import AttachmentRecord, CaseRules, InboundRecord, NewCase
+from store.vocabulary import Audience, MailKind, MailStatus, Status
 
 SYSTEM_ACTOR = "klachten"
 
@@ -103,8 +104,8 @@ def enqueue_acknowledgement(
     return enqueue_mail(
         session,
         rules,
-        kind="acknowledgement",
-        audience="member",
+        kind=MailKind.ACKNOWLEDGEMENT,
+        audience=Audience.MEMBER,
         template="acknowledgement",
         language=case.language,
         recipients=[recipient],
@@ -156,7 +157,7 @@ def enqueue_mail(
         message_id=new_message_id(rules.message_id_domain),
         in_reply_to=in_reply_to,
         references=references,
-        status="pending",
+        status=MailStatus.PENDING,
         attempts=0,
         next_attempt_at=utcnow(),
     )
@@ -183,7 +184,7 @@ def register_case(
     """Register a complaint that did not come by e-mail (post, oral, ...)."""
     case = open_case(session, rules, new, actor=actor)
     add_attachments(session, case, attachments)
-    if new.status == "closed":
+    if new.status == Status.CLOSED:
         case.closed_at = utcnow()
         add_event(session, "closed", case=case, actor=actor, handled_immediately=True)
     if acknowledge_to:

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from store.vocabulary import Status
+
 
 @dataclass(frozen=True)
 class CaseRules:
@@ -40,7 +42,7 @@ class MemberRecord:
 
 @dataclass(frozen=True)
 class NewCase:
-    channel: str  # email, form, e-loket, contact-form, post, oral
+    channel: str  # a Channel (store/vocabulary.py)
     received_at: datetime
     language: str
     member: MemberRecord = field(default_factory=MemberRecord)
@@ -50,7 +52,7 @@ class NewCase:
     category: str | None = None
     regional_office: str | None = None
     flags: tuple[str, ...] = ()
-    status: str = "registered"
+    status: str = Status.REGISTERED
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from typing import Any
 from store.models import utcnow
 from store.registration import SYSTEM_ACTOR, acknowledgement_threading, new_message_id
 from store.registration_input import CaseRules, InboundRecord, NewCase
+from store.vocabulary import Audience, MailKind, MailStatus
 
 
 def acknowledgement_row(
@@ -20,10 +21,10 @@ def acknowledgement_row(
     recipient = record.acknowledge_to or ""
     in_reply_to, references = acknowledgement_threading(record)
     return {
-        "kind": "acknowledgement",
+        "kind": MailKind.ACKNOWLEDGEMENT,
         "case_id": case_id,
         "dedupe_key": f"ack:{number}",
-        "audience": "member",
+        "audience": Audience.MEMBER,
         "template": "acknowledgement",
         "language": new.language,
         "recipients": [recipient],
@@ -32,7 +33,7 @@ def acknowledgement_row(
         "message_id": new_message_id(rules.message_id_domain),
         "in_reply_to": in_reply_to,
         "references": references,
-        "status": "pending",
+        "status": MailStatus.PENDING,
         "attempts": 0,
         "next_attempt_at": utcnow(),
     }

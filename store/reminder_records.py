@@ -22,7 +22,7 @@ from store.db import is_postgres
 from store.models import Case, ReminderSent, ServiceState, utcnow
 from store.registration import enqueue_mail
 from store.registration_input import CaseRules
-from store.views import OPEN_STATUSES
+from store.vocabulary import OPEN_STATUSES, Audience, MailKind
 
 # pg_advisory_xact_lock key of the reminder job ("klachten" + 1, arbitrary).
 REMINDERS_LOCK = 0x6B6C6163687401
@@ -126,8 +126,8 @@ def record_mail(
     outbox = enqueue_mail(
         session,
         rules,
-        kind="reminder",
-        audience="coordinator",
+        kind=MailKind.REMINDER,
+        audience=Audience.COORDINATOR,
         template="reminder",
         language=COORDINATOR_LANGUAGE,
         recipients=[mail.recipient],
@@ -192,8 +192,8 @@ def record_digest(
         enqueue_mail(
             session,
             rules,
-            kind="digest",
-            audience="coordinator",
+            kind=MailKind.DIGEST,
+            audience=Audience.COORDINATOR,
             template="digest",
             language=COORDINATOR_LANGUAGE,
             recipients=[recipient],

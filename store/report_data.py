@@ -23,9 +23,9 @@ from sqlalchemy.orm import Session
 
 from store.deadlines import end_of_day
 from store.models import Case, Message, OutboxMail
+from store.vocabulary import Flag, MailKind, MailStatus, MessageClass
 
 BATCH = 5_000
-ACK_KIND = "acknowledgement"
 
 
 @dataclass(frozen=True)
@@ -147,7 +147,7 @@ def _grouped(
 def _ombudsdienst(session: Session, window: YearWindow) -> int:
     # Flags are a JSON list; its text form holds '"ombudsdienst"' on both
     # SQLite and PostgreSQL, which saves dialect-specific JSON functions.
-    flagged = cast(Case.flags, String).like('%"ombudsdienst"%')
+    flagged = cast(Case.flags, String).like(f'%"{Flag.OMBUDSDIENST}"%')
     statement = (
         select(func.count())
         .select_from(Case)
@@ -187,7 +187,7 @@ def _follow_ups(session: Session, window: YearWindow) -> tuple[int, int, int]:
     per_case = (
         select(Message.case_id, func.count().label("n"))
         .join(Case, Case.id == Message.case_id)
-        .where(_in_year(window), Message.klass == "follow_up")
+        .where(_in_year(window), Message.klass == MessageClass.FOLLOW_UP)
         .group_by(Message.case_id)
         .subquery()
     )
@@ -204,7 +204,7 @@ def _acks_unsent(
     session: Session, window: YearWindow
 ) -> list[tuple[str, str | None, int]]:
     reason = when(
-        (OutboxMail.status == "skipped", OutboxMail.skip_reason),
+        (OutboxMail.status == MailStatus.SKIPPED, OutboxMail.skip_reason),
         else_=OutboxMail.last_error,
     ).label("reason")
     statement = (
@@ -212,8 +212,8 @@ def _acks_unsent(
         .join(Case, Case.id == OutboxMail.case_id)
         .where(
             _in_year(window),
-            OutboxMail.kind == ACK_KIND,
-            OutboxMail.status.in_(("skipped", "failed")),
+            OutboxMail.kind == MailKind.ACKNOWLEDGEMENT,
+            OutboxMail.status.in_((MailStatus.SKIPPED, MailStatus.FAILED)),
         )
         .group_by(OutboxMail.status, reason)
     )
@@ -221,7 +221,9 @@ def _acks_unsent(
 
 
 def _no_ack_row() -> ColumnElement[bool]:
-    return ~exists().where(OutboxMail.case_id == Case.id, OutboxMail.kind == ACK_KIND)
+    return ~exists().where(
+        OutboxMail.case_id == Case.id, OutboxMail.kind == MailKind.ACKNOWLEDGEMENT
+    )
 
 
 def _no_ack_reason() -> ColumnElement[str]:

@@ -35,7 +35,13 @@ from store.models import (
     ServiceState,
     utcnow,
 )
-from store.views import OPEN_STATUSES
+from store.vocabulary import (
+    OPEN_STATUSES,
+    UNSENT_MAIL_STATUSES,
+    MailKind,
+    MailStatus,
+    MessageClass,
+)
 
 LEASE_PREFIX = "lease:"
 
@@ -131,7 +137,7 @@ def health(
         for r in rows
     )
     open_ = Case.status.in_(OPEN_STATUSES)
-    ack = OutboxMail.kind == "acknowledgement"
+    ack = OutboxMail.kind == MailKind.ACKNOWLEDGEMENT
     state = {
         row.key: dict(row.value)
         for row in session.scalars(
@@ -140,14 +146,14 @@ def health(
     }
     return Health(
         mailboxes=mailboxes,
-        quarantined=_count(session, Message.klass == "quarantined"),
-        outbox_pending=_count(session, OutboxMail.status.in_(("pending", "sending"))),
-        outbox_failed=_count(session, OutboxMail.status == "failed"),
+        quarantined=_count(session, Message.klass == MessageClass.QUARANTINED),
+        outbox_pending=_count(session, OutboxMail.status.in_(UNSENT_MAIL_STATUSES)),
+        outbox_failed=_count(session, OutboxMail.status == MailStatus.FAILED),
         open_cases=_count(session, open_),
         overdue_cases=_count(session, open_, Case.answer_due < now),
         cases_today=_count(session, Case.received_at >= day_start),
-        acks_sent=_count(session, ack, OutboxMail.status == "sent"),
-        acks_failed=_count(session, ack, OutboxMail.status == "failed"),
+        acks_sent=_count(session, ack, OutboxMail.status == MailStatus.SENT),
+        acks_failed=_count(session, ack, OutboxMail.status == MailStatus.FAILED),
         state=state,
     )
 

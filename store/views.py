@@ -11,8 +11,6 @@ from zoneinfo import ZoneInfo
 
 from store.models import Attachment, Case, Event, FormFieldValue, Message
 
-OPEN_STATUSES = ("registered", "acknowledged", "in_progress", "awaiting_confirmation")
-
 
 def iso(value: datetime | None, timezone: str) -> str | None:
     return None if value is None else value.astimezone(ZoneInfo(timezone)).isoformat()

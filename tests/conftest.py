@@ -12,7 +12,7 @@ import io
 import os
 import shutil
 from collections.abc import Callable, Iterator
-from contextlib import redirect_stderr, redirect_stdout
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -67,28 +67,40 @@ def postgres_ready() -> Iterator[str]:
     Created beside the one KLACHTEN_TEST_POSTGRES_URL names and dropped at the
     end, so two test runs on one server never truncate each other's tables.
     """
+    from store.db import make_engine
+    from store.migrate import upgrade
+
+    with own_postgres(f"klachten_t{os.getpid()}") as url:
+        engine = make_engine(url)
+        upgrade(engine)
+        engine.dispose()
+        yield url
+
+
+@contextmanager
+def own_postgres(name: str) -> Iterator[str]:
+    """The URL of an empty database `name` beside KLACHTEN_TEST_POSTGRES_URL's,
+    dropped afterwards (skips where that variable is unset)."""
     if not POSTGRES_URL:
         pytest.skip("KLACHTEN_TEST_POSTGRES_URL is not set")
     from sqlalchemy.engine import make_url
 
     from store.db import make_engine
-    from store.migrate import upgrade
 
-    name = f"klachten_t{os.getpid()}"
     admin = make_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         connection.exec_driver_sql(f"CREATE DATABASE {name}")
-    url = (
-        make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    )
-    engine = make_engine(url)
-    upgrade(engine)
-    engine.dispose()
-    yield url
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    admin.dispose()
+    try:
+        yield (
+            make_url(POSTGRES_URL)
+            .set(database=name)
+            .render_as_string(hide_password=False)
+        )
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.dispose()
 
 
 def _truncate_postgres(url: str) -> None:

@@ -34,12 +34,12 @@ from sqlalchemy.pool import NullPool
 
 from store.db import make_engine, session_factory, transaction
 from store.models import Case, Message, OutboxMail, utcnow
+from store.vocabulary import MailKind, MailStatus
 from tests.conftest import base_sections, write_config
 from tests.daemonproc import REPO, DaemonProcess, daemon_sections
 from tests.intake_mail import complaint
 from tests.servers import wait_until
 
-ACK_KIND = "acknowledgement"
 MARKS = {"$Klachten", "\\Seen"}
 
 
@@ -170,7 +170,7 @@ def store_counts(url: str) -> dict[str, int]:
             }
             rows = session.execute(
                 select(OutboxMail.status, func.count())
-                .where(OutboxMail.kind == ACK_KIND)
+                .where(OutboxMail.kind == MailKind.ACKNOWLEDGEMENT)
                 .group_by(OutboxMail.status)
             )
             counts.update({f"ack_{status}": n for status, n in rows})
@@ -229,7 +229,10 @@ def unsent(url: str) -> list[tuple[Any, ...]]:
                     OutboxMail.next_attempt_at,
                     OutboxMail.attempts,
                     OutboxMail.last_error,
-                ).where(OutboxMail.kind == ACK_KIND, OutboxMail.status != "sent")
+                ).where(
+                    OutboxMail.kind == MailKind.ACKNOWLEDGEMENT,
+                    OutboxMail.status != MailStatus.SENT,
+                )
             )
             return [tuple(row) for row in rows]
     finally:

@@ -225,3 +225,76 @@ def test_dmarc_pass_and_version_token() -> None:
         b" dmarc=pass header.from=example.be\n\nx\n"
     )
     assert dmarc_failed(parse_message(raw), ("libmutov.be",)) is None
+
+
+# Out-of-office subjects as Outlook, Gmail and Exchange write them in the four
+# languages, with no auto-reply header at all (issue 17): the subject decides.
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "Absent du bureau jusqu'au 5 janvier",
+        "Absente du bureau : Plainte",
+        "Je suis absente jusqu'au 12 août",
+        "Message d'absence",
+        "En congé jusqu'au 3 mars",
+        "Afwezig tot 5 januari",
+        "Ik ben afwezig tot maandag",
+        "Afwezigheidsbericht: Klacht",
+        "Niet op kantoor: uw mail",
+        "Buiten kantoor tot 2 januari",
+        "Met verlof tot 15 augustus",
+        "Nicht im Büro: Beschwerde",
+        "Außer Haus bis 10. Januar",
+        "Abwesend bis 4. Januar",
+        "Ich bin nicht im Büro",
+        "Im Urlaub bis Montag",
+        "Out of the office until January 5",
+        "I am out of the office",
+        "Away from the office: complaint",
+        "On vacation until Monday",
+        "Automatic reply: Klacht",
+    ],
+)
+def test_out_of_office_by_subject_alone(subject: str) -> None:
+    v = verdict(f"Subject: {subject}\n")
+    assert v.klass == "auto_reply", v.reason
+
+
+# Delivery failures from servers that send no delivery-status report.
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "Mail could not be delivered",
+        "Message could not be delivered: Klacht",
+        "Mail Delivery Warning",
+        "Delivery Status Warning",
+        "Klacht terugbetaling non remis (delivery failed)",
+        "Message non remis : Plainte",
+        "Unzustellbar: Beschwerde",
+        "Bericht kon niet worden afgeleverd",
+        "Returned to sender: Klacht",
+    ],
+)
+def test_bounce_by_subject_without_report(subject: str) -> None:
+    v = verdict(f"Subject: {subject}\n")
+    assert v.klass == "bounce", v.reason
+
+
+# What members write about absence, holidays and post that came back.
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "Absence de remboursement",
+        "Afwezigheid van antwoord op mijn klacht",
+        "Afwezig bij de controlearts: boete onterecht",
+        "Vakantiegeld niet ontvangen",
+        "Répondeur saturé, personne ne répond",
+        "Mijn brief werd als onbestelbaar teruggestuurd",
+        "Urlaubsgeld fehlt",
+        "Out-of-pocket costs not refunded",
+        "Klacht: congé de maternité",
+    ],
+)
+def test_complaints_that_look_like_machines_stay_complaints(subject: str) -> None:
+    v = verdict(f"Subject: {subject}\n")
+    assert v.klass == "complaint", v.reason

@@ -100,3 +100,12 @@ def test_no_header_injection_from_stored_values() -> None:
     mail = parsed(message)
     assert mail["Bcc"] is None
     assert mail["Subject"] == "klacht Bcc: all@example.be"
+
+
+def test_an_answer_carries_no_auto_reply_markers() -> None:
+    mail = parsed(compose(RENDERED, envelope(kind="answer"), NOW))
+    assert mail["Auto-Submitted"] is None
+    assert mail["X-Auto-Response-Suppress"] is None
+    mail = parsed(compose(RENDERED, envelope(kind="acknowledgement"), NOW))
+    assert mail["Auto-Submitted"] == "auto-replied"
+    assert mail["X-Auto-Response-Suppress"] == "All"

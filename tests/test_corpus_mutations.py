@@ -24,12 +24,12 @@ from pathlib import Path
 import pytest
 
 from ingest.parse import UnparseableMessage, parse_message
-from service.cli_parser import MESSAGE_CLASSES
 from store.message_identity import content_key
+from store.vocabulary import MessageClass
 from tests.conftest import CORPUS
 from tests.test_hostile_mime import assert_safe_filename
 
-CLASSES = set(MESSAGE_CLASSES)
+CLASSES = set(MessageClass)
 
 Mutation = Callable[[bytes, random.Random], bytes]
 

@@ -14,8 +14,8 @@ from structlog.testing import capture_logs
 from service.commands.cases import render_case_text
 from service.delivery import deliver_pending
 from store.inbound import register_inbound
+from store.lifecycle import Answer, answer
 from store.models import Case, Event, OutboxMail
-from store.outbox import list_failed
 from store.queries import show_case
 from store.registration_input import InboundRecord, MemberRecord, NewCase
 from tests.servers.smtp import SmtpServer
@@ -226,9 +226,8 @@ def test_permanent_failure_notifies_coordinators_once(smtp_server, app_with) -> 
     assert details["reply"] == "550 5.1.1 No such user"
     case, _ = case_and_events(app, number)
     assert case.status == "registered" and case.acknowledged_at is None
-    with app.transaction() as session:
-        failed = list_failed(session)
-    assert [(f["case"], f["kind"]) for f in failed] == [(number, "acknowledgement")]
+    failed = rows(app, status="failed")
+    assert [(f.case_id, f.kind) for f in failed] == [(ack.case_id, "acknowledgement")]
 
     assert deliver_pending(app, now=utc_now() + LATER).handled == 0
     assert len(smtp_server.received) == 1
@@ -400,3 +399,48 @@ def test_limit_counts_neither_skipped_nor_other_addresses(
     reasons = [r.skip_reason for r in rows(app, status="skipped")]
     assert reasons[0] == "sender not verified (DMARC failed)"
     assert reasons[1].startswith("per-address limit reached (2")
+
+
+def test_the_answer_is_a_persons_mail_the_acknowledgement_is_not(
+    smtp_server, app_with
+) -> None:
+    """Only acknowledgements, notices and reminders say they are automatic."""
+    app = app_with(smtp_server)
+    (number,) = register(app, complaint(1))
+    deliver_pending(app)
+    with app.transaction() as session:
+        reply = Answer("founded", "Wij betalen het verschil terug.", "email")
+        answer(session, app.rules, number, reply, actor="coordinator")
+    deliver_pending(app)
+
+    ack, answered = (m.message for m in smtp_server.wait_for(2))
+    assert ack["Auto-Submitted"] == "auto-replied"
+    assert ack["X-Auto-Response-Suppress"] == "All"
+    assert number in answered["Subject"]
+    assert answered["Auto-Submitted"] is None
+    assert answered["X-Auto-Response-Suppress"] is None
+
+
+@pytest.mark.parametrize(
+    ("cases", "language", "promised", "not_promised"),
+    [
+        ({"day_kind": "business"}, "nl", "binnen 45 werkdagen", "45 dagen"),
+        ({"answer_days": 30}, "nl", "binnen 30 dagen", "45"),
+        ({"day_kind": "business"}, "fr", "les 45 jours ouvrables", "45 jours suivant"),
+        ({"day_kind": "business"}, "de", "innerhalb von 45 Werktagen", "45 Tagen"),
+        ({"answer_days": 30}, "en", "within 30 days", "45"),
+    ],
+)
+def test_the_acknowledgement_promises_the_configured_terms(
+    smtp_server, app_with, cases, language, promised, not_promised
+) -> None:
+    """The number and the kind of days come from [cases], like the date."""
+    app = app_with(smtp_server, cases=cases)
+    (number,) = register(app, complaint(1, language=language))
+    deliver_pending(app)
+    (received,) = smtp_server.wait_for(1)
+    text = received.message.get_body(("plain",)).get_content()
+    html = received.message.get_body(("html",)).get_content()
+    assert promised in " ".join(text.split())
+    assert promised in " ".join(html.split())
+    assert not_promised not in text.replace(number, "")

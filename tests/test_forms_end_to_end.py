@@ -100,3 +100,59 @@ def test_web_form_from_no_reply_is_acknowledged_to_the_member(
     (ack,) = smtp_server.wait_for(1)
     assert ack.rcpt_tos == ("sophie.dubois@example.be",)
     assert case["number"] in ack.message["Subject"]
+
+
+WEBSITE_DE = """\
+Neue Nachricht über das Kontaktformular der Website
+
+Vorname und Name: Karl Schmitz
+E-Mail-Adresse: karl.schmitz@example.be
+Telefonnummer: 080 22 33 44
+Postleitzahl: 4780
+Ort: St. Vith
+Betreff: Beschwerde
+Ihre Nachricht: Guten Tag, seit drei Monaten keine Rückerstattung meiner
+Zahnarztrechnung.
+"""
+
+ELOKET_EN = """\
+e-Loket notification
+
+Full name: Emma Jones
+Email address: emma.jones@example.be
+Member number: 123456789
+Postal code: 1050
+City: Brussels
+Subject: Complaint
+Your message: I have been waiting three months for my refund.
+"""
+
+
+def test_german_and_english_notifications_are_read(
+    cli, make_config, db_url, imap, smtp_server
+) -> None:
+    """Issue 17: a German contact-form notification became channel email,
+    member "Website LM", and no acknowledgement went out."""
+    website = _mail("Website LM <noreply@libmutov.be>", "Kontaktformular", WEBSITE_DE)
+    eloket = _mail("e-Loket <no-reply@libmutov.be>", "e-Loket: new message", ELOKET_EN)
+    imap.append(website.as_bytes())
+    imap.append(eloket.as_bytes())
+    config = _config(make_config, db_url, imap, smtp_server)
+
+    assert cli("--config", config, "run", "--once").code == 0
+    cases = cli("--config", config, "cases", "list", "--format", "json").json()
+    by_name = {case["member"]["name"]: case for case in cases}
+    karl, emma = by_name["Karl Schmitz"], by_name["Emma Jones"]
+    assert (karl["channel"], karl["language"]) == ("contact-form", "de")
+    assert karl["member"]["email"] == "karl.schmitz@example.be"
+    assert karl["member"]["postcode"] == "4780"
+    assert karl["category"] == "terugbetaling"  # suggested, not "Beschwerde"
+    assert "category_suggested" in karl["flags"]
+    assert (emma["channel"], emma["language"]) == ("e-loket", "en")
+    assert emma["member"]["email"] == "emma.jones@example.be"
+    assert "no_contact_address" not in karl["flags"] + emma["flags"]
+    acks = {m.rcpt_tos[0]: m.message for m in smtp_server.wait_for(2)}
+    german = acks["karl.schmitz@example.be"].get_body(("plain",)).get_content()
+    assert "Beschwerde" in german and "Tagen" in german
+    english = acks["emma.jones@example.be"].get_body(("plain",)).get_content()
+    assert "complaint" in english

@@ -88,8 +88,10 @@ def test_french_category_and_unknown_category() -> None:
     )
     assert known.member.category == "arbeidsongeschiktheid"
     unknown = merge_member(None, None, None, [form(category="parking")])
-    assert unknown.member.category == "parking"
+    assert unknown.member.category is None  # free text is no category
     assert "category_unknown" in unknown.flags
+    german = merge_member(None, None, None, [form("de", category="Erstattung")])
+    assert german.member.category == "terugbetaling"
     configured = merge_member(
         None, None, None, [form(category="Parking")], categories=("parking",)
     )

@@ -104,3 +104,32 @@ def test_ordinary_prose_is_not_a_form() -> None:
 def test_labels_without_colon_do_not_count_in_mails() -> None:
     text = "Naam Jan\nTelefoon 0470 12 34 56\nPostcode 9000\nGemeente Gent\n"
     assert read_webform(text) is None
+
+
+def test_german_notification_labels() -> None:
+    text = (
+        "Vorname und Name: Karl Schmitz\nE-Mail-Adresse: karl@example.be\n"
+        "Postleitzahl: 4780\nOrt: St. Vith\nStraße und Hausnummer: Hauptstraße 3\n"
+        "Nationalregisternummer: 85.07.30-033.61\nIhre Nachricht: Keine Erstattung.\n"
+    )
+    form = read_webform(text)
+    assert form is not None and form.language == "de"
+    values = {k: v.value for k, v in form.fields.items()}
+    assert values["name"] == "Karl Schmitz"
+    assert values["postcode"] == "4780"
+    assert values["city"] == "St. Vith"
+    assert values["street"] == "Hauptstraße 3"
+    assert values["description"] == "Keine Erstattung."
+
+
+def test_english_notification_labels() -> None:
+    text = (
+        "Full name: Emma Jones\nEmail address: emma@example.be\n"
+        "Phone number: 0470 12 34 56\nCity: Brussels\n"
+        "Your message: I am still waiting for my refund.\n"
+    )
+    form = read_webform(text)
+    assert form is not None and form.language == "en"
+    values = {k: v.value for k, v in form.fields.items()}
+    assert (values["name"], values["email"]) == ("Emma Jones", "emma@example.be")
+    assert values["description"] == "I am still waiting for my refund."

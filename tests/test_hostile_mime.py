@@ -18,7 +18,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from ingest.classify import (
-    KLASSES,
     ClassifierSettings,
     classify,
     number_pattern_from_format,
@@ -32,6 +31,7 @@ from ingest.parse import (
     parse_message,
     sanitise_filename,
 )
+from store.vocabulary import CLASSIFIER_CLASSES
 from tests import strategies
 
 CLASSIFIER = ClassifierSettings(
@@ -95,7 +95,7 @@ def check(raw: bytes) -> ParsedMessage | None:
         assert attachment.size == len(attachment.data)
         assert attachment.sha256 == hashlib.sha256(attachment.data).hexdigest()
     verdict = classify(msg, CLASSIFIER, ExistingCases())
-    assert verdict.klass in KLASSES and verdict.reason
+    assert verdict.klass in CLASSIFIER_CLASSES and verdict.reason
     item = Incoming(raw=raw, received_at=datetime.now(UTC), source="test", key=0)
     record = build_record(item, msg, verdict, read_forms(msg, verdict, RECORD), RECORD)
     assert record.raw is raw and record.sha256 == msg.sha256

@@ -71,7 +71,52 @@ def test_progress_line_on_a_terminal(
         (folder / f"{n}.eml").write_bytes(complaint())
     app = app_for(make_config(sqlite_url))
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
-    args = argparse.Namespace(paths=[str(folder)], no_progress=False)
+    args = argparse.Namespace(paths=[str(folder)], no_progress=False, acknowledge=True)
     assert import_files(app, args) == 0
     err = capsys.readouterr().err
     assert "\r[" in err and "3/3" in err
+
+
+def test_old_mail_is_acknowledged_only_when_asked(
+    tmp_path, sqlite_url, make_config, cli, smtp_server
+):
+    """Issue 17: an mbox from March queued 400 acknowledgements months late."""
+    from datetime import timedelta
+
+    smtp = {"host": smtp_server.host, "port": smtp_server.port}
+    maildir = mailbox.Maildir(tmp_path / "Maildir")  # an empty mailbox to read
+    source = {"kind": "maildir", "path": str(maildir._path)}
+    path = make_config(sqlite_url, smtp=smtp, source=source)
+    now = datetime.now(UTC)
+    old = tmp_path / "maart.mbox"
+    box = mailbox.mbox(old)
+    for n in range(3):
+        box.add(complaint(sender=f"old{n}@example.be", date=now - timedelta(days=90)))
+    box.close()
+    recent = tmp_path / "recent.eml"
+    recent.write_bytes(complaint(sender="new@example.be", date=now - timedelta(days=2)))
+
+    assert cli("--config", path, "import", old, recent).code == 0
+    assert cli("--config", path, "run", "--once").code == 0
+    cases = cli("--config", path, "cases", "list", "--format", "json").json()
+    flagged = {c["member"]["email"] for c in cases if "ack_not_sent" in c["flags"]}
+    assert flagged == {"old0@example.be", "old1@example.be", "old2@example.be"}
+    received = smtp_server.wait_for(1)
+    assert [m.rcpt_tos for m in received if "@example" in m.rcpt_tos[0]] == [
+        ("new@example.be",)
+    ]
+    number = cases[0]["number"]
+    shown = cli("--config", path, "case", "show", number, "--format", "json")
+    events = [e for e in shown.json()["events"] if e["kind"] == "ack_not_sent"]
+    assert events and events[0]["details"]["reason"] == "imported"
+
+    again = tmp_path / "again.mbox"
+    box = mailbox.mbox(again)
+    box.add(complaint(sender="asked@example.be", date=now - timedelta(days=90)))
+    box.close()
+    assert cli("--config", path, "import", "--acknowledge", again).code == 0
+    assert cli("--config", path, "run", "--once").code == 0
+    members = [
+        m.rcpt_tos[0] for m in smtp_server.received if "@example" in m.rcpt_tos[0]
+    ]
+    assert members == ["new@example.be", "asked@example.be"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.backoff import Backoff, backoff_delay, retry_with_backoff
+from ingest.backoff import Backoff, backoff_delay
 
 
 def test_delay_doubles_between_half_and_full_step() -> None:
@@ -30,51 +30,3 @@ def test_backoff_grows_and_resets() -> None:
     assert [backoff.next_delay() for _ in range(5)] == [2, 4, 8, 10, 10]
     backoff.reset()
     assert backoff.next_delay() == 2
-
-
-def test_retry_sleeps_the_delays_and_returns_the_result() -> None:
-    slept: list[float] = []
-    failures: list[str] = []
-    calls = iter([OSError("refused"), OSError("reset"), "connected"])
-
-    def action() -> str:
-        value = next(calls)
-        if isinstance(value, Exception):
-            raise value
-        return value
-
-    backoff = Backoff(base=1, cap=300, rand=lambda: 1.0)
-    result = retry_with_backoff(
-        action,
-        retry_on=(OSError,),
-        backoff=backoff,
-        sleep=slept.append,
-        on_failure=lambda exc, delay: failures.append(str(exc)),
-    )
-    assert result == "connected"
-    assert slept == [1.0, 2.0]
-    assert failures == ["refused", "reset"]
-    assert backoff.attempt == 0  # a success starts the next outage afresh
-
-
-def test_retry_lets_other_errors_through_and_stops_on_request() -> None:
-    def broken() -> None:
-        raise KeyError("bug")
-
-    with pytest.raises(KeyError):
-        retry_with_backoff(
-            broken, retry_on=(OSError,), backoff=Backoff(), sleep=lambda s: None
-        )
-    stop = iter([False, True])
-
-    def refused() -> None:
-        raise OSError("refused")
-
-    result = retry_with_backoff(
-        refused,
-        retry_on=(OSError,),
-        backoff=Backoff(),
-        sleep=lambda s: None,
-        should_stop=lambda: next(stop),
-    )
-    assert result is None

@@ -118,3 +118,15 @@ def test_letters_outside_latin_1_print_when_dejavu_is_installed():
 )
 def test_member_address_lines(member, lines):
     assert member_address_lines(member) == lines
+
+
+@pytest.mark.parametrize(
+    ("lang", "promised"),
+    [("nl", "30 werkdagen"), ("fr", "30 jours ouvrables"), ("de", "30 Werktagen")],
+)
+def test_letter_promises_the_configured_terms(lang: str, promised: str) -> None:
+    values = member_context("Anna", subject=None, channel="letter", language=lang)
+    values["procedure"] = {"ack_days": 10, "answer_days": 30, "day_kind": "business"}
+    mail = render_mail(build_environment(), "member", "letter", lang, values)
+    assert promised in " ".join(mail.text.split())
+    assert "45" not in mail.text

@@ -28,7 +28,7 @@ def _message(n: int, raw: bytes) -> dict[str, Any]:
         "sha256": f"{n:064d}",
         "source": "imap",
         "received_at": datetime(2026, 3, 2, 9, 30, tzinfo=UTC),
-        "class": "other",
+        "class": "complaint",
         "reason": "test",
         "size": len(raw),
         "raw": raw,

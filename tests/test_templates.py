@@ -11,7 +11,6 @@ import pytest
 
 from responder import dates
 from responder.render import (
-    available_languages,
     build_environment,
     one_line,
     paragraphs,
@@ -213,7 +212,6 @@ def test_override_directory_can_add_a_language(tmp_path):
         path = tmp_path / "member" / f"acknowledgement.tr.{part}.j2"
         path.write_text(body, encoding="utf-8")
     env = build_environment(tmp_path)
-    assert "tr" in available_languages(env, "member", "acknowledgement")
     mail = render_mail(env, "member", "acknowledgement", "tr", member_context())
     assert mail.subject == f"Şikayetiniz [{NUMBER}]"
     assert mail.html is None
@@ -240,19 +238,6 @@ def test_language_without_this_kind_falls_back_to_dutch(env):
     }
     mail = render_mail(env, "coordinator", "reminder", "de", context)
     assert mail.subject == "[Klachten] 1 klacht over de antwoordtermijn"
-
-
-def test_available_languages(env):
-    assert available_languages(env, "member", "acknowledgement") == {
-        "nl",
-        "fr",
-        "de",
-        "en",
-    }
-    assert available_languages(env, "member", "letter") == {"nl", "fr", "de", "en"}
-    assert available_languages(env, "coordinator", "reminder") == {"nl", "fr"}
-    assert available_languages(env, "coordinator", "digest") == {"nl"}
-    assert available_languages(env, "member", "nothing") == set()
 
 
 @pytest.mark.parametrize("audience", ["../member", "Member", "member/x"])

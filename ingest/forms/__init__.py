@@ -15,6 +15,7 @@ from ingest.forms.ocr import OcrTools, ocr_image
 from ingest.forms.result import FieldValue, FormResult, flagged
 from ingest.forms.sniff import claimed_type, sniff
 from ingest.forms.webform import read_webform
+from store.vocabulary import Flag
 
 __all__ = [
     "FieldValue",
@@ -26,7 +27,6 @@ __all__ = [
 
 # Smaller images are logos and signatures, not scanned A4 pages.
 MIN_SCAN_BYTES = 16 * 1024
-_REVIEW = "needs_review"
 _SUFFIX = {"jpeg": ".jpg", "png": ".png", "tiff": ".tif"}
 
 
@@ -73,12 +73,12 @@ def read_attachment(
         return _archive("compressed archive; not unpacked")
     if claimed in ("pdf", "zip", "ole"):
         note = f"named as {claimed.upper()} but the content is not one"
-        return flagged("none", ("attachment_corrupt", _REVIEW), note)
+        return flagged("none", (Flag.ATTACHMENT_CORRUPT, Flag.NEEDS_REVIEW), note)
     return None
 
 
 def _archive(note: str) -> FormResult:
-    return flagged("none", ("attachment_archive", _REVIEW), note)
+    return flagged("none", (Flag.ATTACHMENT_ARCHIVE, Flag.NEEDS_REVIEW), note)
 
 
 def _read_zip(data: bytes, filename: str) -> FormResult | None:
@@ -87,11 +87,11 @@ def _read_zip(data: bytes, filename: str) -> FormResult | None:
         names = [name.lower() for name in zf.namelist()]
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         note = f"zip container could not be read ({type(exc).__name__})"
-        return flagged("none", ("attachment_corrupt", _REVIEW), note)
+        return flagged("none", (Flag.ATTACHMENT_CORRUPT, Flag.NEEDS_REVIEW), note)
     with zf:
         if any(name.endswith("vbaproject.bin") for name in names):
             note = "document contains macros (vbaProject.bin); not opened"
-            return flagged("none", ("attachment_macro", _REVIEW), note)
+            return flagged("none", (Flag.ATTACHMENT_MACRO, Flag.NEEDS_REVIEW), note)
         if "word/document.xml" in names:
             from ingest.forms.word import read_docx
 
@@ -105,11 +105,11 @@ def _read_ole(data: bytes) -> FormResult | None:
     """Old binary Office files and encrypted new ones share this container."""
     if _utf16("EncryptedPackage") in data:
         note = "Office document is password protected; not read"
-        return flagged("none", ("attachment_encrypted", _REVIEW), note)
+        return flagged("none", (Flag.ATTACHMENT_ENCRYPTED, Flag.NEEDS_REVIEW), note)
     if _utf16("_VBA_PROJECT") in data or _utf16("Macros") in data:
         note = "Office document contains macros; not opened"
-        return flagged("none", ("attachment_macro", _REVIEW), note)
+        return flagged("none", (Flag.ATTACHMENT_MACRO, Flag.NEEDS_REVIEW), note)
     if _utf16("WordDocument") in data:
         note = "old Word format (.doc) is not read; open it by hand"
-        return flagged("none", (_REVIEW,), note)
+        return flagged("none", (Flag.NEEDS_REVIEW,), note)
     return None

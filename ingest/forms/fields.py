@@ -42,14 +42,18 @@ def _field(
     *,
     nl_aliases: tuple[str, ...] = (),
     fr_aliases: tuple[str, ...] = (),
+    de_aliases: tuple[str, ...] = (),
+    en_aliases: tuple[str, ...] = (),
     neutral: tuple[str, ...] = (),
     multiline: bool = False,
 ) -> FormField:
-    langs = {a: "nl" for a in nl_aliases} | {a: "fr" for a in fr_aliases}
+    by_language = {"nl": nl_aliases, "fr": fr_aliases, "de": de_aliases}
+    by_language["en"] = en_aliases
+    langs = {a: lang for lang, aliases in by_language.items() for a in aliases}
     return FormField(
         key=key,
         labels=MappingProxyType({"nl": nl, "fr": fr}),
-        aliases=nl_aliases + fr_aliases + neutral,
+        aliases=nl_aliases + fr_aliases + de_aliases + en_aliases + neutral,
         multiline=multiline,
         alias_languages=MappingProxyType(langs),
     )
@@ -62,6 +66,8 @@ FIELDS: tuple[FormField, ...] = (
         "Nom et prénom",
         nl_aliases=("Naam", "Voornaam en naam", "Volledige naam", "Uw naam"),
         fr_aliases=("Nom", "Prénom et nom", "Nom complet", "Votre nom"),
+        de_aliases=("Vorname und Name", "Vollständiger Name", "Ihr Name", "Nachname"),
+        en_aliases=("Full name", "Your name", "Surname"),
         neutral=("Name",),
     ),
     _field(
@@ -70,6 +76,8 @@ FIELDS: tuple[FormField, ...] = (
         "Numéro de membre",
         nl_aliases=("Lid nummer", "Aansluitingsnummer", "Nummer lid"),
         fr_aliases=("N° de membre", "Numéro d'affilié", "Numéro d'affiliation"),
+        de_aliases=("Mitgliedsnummer", "Mitgliednummer"),
+        en_aliases=("Member number", "Membership number"),
     ),
     _field(
         "insz",
@@ -83,6 +91,8 @@ FIELDS: tuple[FormField, ...] = (
             "Numéro NISS",
             "NISS",
         ),
+        de_aliases=("Nationalregisternummer", "Nationalnummer", "ENSS"),
+        en_aliases=("National register number", "National number"),
     ),
     _field(
         "street",
@@ -90,12 +100,16 @@ FIELDS: tuple[FormField, ...] = (
         "Rue et numéro",
         nl_aliases=("Straat en huisnummer", "Straat + nr", "Straat", "Adres"),
         fr_aliases=("Rue et n°", "Rue", "Adresse"),
+        de_aliases=("Straße und Hausnummer", "Strasse und Hausnummer", "Straße"),
+        en_aliases=("Street and number", "Street", "Address"),
     ),
     _field(
         "postcode",
         "Postcode",
         "Code postal",
         nl_aliases=("Postnummer",),
+        de_aliases=("Postleitzahl", "PLZ"),
+        en_aliases=("Postal code", "Zip code"),
     ),
     _field(
         "city",
@@ -103,6 +117,8 @@ FIELDS: tuple[FormField, ...] = (
         "Commune",
         nl_aliases=("Woonplaats", "Stad"),
         fr_aliases=("Localité", "Ville"),
+        de_aliases=("Wohnort", "Gemeinde", "Ort", "Stadt"),
+        en_aliases=("City", "Town", "Municipality"),
     ),
     _field(
         "phone",
@@ -110,6 +126,8 @@ FIELDS: tuple[FormField, ...] = (
         "Téléphone",
         nl_aliases=("Telefoonnummer", "Gsm-nummer", "Tel.", "Tel"),
         fr_aliases=("Numéro de téléphone", "Tél.", "Tél"),
+        de_aliases=("Telefonnummer", "Telefon", "Handynummer", "Handy"),
+        en_aliases=("Phone number", "Telephone", "Phone", "Mobile"),
         neutral=("GSM",),
     ),
     _field(
@@ -118,6 +136,8 @@ FIELDS: tuple[FormField, ...] = (
         "Adresse e-mail",
         nl_aliases=("E-mailadres", "Uw e-mailadres"),
         fr_aliases=("Courriel", "Adresse électronique", "Votre adresse e-mail"),
+        de_aliases=("E-Mail-Adresse", "Ihre E-Mail-Adresse"),
+        en_aliases=("Email address", "Your email address", "Your email"),
         neutral=("Email", "E-mail address"),
     ),
     _field("date", "Datum", "Date"),
@@ -127,6 +147,8 @@ FIELDS: tuple[FormField, ...] = (
         "Concerne",
         nl_aliases=("Categorie", "Onderwerp", "Soort klacht", "Type klacht"),
         fr_aliases=("Catégorie", "Objet", "Type de plainte"),
+        de_aliases=("Betreff", "Kategorie", "Art der Beschwerde"),
+        en_aliases=("Subject", "Category", "Type of complaint"),
     ),
     _field(
         "description",
@@ -134,6 +156,15 @@ FIELDS: tuple[FormField, ...] = (
         "Description de la plainte",
         nl_aliases=("Omschrijving", "Uw klacht", "Uw bericht", "Bericht", "Klacht"),
         fr_aliases=("Votre plainte", "Votre message", "Plainte"),
+        de_aliases=(
+            "Beschreibung der Beschwerde",
+            "Beschreibung",
+            "Ihre Beschwerde",
+            "Ihre Nachricht",
+            "Nachricht",
+            "Beschwerde",
+        ),
+        en_aliases=("Description of the complaint", "Your complaint", "Your message"),
         neutral=("Description", "Message"),
         multiline=True,
     ),
@@ -143,6 +174,8 @@ FIELDS: tuple[FormField, ...] = (
         "Solution souhaitée",
         nl_aliases=("Voorgestelde oplossing", "Oplossing"),
         fr_aliases=("Solution proposée", "Solution"),
+        de_aliases=("Gewünschte Lösung", "Gewuenschte Loesung", "Lösung"),
+        en_aliases=("Desired solution", "Proposed solution"),
         multiline=True,
     ),
 )
@@ -165,10 +198,14 @@ CATEGORY_LABELS_FR: Mapping[str, str] = MappingProxyType(
     }
 )
 
-
-def field_by_key(key: str) -> FormField:
-    """Return the field called ``key`` (KeyError for an unknown key)."""
-    for candidate in FIELDS:
-        if candidate.key == key:
-            return candidate
-    raise KeyError(key)
+# German wording of the default categories (forms and notifications in German).
+CATEGORY_LABELS_DE: Mapping[str, str] = MappingProxyType(
+    {
+        "terugbetaling": "Erstattung",
+        "dossierbehandeling": "Aktenbearbeitung",
+        "onthaal en medewerkers": "Empfang und Mitarbeiter",
+        "facturatie en bijdragen": "Rechnungen und Beiträge",
+        "arbeidsongeschiktheid": "Arbeitsunfähigkeit",
+        "andere": "Andere",
+    }
+)

@@ -10,7 +10,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ingest.forms.fields import CATEGORY_LABELS_FR, DEFAULT_CATEGORIES
+from ingest.categories import category_from_form
+from ingest.forms.fields import DEFAULT_CATEGORIES
 from ingest.forms.labels import fold
 from ingest.forms.result import FormResult
 from ingest.forms.validate import (
@@ -19,6 +20,8 @@ from ingest.forms.validate import (
     valid_email,
     valid_postcode,
 )
+from ingest.language import language_from_postcode
+from store.vocabulary import Flag
 
 _NO_REPLY = re.compile(
     r"^(no-?reply|do-?not-?reply|ne-?pas-?repondre|niet-?antwoorden|"
@@ -81,7 +84,12 @@ def merge_member(
     _phone(values.get("phone"), details, flags)
     _category(values.get("category"), categories, details, flags)
     form_language = next((f.language for f in forms if f.language), None)
-    details["language"] = form_language or text_language or default_language
+    details["language"] = (
+        form_language
+        or text_language
+        or language_from_postcode(details.get("postcode"))  # type: ignore[arg-type]
+        or default_language
+    )
     return MergeOutcome(
         member=MemberDetails(**details),  # type: ignore[arg-type]
         flags=tuple(dict.fromkeys(flags)),
@@ -99,7 +107,7 @@ def _form_values(forms: Sequence[FormResult]) -> tuple[dict[str, str], list[str]
             if key not in values:
                 values[key] = field.value
             elif fold(values[key]) != fold(field.value):
-                flags.append("forms_disagree")
+                flags.append(Flag.FORMS_DISAGREE)
     return values, flags
 
 
@@ -109,10 +117,10 @@ def _email(sender: str | None, typed: str | None, details: dict, flags: list):
     details["email"] = usable_sender
     if typed is None:
         if usable_sender is None:
-            flags.append("no_contact_address")
+            flags.append(Flag.NO_CONTACT_ADDRESS)
         return ()
     if not valid_email(typed):
-        flags.append("email_invalid")
+        flags.append(Flag.EMAIL_INVALID)
         details["email"] = usable_sender or typed
         return ()
     details["email"] = typed
@@ -128,13 +136,13 @@ def _insz(typed: str | None, details: dict, flags: list) -> None:
     details["insz"] = check.formatted if check.valid else check.typed
     details["insz_valid"] = check.valid
     if not check.valid:
-        flags.append("insz_invalid")
+        flags.append(Flag.INSZ_INVALID)
 
 
 def _postcode(typed: str | None, details: dict, flags: list) -> None:
     details["postcode"] = typed
     if typed is not None and not valid_postcode(typed):
-        flags.append("postcode_invalid")
+        flags.append(Flag.POSTCODE_INVALID)
 
 
 def _phone(typed: str | None, details: dict, flags: list) -> None:
@@ -143,7 +151,7 @@ def _phone(typed: str | None, details: dict, flags: list) -> None:
     normalised = normalise_phone(typed)
     details["phone"] = normalised or typed
     if normalised is None:
-        flags.append("phone_invalid")
+        flags.append(Flag.PHONE_INVALID)
 
 
 def _category(
@@ -151,11 +159,8 @@ def _category(
 ) -> None:
     if typed is None:
         return
-    wanted = fold(typed).strip()
-    for category in categories:
-        names = (category, CATEGORY_LABELS_FR.get(category, ""))
-        if wanted in (fold(n).strip() for n in names if n):
-            details["category"] = category
-            return
-    details["category"] = typed
-    flags.append("category_unknown")
+    details["category"] = category_from_form(typed, categories)
+    if details["category"] is None:
+        # Free text such as the website's "Onderwerp: Klacht" is no category;
+        # the value stays among the form fields.
+        flags.append(Flag.CATEGORY_UNKNOWN)

@@ -16,8 +16,7 @@ from pathlib import Path
 
 from ingest.forms.labels import ParsedText, parse_labelled
 from ingest.forms.result import FormResult, make_result
-
-_REVIEW = "needs_review"
+from store.vocabulary import Flag
 
 
 @dataclass(frozen=True)
@@ -39,7 +38,8 @@ class _OcrTrouble(Exception):
 
 def _unavailable(program: str) -> _OcrTrouble:
     return _OcrTrouble(
-        (_REVIEW, "ocr_unavailable"), f"OCR not installed: {program} not found"
+        (Flag.NEEDS_REVIEW, Flag.OCR_UNAVAILABLE),
+        f"OCR not installed: {program} not found",
     )
 
 
@@ -54,11 +54,13 @@ def _run(argv: list[str], timeout: float) -> str:
         )
     except subprocess.TimeoutExpired as exc:
         note = f"OCR stopped after {timeout:g} s: {Path(argv[0]).name} took too long"
-        raise _OcrTrouble((_REVIEW,), note) from exc
+        raise _OcrTrouble((Flag.NEEDS_REVIEW,), note) from exc
     except OSError as exc:  # not executable, out of resources
-        raise _OcrTrouble((_REVIEW,), f"{Path(argv[0]).name} could not run") from exc
+        raise _OcrTrouble(
+            (Flag.NEEDS_REVIEW,), f"{Path(argv[0]).name} could not run"
+        ) from exc
     if done.returncode != 0:
-        raise _OcrTrouble((_REVIEW,), f"{Path(argv[0]).name} failed")
+        raise _OcrTrouble((Flag.NEEDS_REVIEW,), f"{Path(argv[0]).name} failed")
     return done.stdout.decode("utf-8", "replace")
 
 
@@ -77,7 +79,7 @@ def _result(parsed: ParsedText, origin: str, notes: tuple[str, ...]) -> FormResu
         values,
         source="ocr",
         origin=origin,
-        flags=(_REVIEW,),
+        flags=(Flag.NEEDS_REVIEW,),
         notes=(*notes, "values read by OCR, check them against the scan"),
     )
 

@@ -12,6 +12,7 @@ from ingest.forms.fields import FIELD_KEYS, LANGUAGES
 from ingest.forms.labels import key_for_label, parse_labelled
 from ingest.forms.ocr import OcrTools, ocr_pdf
 from ingest.forms.result import FormResult, flagged, make_result
+from store.vocabulary import Flag
 
 # Fewer recognised labels than this and the text is not taken for a form.
 MIN_TEXT_LABELS = 2
@@ -32,7 +33,7 @@ def read_pdf(
         return _corrupt(exc)
     if encrypted:
         note = "PDF is encrypted or password protected; not read"
-        return flagged("none", ("attachment_encrypted", "needs_review"), note)
+        return flagged("none", (Flag.ATTACHMENT_ENCRYPTED, Flag.NEEDS_REVIEW), note)
     try:
         return _read_open(reader, data, origin, max_pages, ocr, ocr_timeout)
     except Exception as exc:
@@ -41,7 +42,7 @@ def read_pdf(
 
 def _corrupt(exc: Exception) -> FormResult:
     note = f"PDF could not be read ({type(exc).__name__})"
-    return flagged("none", ("attachment_corrupt", "needs_review"), note)
+    return flagged("none", (Flag.ATTACHMENT_CORRUPT, Flag.NEEDS_REVIEW), note)
 
 
 def _read_open(

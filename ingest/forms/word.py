@@ -17,6 +17,7 @@ from docx.oxml.ns import qn
 from ingest.forms.fields import FIELD_KEYS, LANGUAGES
 from ingest.forms.labels import ParsedText, match_label, parse_labelled
 from ingest.forms.result import FieldValue, FormResult, flagged
+from store.vocabulary import Flag
 
 MAX_MEMBERS = 1000
 MAX_UNCOMPRESSED = 20 * 1024 * 1024
@@ -28,7 +29,7 @@ def zip_problem(zf: zipfile.ZipFile) -> FormResult | None:
     size = sum(info.file_size for info in infos)
     if len(infos) > MAX_MEMBERS or size > MAX_UNCOMPRESSED:
         note = f"{len(infos)} members, {size} bytes unpacked: over the limits"
-        return flagged("none", ("attachment_too_large", "needs_review"), note)
+        return flagged("none", (Flag.ATTACHMENT_TOO_LARGE, Flag.NEEDS_REVIEW), note)
     return None
 
 
@@ -41,7 +42,7 @@ def read_docx(zf: zipfile.ZipFile, data: bytes, origin: str) -> FormResult:
         document = docx.Document(BytesIO(data))
     except Exception as exc:  # python-docx/lxml raise many kinds on bad files
         note = f"Word file could not be read ({type(exc).__name__})"
-        return flagged("none", ("attachment_corrupt", "needs_review"), note)
+        return flagged("none", (Flag.ATTACHMENT_CORRUPT, Flag.NEEDS_REVIEW), note)
     found: dict[str, FieldValue] = {}
     votes = ParsedText()
     for source, key, value in _values(document, votes):

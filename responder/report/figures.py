@@ -57,12 +57,13 @@ from responder.report.stats import (
     reason_kind,
     share,
 )
+from store.vocabulary import NON_COMPLAINT_CLASSES, Outcome, values
 
 if TYPE_CHECKING:
     from store.report_data import CaseLine, CaseTiming, YearCounts, YearWindow
 
-OUTCOMES = ("founded", "partly-founded", "unfounded", "withdrawn", "not-admissible")
-NON_COMPLAINTS = ("auto_reply", "bounce", "list", "spam", "rejected", "quarantined")
+OUTCOMES = values(Outcome)
+NON_COMPLAINTS = values(NON_COMPLAINT_CLASSES)
 UNSET = "unset"
 WITHOUT_MAIL = ("letter_sent", "acknowledged_otherwise")
 

@@ -14,6 +14,7 @@ from typing import Any
 from service.app import App
 from service.output import print_json, print_table
 from store.errors import UserError
+from store.vocabulary import Channel, Flag, Status
 
 
 def list_cases(app: App, args: argparse.Namespace) -> int:
@@ -126,7 +127,7 @@ def register_case(app: App, args: argparse.Namespace) -> int:
     app.require_schema()
     new = build_new_case(app, args)
     attachments = tuple(read_attachment(Path(p)) for p in args.attach)
-    acknowledge_to = new.member.email if new.status != "closed" else None
+    acknowledge_to = new.member.email if new.status != Status.CLOSED else None
     with app.transaction() as session:
         case = register(
             session,
@@ -149,14 +150,16 @@ def build_new_case(app: App, args: argparse.Namespace):
     from store.registration_input import NewCase
 
     description = _description(args)
-    if args.handled_immediately and args.channel != "oral":
+    if args.handled_immediately and args.channel != Channel.ORAL:
         raise UserError("--handled-immediately applies to oral complaints only")
     member, flags = _member(args)
-    status = "registered"
-    if args.channel == "oral":
-        status = "closed" if args.handled_immediately else "awaiting_confirmation"
-    if not member.email and status != "closed":
-        flags.append("awaiting_letter")
+    status = Status.REGISTERED
+    if args.channel == Channel.ORAL:
+        status = (
+            Status.CLOSED if args.handled_immediately else Status.AWAITING_CONFIRMATION
+        )
+    if not member.email and status != Status.CLOSED:
+        flags.append(Flag.AWAITING_LETTER)
     return NewCase(
         channel=args.channel,
         received_at=received_instant(args.received_at, app.timezone),
@@ -228,7 +231,7 @@ def _member(args: argparse.Namespace):
         insz_valid = check.valid
         insz = check.formatted if check.valid else insz
         if not check.valid:
-            flags.append("insz_invalid")
+            flags.append(Flag.INSZ_INVALID)
     member = MemberRecord(
         name=args.name,
         email=args.email.lower() if args.email else None,

@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from dataclasses import replace
+from datetime import timedelta
 
 from service.app import App
 from store.errors import UserError
+from store.models import utcnow
 
 
 def import_files(app: App, args: argparse.Namespace) -> int:
@@ -25,8 +28,15 @@ def import_files(app: App, args: argparse.Namespace) -> int:
     except FileNotFoundError as exc:
         raise UserError(str(exc)) from None
     progress = None if args.no_progress else _progress_line()
+    intake = make_intake(app)
+    if not args.acknowledge:
+        # Mail older than the acknowledgement term is registered, not
+        # acknowledged months late; the coordinators see ack_not_sent.
+        cutoff = utcnow() - timedelta(days=app.settings.cases.ack_days)
+        record = replace(intake.options.record, acknowledge_received_after=cutoff)
+        intake.options = replace(intake.options, record=record)
     try:
-        stats = process_waiting(source, make_intake(app), on_progress=progress)
+        stats = process_waiting(source, intake, on_progress=progress)
     finally:
         app.close()  # the process may live on (tests): return the connections
     if progress is not None and sys.stderr.isatty():

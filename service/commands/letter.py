@@ -46,7 +46,7 @@ def build_letter(app: App, case) -> bytes:
     settings = app.settings
     env = environment(settings.responder.templates_dir, settings.cases.timezone)
     org = delivery_config(settings, app.rules).org
-    context = mail_context(org, case)
+    context = mail_context(org, case, terms=app.rules)
     mail = render_mail(env, "member", "letter", case.language, context)
     responder = settings.responder
     sender = [org.from_name, org.name, *responder.org_address, org.from_address]

@@ -1,0 +1,163 @@
+"""The words of the store: every status, channel, class, outcome, flag and mail kind.
+
+Each list of values is written out here and nowhere else: the command line's
+choices, the database's CHECK constraints (store/models.py), the report and
+the intake rules all derive from these enumerations. The members are `str`
+subclasses whose value is the string the database and the JSON output have
+always held, so `Status.IN_PROGRESS == "in_progress"` and JSON shows
+"in_progress".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    """Where a case stands in its lifecycle."""
+
+    REGISTERED = "registered"
+    AWAITING_CONFIRMATION = "awaiting_confirmation"
+    ACKNOWLEDGED = "acknowledged"
+    IN_PROGRESS = "in_progress"
+    ANSWERED = "answered"
+    CLOSED = "closed"
+
+
+# A case is done once answered or closed: no reminders, no lateness.
+DONE_STATUSES: tuple[Status, ...] = (Status.ANSWERED, Status.CLOSED)
+OPEN_STATUSES: tuple[Status, ...] = tuple(s for s in Status if s not in DONE_STATUSES)
+
+
+class Channel(StrEnum):
+    """How a complaint reached the service."""
+
+    EMAIL = "email"
+    FORM = "form"
+    E_LOKET = "e-loket"
+    CONTACT_FORM = "contact-form"
+    POST = "post"
+    ORAL = "oral"
+
+
+# The channels a person registers by hand (`case register --channel`); e-mail
+# and e-mailed forms come in through intake.
+REGISTER_CHANNELS: tuple[Channel, ...] = (
+    Channel.POST,
+    Channel.ORAL,
+    Channel.E_LOKET,
+    Channel.CONTACT_FORM,
+)
+
+
+class MessageClass(StrEnum):
+    """What an inbound message is, decided by the classifier (or quarantine)."""
+
+    COMPLAINT = "complaint"
+    FOLLOW_UP = "follow_up"
+    AUTO_REPLY = "auto_reply"
+    BOUNCE = "bounce"
+    LIST = "list"
+    SPAM = "spam"
+    REJECTED = "rejected"
+    QUARANTINED = "quarantined"
+
+
+# The classes the classifier can give; quarantine is decided by intake when a
+# message cannot be handled at all.
+CLASSIFIER_CLASSES: tuple[MessageClass, ...] = tuple(
+    c for c in MessageClass if c is not MessageClass.QUARANTINED
+)
+# Messages that open or continue a case (forms are read only for these).
+CASE_CLASSES: tuple[MessageClass, ...] = (
+    MessageClass.COMPLAINT,
+    MessageClass.FOLLOW_UP,
+)
+NON_COMPLAINT_CLASSES: tuple[MessageClass, ...] = tuple(
+    c for c in MessageClass if c not in CASE_CLASSES
+)
+
+
+class Outcome(StrEnum):
+    """The verdict recorded when a case is answered."""
+
+    FOUNDED = "founded"
+    PARTLY_FOUNDED = "partly-founded"
+    UNFOUNDED = "unfounded"
+    WITHDRAWN = "withdrawn"
+    NOT_ADMISSIBLE = "not-admissible"
+
+
+class Flag(StrEnum):
+    """Marks on a case or an attachment, shown in `flags` of the JSON."""
+
+    NEEDS_REVIEW = "needs_review"
+    SENDER_UNVERIFIED = "sender_unverified"
+    AWAITING_LETTER = "awaiting_letter"
+    ACK_NOT_SENT = "ack_not_sent"
+    OMBUDSDIENST = "ombudsdienst"
+    # Member details read from forms or typed on the command line.
+    FORMS_DISAGREE = "forms_disagree"
+    NO_CONTACT_ADDRESS = "no_contact_address"
+    EMAIL_INVALID = "email_invalid"
+    INSZ_INVALID = "insz_invalid"
+    POSTCODE_INVALID = "postcode_invalid"
+    PHONE_INVALID = "phone_invalid"
+    CATEGORY_UNKNOWN = "category_unknown"
+    # The category was suggested from the complaint's words: a person confirms.
+    CATEGORY_SUGGESTED = "category_suggested"
+    # Attachments the form readers could not or would not read.
+    OCR_UNAVAILABLE = "ocr_unavailable"
+    ATTACHMENT_TOO_LARGE = "attachment_too_large"
+    ATTACHMENT_CORRUPT = "attachment_corrupt"
+    ATTACHMENT_ARCHIVE = "attachment_archive"
+    ATTACHMENT_MACRO = "attachment_macro"
+    ATTACHMENT_ENCRYPTED = "attachment_encrypted"
+    # An attachment that is the member's written confirmation.
+    CONFIRMATION = "confirmation"
+    # The mail came under a Message-ID an earlier, different mail carried
+    # (store/message_identity.py); also the kind of the message's event.
+    MESSAGE_ID_REUSED = "message_id_reused"
+
+
+class MailKind(StrEnum):
+    """What an outbox mail is; also the first word of its delivery events."""
+
+    ACKNOWLEDGEMENT = "acknowledgement"
+    ANSWER = "answer"
+    REMINDER = "reminder"
+    DIGEST = "digest"
+    DELIVERY_FAILED = "delivery_failed"
+    STALL_ALARM = "stall_alarm"
+
+
+class Audience(StrEnum):
+    """Who an outbox mail is for; also the template directory."""
+
+    MEMBER = "member"
+    COORDINATOR = "coordinator"
+    OPERATOR = "operator"
+
+
+class MailStatus(StrEnum):
+    """Where an outbox mail stands. Nothing is removed from the outbox."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+
+
+# Still to go out: waiting, or claimed by a worker that may have died.
+UNSENT_MAIL_STATUSES: tuple[MailStatus, ...] = (MailStatus.PENDING, MailStatus.SENDING)
+
+
+def values(words: Iterable[StrEnum]) -> tuple[str, ...]:
+    """The plain strings of an enumeration or a set of its members, in order.
+
+    For argparse's choices: its "invalid choice" line shows each choice's
+    repr, which is 'post' for a string and <Channel.POST: 'post'> for a member.
+    """
+    return tuple(word.value for word in words)
