@@ -74,12 +74,13 @@ class OnceRunner:
             self.profiler = Profiler(interval=0.001)
 
     def _wrap_phases(self) -> None:
-        import service.delivery
+        import responder.delivery_run
         import service.runner
 
         service.runner.intake_pass = self._timed("intake", service.runner.intake_pass)
-        service.delivery.deliver_pending = self._timed(
-            "delivery", service.delivery.deliver_pending
+        delivery = responder.delivery_run.OutboxDelivery
+        delivery.deliver_pending = self._timed(  # type: ignore[method-assign]
+            "delivery", delivery.deliver_pending
         )
 
     def _timed(self, phase: str, function):

@@ -2,7 +2,7 @@
 
 The outbox is filled through the real registration path (`register_inbound`,
 one transaction per complaint; Dutch and French members, a third with
-accented names); then `service.delivery.deliver_pending` runs once in this
+accented names); then `App.delivery.deliver_pending` runs once in this
 process, logging JSON lines to /dev/null as the delivery process of `run
 --once` does, against aiosmtpd in a process of its own (so this process's CPU
 time is the delivery's alone). Reported: mails per second (wall), CPU
@@ -113,8 +113,6 @@ def make_app(folder: Path, url: str, smtp: SmtpProcess) -> Any:
 
 def deliver(app: Any, profile: str | None) -> tuple[Any, float, float, float]:
     """(report, wall, user CPU, system CPU seconds) of one `deliver_pending`."""
-    from service.delivery import deliver_pending
-
     profiler = None
     if profile:
         from pyinstrument import Profiler
@@ -122,7 +120,7 @@ def deliver(app: Any, profile: str | None) -> tuple[Any, float, float, float]:
         profiler = Profiler(interval=0.001)
         profiler.start()
     wall, before = time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF)
-    report = deliver_pending(app)
+    report = app.delivery.deliver_pending()
     after = resource.getrusage(resource.RUSAGE_SELF)
     wall = time.perf_counter() - wall
     user, system = after.ru_utime - before.ru_utime, after.ru_stime - before.ru_stime

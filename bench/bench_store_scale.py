@@ -165,7 +165,7 @@ def timed(function, repeat: int) -> tuple[float, object]:
 
 def bench_reminders(app, repeat: int) -> None:
     """The reminder job's read: open cases, what was sent, the plan (preview)."""
-    from service.reminders_job import preview
+    from responder.reminder_job import preview
     from store import reminder_records as store
 
     label = f"scale.{db_label(app.settings.store.url)}"

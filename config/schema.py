@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from config.machine_addresses import suppression_defaults
+
 
 @dataclass(frozen=True)
 class ImapSettings:
@@ -32,6 +34,9 @@ class ImapSettings:
     idle_renew: int = 25 * 60
     timeout: int = 60
     backoff_cap: int = 300  # seconds: ceiling of the reconnect backoff
+    # security = "none" sends the password in clear: refused toward any host
+    # but loopback unless this is true.
+    allow_plaintext_auth: bool = False
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,9 @@ class SmtpSettings:
     retry_base: int = 30
     retry_cap: int = 3600
     max_attempts: int = 12
+    # security = "none" with a username sends AUTH in clear: refused toward any
+    # host but loopback unless this is true.
+    allow_plaintext_auth: bool = False
 
 
 @dataclass(frozen=True)
@@ -137,17 +145,11 @@ class ResponderSettings:
     # Empty: the domain of smtp.from_address.
     trusted_authserv_ids: list[str] = field(default_factory=list)
     per_address_limit: int = 5  # acknowledgements per address per 24 hours
-    suppression: list[str] = field(
-        default_factory=lambda: [
-            "noreply@*",
-            "no-reply@*",
-            "no_reply@*",
-            "donotreply@*",
-            "do-not-reply@*",
-            "mailer-daemon@*",
-            "postmaster@*",
-        ]
-    )
+    # Mails to members per hour, all addresses together; beyond it mail waits
+    # in the outbox (never dropped) and `status` says so.
+    hourly_limit: int = 5000
+    # Never answered (fnmatch); by default the machine addresses' local parts.
+    suppression: list[str] = field(default_factory=suppression_defaults)
     templates_dir: str = ""
     org_name: str = "LM"
     org_phone: str = ""
@@ -163,6 +165,17 @@ class IngestSettings:
     max_attempts: int = 3  # failures before a message stays in quarantine
     ocr_timeout: int = 30  # seconds per page
     ocr_max_pages: int = 5
+    # Forms (PDF, DOCX, scans) are read in worker processes with these limits;
+    # an attachment over one is kept, flagged and not read.
+    form_workers: int = 2  # warm worker processes, started at the first form
+    form_cpu_seconds: int = 20  # CPU time per attachment
+    form_seconds: int = 30  # wall time per attachment
+    form_memory_mb: int = 320  # address space of a worker (its OCR programs too)
+    message_form_cpu_seconds: int = 60  # CPU time of all forms of one message
+    message_form_seconds: int = 60  # wall time of all forms of one message
+    # DOCX: bytes actually inflated, whole document (declared sizes are not
+    # trusted).
+    max_unpacked_bytes: int = 50 * 1024 * 1024
 
 
 @dataclass(frozen=True)

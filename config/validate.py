@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -14,6 +15,8 @@ _STORE_URL = re.compile(r"^(sqlite(\+pysqlite)?|postgresql(\+psycopg)?)://")
 _TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _LANGUAGES = ("nl", "fr", "de", "en")
+# A form worker with its readers loaded takes about 70 MB of address space.
+MIN_FORM_MEMORY_MB = 128
 
 
 def check(settings: Settings) -> None:
@@ -36,9 +39,25 @@ def check(settings: Settings) -> None:
         ("cases", "answer_days", settings.cases.answer_days),
         ("imap", "max_message_size", settings.imap.max_message_size),
         ("responder", "per_address_limit", settings.responder.per_address_limit),
+        ("responder", "hourly_limit", settings.responder.hourly_limit),
+        ("ingest", "form_workers", settings.ingest.form_workers),
+        ("ingest", "form_cpu_seconds", settings.ingest.form_cpu_seconds),
+        ("ingest", "form_seconds", settings.ingest.form_seconds),
+        ("ingest", "form_memory_mb", settings.ingest.form_memory_mb),
+        (
+            "ingest",
+            "message_form_cpu_seconds",
+            settings.ingest.message_form_cpu_seconds,
+        ),
+        ("ingest", "message_form_seconds", settings.ingest.message_form_seconds),
+        ("ingest", "max_unpacked_bytes", settings.ingest.max_unpacked_bytes),
     ):
         if value <= 0:
             raise ConfigError(f"config: [{section}] {key} must be positive")
+    if settings.ingest.form_memory_mb < MIN_FORM_MEMORY_MB:
+        raise ConfigError(
+            f"config: [ingest] form_memory_mb must be at least {MIN_FORM_MEMORY_MB}"
+        )
     if settings.service.outbox_lease < 120:
         raise ConfigError("config: [service] outbox_lease must be at least 120")
     if not _STORE_URL.match(settings.store.url):
@@ -52,6 +71,7 @@ def check(settings: Settings) -> None:
             f"config: [cases] timezone {settings.cases.timezone!r} is unknown"
         ) from None
     _check_number_format(settings.cases.number_format)
+    _check_plaintext_auth(settings)
     _check_addresses(settings)
     for key in ("send_time", "digest_time"):
         if not _TIME.match(getattr(settings.reminders, key)):
@@ -68,6 +88,45 @@ def check(settings: Settings) -> None:
             " (letters, digits, -, _ or spaces)"
         )
     parse_listen(settings.metrics.listen)  # the check `run` makes, made here
+
+
+def _check_plaintext_auth(settings: Settings) -> None:
+    """No password in clear across a network unless the operator says so."""
+    for reason in plaintext_auth(settings, allowed_too=False):
+        raise ConfigError(f"config: {reason}; set allow_plaintext_auth = true")
+
+
+def plaintext_auth(settings: Settings, *, allowed_too: bool) -> list[str]:
+    """Where credentials would cross the network in clear (security = "none"
+    with a login toward a host other than loopback), per section; with
+    `allowed_too` also where allow_plaintext_auth = true permits it."""
+    found = []
+    imap, smtp = settings.imap, settings.smtp
+    uses_imap = settings.source.kind == "imap"
+    for section, server, logs_in in (
+        ("imap", imap, uses_imap and bool(imap.username)),
+        ("smtp", smtp, bool(smtp.username)),
+    ):
+        if server.security != "none" or not logs_in or is_loopback(server.host):
+            continue
+        if server.allow_plaintext_auth and not allowed_too:
+            continue
+        found.append(
+            f'[{section}] security = "none" sends the password in clear '
+            f"to {server.host}"
+        )
+    return found
+
+
+def is_loopback(host: str) -> bool:
+    """localhost or a loopback address (127.0.0.0/8, ::1); no DNS lookup."""
+    name = host.strip().strip("[]").lower().rstrip(".")
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
 
 
 def _one_of(section: str, key: str, value: str, allowed: tuple[str, ...]) -> None:

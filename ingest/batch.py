@@ -11,40 +11,18 @@ duplicate, which is then simply marked.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Hashable, Iterator, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
 
 import structlog
 
 from ingest.incoming import Incoming
 from ingest.intake import Intake, Outcome
+from ingest.source import Source
 from store import intake_state
 from store.vocabulary import MessageClass
 
 log = structlog.get_logger()
-
-
-class Source(Protocol):
-    """A place messages wait in: an IMAP mailbox, a Maildir, files to import."""
-
-    state_key: str
-
-    def open(self) -> int | None:
-        """Get ready; return the mailbox's UIDVALIDITY (None: no UIDs)."""
-        ...
-
-    def waiting(self, after_uid: int) -> Sequence[Hashable]:
-        """Keys of the messages not yet marked, oldest first."""
-        ...
-
-    def batches(self, keys: Sequence[Hashable]) -> Iterator[list[Incoming]]:
-        """The messages for `keys`, fetched a bounded batch at a time."""
-        ...
-
-    def mark(self, items: Sequence[Incoming]) -> None:
-        """Mark stored messages as processed on the source."""
-        ...
 
 
 @dataclass

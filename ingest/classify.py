@@ -29,6 +29,10 @@ class CaseLookup(Protocol):
         """Whether a case with this number exists."""
         ...
 
+    def member_email(self, number: str) -> str | None:
+        """The e-mail address of the member of case ``number`` (None: unknown)."""
+        ...
+
 
 @dataclass(frozen=True)
 class ClassifierSettings:
@@ -43,6 +47,8 @@ class ClassifierSettings:
     own_addresses: tuple[str, ...] = ()
     # Messages larger than this many bytes are rejected; None means no limit.
     max_message_bytes: int | None = None
+    # The fund's own mail domains: its people may write about any case.
+    staff_domains: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -54,6 +60,12 @@ class Verdict:
     case_number: str | None = None
     sender_unverified: bool = False
     sender_unverified_reason: str | None = None
+    # A trusted server saw DMARC pass for the From domain: the From address
+    # is the sender's own (see `dmarc_passed`).
+    sender_verified: bool = False
+    # A follow-up that names a case from an address that is neither the
+    # member's nor the fund's: linked to that case, but for a person to judge.
+    stranger: bool = False
 
 
 _FIELD = re.compile(r"\{(\w+)(?::0?(\d+)d)?\}")
@@ -91,13 +103,44 @@ def classify(
     """Classify ``msg``; the first rule group that answers decides the class."""
     klass, reason, number = _decide(msg, settings, lookup)
     failure = dmarc_failed(msg, settings.trusted_authserv_ids)
+    stranger = (
+        klass == MessageClass.FOLLOW_UP
+        and number is not None
+        and reason.startswith(_BY_NUMBER)
+        and not _may_write_about(msg, settings, lookup.member_email(number))
+    )
+    if stranger:
+        reason = f"says it concerns {number}; not the member's address: needs review"
     return Verdict(
         klass=klass,
         reason=reason,
         case_number=number,
         sender_unverified=failure is not None,
         sender_unverified_reason=failure,
+        sender_verified=failure is None
+        and dmarc_passed(msg, settings.trusted_authserv_ids),
+        stranger=stranger,
     )
+
+
+_BY_NUMBER = "case number "
+
+
+def _may_write_about(
+    msg: ParsedMessage, settings: ClassifierSettings, member_email: str | None
+) -> bool:
+    """The member's own address, or one of the fund's people.
+
+    Anybody can quote a case number: a stranger's mail must not confirm an
+    oral complaint or pass for the member's reply.
+    """
+    sender = (msg.from_address or "").lower()
+    if not sender:
+        return False
+    if member_email and sender == member_email.lower():
+        return True
+    domain = sender.rpartition("@")[2]
+    return domain in {d.lower() for d in settings.staff_domains}
 
 
 def _decide(
@@ -134,7 +177,7 @@ def _follow_up(
     for match in settings.number_pattern.finditer(msg.subject):
         for number in dict.fromkeys((match.group(0), match.group(0).upper())):
             if lookup.case_exists(number):
-                return number, f"case number {number} in subject"
+                return number, f"{_BY_NUMBER}{number} in subject"
     for header, ids in (
         ("In-Reply-To", msg.in_reply_to),
         ("References", msg.references),
@@ -147,6 +190,7 @@ def _follow_up(
 
 
 _RESULT = re.compile(r"\bdmarc\s*=\s*([a-z]+)", re.IGNORECASE)
+_HEADER_FROM = re.compile(r"\bheader\.from\s*=\s*([^\s;]+)", re.IGNORECASE)
 
 
 def _trusted(authserv_id: str, trusted: Sequence[str]) -> bool:
@@ -172,3 +216,27 @@ def dmarc_failed(msg: ParsedMessage, trusted_authserv_ids: Sequence[str]) -> str
         if result and result.group(1).lower() == "fail":
             return f"DMARC failed according to {authserv_id[0]}"
     return None
+
+
+def dmarc_passed(msg: ParsedMessage, trusted_authserv_ids: Sequence[str]) -> bool:
+    """True when a trusted Authentication-Results says dmarc=pass for the
+    domain of the From address (header.from, when given, must name it).
+
+    Only then is the From address known to be the sender's: mail to any other
+    address (Reply-To, an address typed in a form) may reach a stranger.
+    """
+    domain = (msg.from_address or "").rpartition("@")[2].lower()
+    if not domain:
+        return False
+    for value in msg.headers.get("authentication-results", ()):
+        authserv_id = value.split(";", 1)[0].strip().split()
+        if not authserv_id or not _trusted(authserv_id[0], trusted_authserv_ids):
+            continue
+        for clause in value.split(";")[1:]:
+            result = _RESULT.search(clause)
+            if not result or result.group(1).lower() != "pass":
+                continue
+            named = _HEADER_FROM.search(clause)
+            if named is None or named.group(1).lower().rstrip(".") == domain:
+                return True
+    return False

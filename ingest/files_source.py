@@ -22,6 +22,7 @@ from email.policy import compat32
 from pathlib import Path
 
 from ingest.incoming import Incoming
+from ingest.source import LocalSource
 
 BATCH = 50
 MBOX_SUFFIXES = (".mbox", ".mbx")
@@ -35,8 +36,12 @@ class FileKey:
     entry: int | None = None
 
 
-class FilesSource:
-    """The Source protocol (ingest.batch.Source) over paths given by a person."""
+class FilesSource(LocalSource):
+    """The Source protocol (ingest.source.Source) over paths given by a person.
+
+    Files given once get no new mail while the import waits."""
+
+    receives_mail = False
 
     def __init__(self, paths: Sequence[str | Path]) -> None:
         self.paths = [Path(p) for p in paths]

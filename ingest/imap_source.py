@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import imaplib
-import ssl
 import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
@@ -21,25 +20,18 @@ from imapclient import IMAPClient
 
 from config.schema import ImapSettings
 from ingest.incoming import Incoming
+from ingest.source import SOURCE_ERRORS, poll_wait
+from mailconn.imap import drop, open_imap
 
 log = structlog.get_logger()
 
 # Everything a lost connection, a restarting server or a refused command
 # raises; the daemon reconnects with backoff after any of them.
-IMAP_ERRORS: tuple[type[BaseException], ...] = (imaplib.IMAP4.error, OSError)
+IMAP_ERRORS = SOURCE_ERRORS
 # A FETCH asks for at most this many bytes' worth of messages at once.
 FETCH_BYTES = 8 * 1024 * 1024
 FETCH_COUNT = 100
 SEEN = b"\\Seen"
-
-
-def tls_context(verify: bool, ca_file: str) -> ssl.SSLContext:
-    """A client TLS context: verification on unless turned off, extra CA file."""
-    context = ssl.create_default_context(cafile=ca_file or None)
-    if not verify:
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    return context
 
 
 class ImapSource:
@@ -60,29 +52,14 @@ class ImapSource:
         """Connect, secure, log in, select the mailbox. Raises IMAP_ERRORS."""
         self.close()
         s = self.settings
-        context = tls_context(s.verify_certificate, s.ca_file)
-        client = IMAPClient(
-            s.host,
-            s.port,
-            ssl=s.security == "ssl",
-            ssl_context=context,
-            timeout=s.timeout,
-        )
-        # imapclient turns imaplib's protocol trace on (level 5) and sends it
-        # to a debug logger; imaplib formats it before the logger can refuse:
-        # the repr of every fetched message, twice (80 MiB for a 34 MB one).
-        # The trace holds the members' mail anyway, which no log may.
-        client._imap.debug = 0
+        client = open_imap(s)
         try:
-            if s.security == "starttls":
-                client.starttls(context)
-            client.login(s.username, s.password)
             client.normalise_times = False  # keep INTERNALDATE's own offset
             if s.processed_mailbox and not client.folder_exists(s.processed_mailbox):
                 client.create_folder(s.processed_mailbox)
             self._uidvalidity = int(client.select_folder(s.mailbox)[b"UIDVALIDITY"])
         except BaseException:
-            _drop(client)
+            drop(client)
             raise
         self.client = client
         log.info("imap.connected", mailbox=s.mailbox)
@@ -95,7 +72,7 @@ class ImapSource:
         try:
             client.logout()
         except IMAP_ERRORS:
-            _drop(client)
+            drop(client)
 
     @property
     def connected(self) -> IMAPClient:
@@ -156,7 +133,7 @@ class ImapSource:
         timeout: float,
         *,
         should_stop: Callable[[], bool] = lambda: False,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], object] = time.sleep,
     ) -> bool:
         """Wait up to `timeout` s for new mail; True when it is worth looking.
 
@@ -167,12 +144,7 @@ class ImapSource:
         """
         if self.settings.idle and self.connected.has_capability("IDLE"):
             return self._idle(timeout, should_stop)
-        deadline = time.monotonic() + min(timeout, self.settings.poll_interval)
-        while not should_stop():
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                break
-            sleep(min(1.0, remaining))
+        poll_wait(min(timeout, self.settings.poll_interval), should_stop, sleep)
         return True
 
     def _idle(self, timeout: float, should_stop: Callable[[], bool]) -> bool:
@@ -268,11 +240,6 @@ def _by_bytes(uids: list[int], sizes: dict[int, int], limit: int) -> Iterator[li
         total += size
     if group:
         yield group
-
-
-def _drop(client: IMAPClient) -> None:
-    with contextlib.suppress(OSError):
-        client.shutdown()
 
 
 def _raise_on_bye(responses: list[object]) -> None:

@@ -14,33 +14,27 @@ from typing import Any
 
 from ingest.categories import SUGGESTED_FLAG, suggest_category
 from ingest.classify import Verdict
-from ingest.forms import FormResult, read_attachment, read_webform
-from ingest.forms.merge import MergeOutcome, is_no_reply, merge_member
+from ingest.form_reading import Forms, read_forms
+from ingest.forms.limits import FormLimits
+from ingest.forms.merge import is_no_reply, merge_member
+from ingest.forms.pool import ReadSettings
 from ingest.incoming import Incoming
 from ingest.parse import ParsedMessage
+from store.models import Case
 from store.registration_input import (
     AttachmentRecord,
     EventRecord,
     FormFieldRecord,
     InboundRecord,
-    MemberRecord,
     NewCase,
 )
-from store.vocabulary import CASE_CLASSES, Channel, Flag, MessageClass
+from store.vocabulary import Channel, Flag, MessageClass
 
-# Column sizes of the store: longer values are cut rather than failing the
-# whole transaction on PostgreSQL.
-_LIMITS = {
-    "name": 300,
-    "email": 320,
-    "phone": 40,
-    "street": 300,
-    "postcode": 10,
-    "city": 120,
-    "member_number": 40,
-    "insz": 40,
-    "category": 80,
-}
+# Column sizes of the store, read from the models: longer values are cut
+# rather than failing the whole transaction on PostgreSQL.
+_CATEGORY_LIMIT = Case.__table__.c.category.type.length
+# read_forms lives in ingest/form_reading.py; named here for older callers.
+__all__ = ["Forms", "RecordOptions", "build_record", "read_forms"]
 
 
 @dataclass(frozen=True)
@@ -57,19 +51,11 @@ class RecordOptions:
     own_addresses: tuple[str, ...] = ()
     ocr_timeout: float = 30.0
     ocr_max_pages: int = 5
-
-
-@dataclass(frozen=True)
-class Forms:
-    """The forms found in one message: per attachment and in the body."""
-
-    attachments: dict[int, FormResult] = field(default_factory=dict)
-    webform: FormResult | None = None
+    form_limits: FormLimits = field(default_factory=FormLimits)
 
     @property
-    def all(self) -> list[FormResult]:
-        found = list(self.attachments.values())
-        return [*found, self.webform] if self.webform else found
+    def read_settings(self) -> ReadSettings:
+        return ReadSettings(self.form_limits, self.ocr_timeout, self.ocr_max_pages)
 
 
 def clip(value: str | None, limit: int) -> str | None:
@@ -79,27 +65,6 @@ def clip(value: str | None, limit: int) -> str | None:
 def short_hash(text: str) -> str:
     """A stable, non-reversible tag for logs (Message-IDs hold addresses)."""
     return hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:12]
-
-
-def read_forms(msg: ParsedMessage, verdict: Verdict, options: RecordOptions) -> Forms:
-    """Read complaint forms from the attachments and the body of a member's mail.
-
-    Machine mail (bounces, auto-replies, lists, spam) is never read as a form.
-    """
-    if verdict.klass not in CASE_CLASSES:
-        return Forms()
-    found = {}
-    for index, item in enumerate(msg.attachments):
-        result = read_attachment(
-            item.filename,
-            item.content_type,
-            item.data,
-            ocr_timeout=options.ocr_timeout,
-            max_pages=options.ocr_max_pages,
-        )
-        if result is not None:
-            found[index] = result
-    return Forms(attachments=found, webform=read_webform(msg.text))
 
 
 def build_record(
@@ -114,7 +79,9 @@ def build_record(
     if verdict.klass == MessageClass.COMPLAINT:
         return _complaint(base, item, msg, verdict, forms, options)
     if verdict.klass == MessageClass.FOLLOW_UP and verdict.case_number:
-        return replace(base, follow_up_number=verdict.case_number)
+        return replace(
+            base, follow_up_number=verdict.case_number, stranger=verdict.stranger
+        )
     return base
 
 
@@ -140,7 +107,7 @@ def _base(
         new_text=msg.new_text,
         attachments=_attachments(msg, forms),
         form_fields=_form_fields(forms),
-        events=tuple(events + _form_events(forms)),
+        events=tuple(events + _form_events(forms, msg)),
     )
 
 
@@ -161,12 +128,10 @@ def _complaint(
         **({"categories": options.categories} if options.categories else {}),
     )
     flags = list(merged.flags)
-    category = merged.member.category
+    category = merged.category
     if category is None and options.categories:
-        text = " ".join(filter(None, (merged.member.description, msg.new_text)))
-        category = suggest_category(
-            text, options.category_keywords, options.categories
-        )
+        text = " ".join(filter(None, (merged.description, msg.new_text)))
+        category = suggest_category(text, options.category_keywords, options.categories)
         if category is not None:
             flags.append(SUGGESTED_FLAG)
     if verdict.sender_unverified:
@@ -182,12 +147,12 @@ def _complaint(
     new_case = NewCase(
         channel=channel_for(msg, forms),
         received_at=item.received_at,
-        language=(member.language or options.default_language)[:5],
-        member=_member(merged),
+        language=(merged.language or options.default_language)[:5],
+        member=member.clipped(),
         subject=msg.subject or None,
-        description=member.description or msg.new_text or msg.text or None,
-        desired_solution=member.desired_solution,
-        category=clip(category, _LIMITS["category"]),
+        description=merged.description or msg.new_text or msg.text or None,
+        desired_solution=merged.desired_solution,
+        category=clip(category, _CATEGORY_LIMIT),
         flags=tuple(dict.fromkeys(flags)),
     )
     conflicts = tuple(
@@ -199,14 +164,8 @@ def _complaint(
         new_case=new_case,
         events=events + conflicts,
         acknowledge_to=acknowledge_to,
+        acknowledge_verified=_verified(acknowledge_to, msg, verdict),
     )
-
-
-def _member(merged: MergeOutcome) -> MemberRecord:
-    m = merged.member
-    values = {key: clip(getattr(m, key), limit) for key, limit in _LIMITS.items()}
-    values.pop("category")
-    return MemberRecord(**values, insz_valid=m.insz_valid)
 
 
 def _acknowledge_to(address: str | None, own: Sequence[str]) -> str | None:
@@ -216,6 +175,18 @@ def _acknowledge_to(address: str | None, own: Sequence[str]) -> str | None:
     if address.lower() in {a.lower() for a in own}:
         return None
     return address[:320]
+
+
+def _verified(address: str | None, msg: ParsedMessage, verdict: Verdict) -> bool:
+    """Whether the acknowledgement goes to the From address DMARC verified.
+
+    Anything else (a Reply-To, an address typed in a form or in a web-form
+    notification) may be a stranger's: their mail repeats nothing the sender
+    wrote (responder/context.py).
+    """
+    if not address or not msg.from_address or not verdict.sender_verified:
+        return False
+    return address.strip().lower() == msg.from_address.strip().lower()
 
 
 def channel_for(msg: ParsedMessage, forms: Forms) -> str:
@@ -262,8 +233,8 @@ def _form_fields(forms: Forms) -> tuple[FormFieldRecord, ...]:
     )
 
 
-def _form_events(forms: Forms) -> list[EventRecord]:
-    return [
+def _form_events(forms: Forms, msg: ParsedMessage) -> list[EventRecord]:
+    events = [
         EventRecord(
             "form_read",
             {
@@ -275,6 +246,19 @@ def _form_events(forms: Forms) -> list[EventRecord]:
         )
         for result in forms.all
     ]
+    events += [
+        EventRecord(
+            "form_limit",
+            {
+                "attachment": msg.attachments[index].filename[:255],
+                "limit": result.limit,
+                "notes": list(result.notes),
+            },
+        )
+        for index, result in sorted(forms.attachments.items())
+        if result.limit
+    ]
+    return events
 
 
 def quarantine_record(item: Incoming, error: BaseException | str) -> InboundRecord:

@@ -7,6 +7,10 @@ and the message counts as handled, so the loop goes on. A failure of the
 database write itself is different: nothing is marked on the server, the
 attempt is counted, and the message is tried again on the next pass; after
 `max_attempts` it is stored in quarantine as well.
+
+Reading forms runs under limits in worker processes, its start committed
+first (ingest/form_reading.py): a message whose reading took the whole
+service down `max_attempts` times is quarantined unread.
 """
 
 from __future__ import annotations
@@ -20,11 +24,12 @@ from typing import TYPE_CHECKING
 import structlog
 
 from ingest.classify import classify
+from ingest.form_reading import FormWork, StoppedService
+from ingest.forms.pool import FormPool, FormsInterrupted, shared_pool
 from ingest.inbound_builder import (
     build_record,
     describe_error,
     quarantine_record,
-    read_forms,
     rejected_record,
     short_hash,
 )
@@ -74,10 +79,15 @@ class Intake:
         sessions: sessionmaker[Session],
         rules: CaseRules,
         options: IntakeOptions,
+        pool: FormPool | None = None,
     ) -> None:
         self.sessions = sessions
         self.rules = rules
         self.options = options
+        self.forms = FormWork(sessions, pool or shared_pool())
+        # Called at least every quarter second while forms are read (the
+        # daemon pings its watchdog there); True asks to stop.
+        self.heartbeat: Callable[[], bool] = lambda: False
         self.lookup = _WaitingFirst(
             intake_state.StoreCaseLookup(sessions), self._register_waiting
         )
@@ -113,8 +123,12 @@ class Intake:
                     self._register_waiting()
                     self._done.append((item, self._write_failed(item, exc)))
                     continue
+                except FormsInterrupted:  # a stop: the message stays unmarked
+                    log.info("intake.forms_interrupted")
+                    break
             self._waiting.append((item, record))
         self._register_waiting()
+        self.forms.flush()
         done, self._done = self._done, []
         return done
 
@@ -146,10 +160,16 @@ class Intake:
         if self._failed is None:
             self._failed = intake_state.failed_messages(self.sessions)
         shas = {record.sha256 for record in records}
+        ended = self.forms.ending_with(shas)
         registered = intake_state.write_inbound_batch(
-            self.sessions, self.rules, records, clear=shas & self._failed
+            self.sessions,
+            self.rules,
+            records,
+            clear=shas & self._failed,
+            clear_work=ended,
         )
         self._failed -= shas
+        self.forms.cleared(ended)
         return registered
 
     def understand(self, item: Incoming) -> InboundRecord:
@@ -164,7 +184,7 @@ class Intake:
             return self._poison(item, "parse", exc)
         try:
             return self._classified(item, msg)
-        except StoreUnavailable:
+        except (StoreUnavailable, FormsInterrupted):
             raise
         except Exception as exc:
             return self._poison(item, "classify", exc)
@@ -173,7 +193,21 @@ class Intake:
         if msg.message_id:
             structlog.contextvars.bind_contextvars(mid=short_hash(msg.message_id))
         verdict = classify(msg, self.options.classifier, self.lookup)
-        forms = read_forms(msg, verdict, self.options.record)
+        try:
+            forms = self.forms.read(
+                msg,
+                verdict,
+                self.options.record,
+                self.options.max_attempts,
+                self.heartbeat,
+            )
+        except StoppedService as exc:
+            log.error("intake.forms_stopped_service", attempts=exc.starts)
+            reason = (
+                f"reading its forms stopped the service {exc.starts} times;"
+                " not read again"
+            )
+            return quarantine_record(item, reason)
         return build_record(item, msg, verdict, forms, self.options.record)
 
     def _too_large(self, item: Incoming) -> InboundRecord:
@@ -290,3 +324,6 @@ class _WaitingFirst:
     def case_exists(self, number: str) -> bool:
         self._register()
         return self._lookup.case_exists(number)
+
+    def member_email(self, number: str) -> str | None:
+        return self._lookup.member_email(number)

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ingest.incoming import Incoming
+from ingest.source import LocalSource
 
 BATCH = 50
 _INFO = ":2,"
@@ -27,12 +28,18 @@ def split_info(name: str) -> tuple[str, str]:
     return base, flags if sep else ""
 
 
-class MaildirSource:
-    """The Source protocol (ingest.batch.Source) over one Maildir folder."""
+class MaildirSource(LocalSource):
+    """The Source protocol (ingest.source.Source) over one Maildir folder."""
 
-    def __init__(self, path: str | Path, processed_folder: str = "Verwerkt") -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        processed_folder: str = "Verwerkt",
+        poll_interval: float = 60.0,
+    ) -> None:
         self.path = Path(path)
         self.processed = self.path / f".{processed_folder}"
+        self.poll_interval = poll_interval
         self.state_key = f"maildir:{self.path.resolve()}"[:400]
 
     def open(self) -> int | None:

@@ -100,16 +100,6 @@ def decoded_headers(msg: Message) -> dict[str, tuple[str, ...]]:
     return {name: tuple(values) for name, values in result.items()}
 
 
-def header_addresses(msg: Message, name: str) -> list[tuple[str, str]]:
-    """(display name, lowercased addr-spec) pairs of every ``name`` header."""
-    found = []
-    for display, addr in email.utils.getaddresses(raw_header_values(msg, name)):
-        if "@" in addr:
-            clean = decode_header_value(addr).lower()
-            found.append((decode_header_value(display), clean))
-    return found
-
-
 def parse_message_ids(value: str) -> tuple[str, ...]:
     """Message-IDs named in an In-Reply-To or References value, in order."""
     ids = _MSGID.findall(value) or [t for t in value.split() if "@" in t]

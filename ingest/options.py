@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from config import Settings
 from ingest.classify import ClassifierSettings, number_pattern_from_format
+from ingest.forms.limits import MIB, FormLimits
 from ingest.inbound_builder import RecordOptions
 
 
@@ -36,6 +37,7 @@ class IntakeOptions:
             spam_headers=tuple(_spam_rule(r) for r in settings.ingest.spam_headers),
             trusted_authserv_ids=tuple(settings.trusted_authserv_ids),
             own_addresses=own,
+            staff_domains=(settings.smtp.from_address.rpartition("@")[2].lower(),),
         )
         record = RecordOptions(
             default_language=settings.cases.default_language,
@@ -44,6 +46,7 @@ class IntakeOptions:
             own_addresses=own,
             ocr_timeout=settings.ingest.ocr_timeout,
             ocr_max_pages=settings.ingest.ocr_max_pages,
+            form_limits=form_limits(settings),
         )
         return cls(
             classifier=classifier,
@@ -56,3 +59,17 @@ class IntakeOptions:
 def _spam_rule(text: str) -> tuple[str, str]:
     name, _, value = text.partition(":")
     return name.strip().lower(), value.strip()
+
+
+def form_limits(settings: Settings) -> FormLimits:
+    """The limits form workers run under ([ingest] form_* keys)."""
+    ingest = settings.ingest
+    return FormLimits(
+        workers=ingest.form_workers,
+        cpu_seconds=ingest.form_cpu_seconds,
+        seconds=ingest.form_seconds,
+        memory_bytes=ingest.form_memory_mb * MIB,
+        message_cpu_seconds=ingest.message_form_cpu_seconds,
+        message_seconds=ingest.message_form_seconds,
+        max_unpacked_bytes=ingest.max_unpacked_bytes,
+    )

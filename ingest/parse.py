@@ -26,6 +26,7 @@ from email.policy import compat32
 import mailparser
 from mailparser.exceptions import MailParserError
 
+from ingest.addresses import header_addresses
 from ingest.htmltext import html_to_text
 from ingest.language import guess_language
 from ingest.mime_bodies import (
@@ -36,7 +37,6 @@ from ingest.mime_bodies import (
 )
 from ingest.mime_headers import (
     decoded_headers,
-    header_addresses,
     parse_message_ids,
     raw_header_values,
 )

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from email.message import Message
 from typing import TYPE_CHECKING
 
+from config.machine_addresses import DAEMONS, NO_REPLY, local_part_pattern
 from ingest.parse import ParsedMessage
 
 if TYPE_CHECKING:
@@ -22,9 +23,7 @@ Rule = Callable[[ParsedMessage, "ClassifierSettings"], str | None]
 # --- bounce -------------------------------------------------------------------
 
 _REPORT_TYPES = {"delivery-status": "delivery report", "feedback-report": "ARF report"}
-_DAEMONS = frozenset(
-    {"mailer-daemon", "mailerdaemon", "mail-daemon", "postmaster", "post_master"}
-)
+_DAEMONS = frozenset(DAEMONS)
 _DAEMON_NAMES = re.compile(r"^mail delivery (?:system|subsystem)$", re.IGNORECASE)
 # Anchored at the start, so that a member who writes "my letter came back as
 # undeliverable" in a subject is not taken for a mail server.
@@ -94,7 +93,7 @@ def bounce_subject(msg: ParsedMessage, settings: ClassifierSettings) -> str | No
     return None
 
 
-_NOREPLY = re.compile(r"^(?:no-?reply|do-?not-?reply|donotreply)\b", re.IGNORECASE)
+_NOREPLY = re.compile(rf"^(?:{local_part_pattern(NO_REPLY)})\b", re.IGNORECASE)
 _NON_DELIVERY = re.compile(
     r"could not be delivered|delivery (?:has )?failed|undeliverable|mailbox is full"
     r"|user unknown|niet (?:worden )?afgeleverd|n'a pas pu être (?:remis|distribué)"

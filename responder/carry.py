@@ -1,7 +1,8 @@
 """What a delivery batch could not write to the store, kept for the next one.
 
-Per process: a killed process forgets it, and then the lease and the
-at-least-once rule of store/outbox.py apply.
+One per delivery worker (responder/delivery_run.py owns it): a killed
+process forgets it, and then the lease and the at-least-once rule of
+store/outbox.py apply.
 """
 
 from __future__ import annotations
@@ -60,6 +61,3 @@ class Carry:
             self.keep(done, release)
             raise
         log.info("outbox.carried_over", recorded=len(done), released=len(release))
-
-
-CARRY = Carry()

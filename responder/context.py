@@ -1,5 +1,12 @@
 """The template context of one mail: `case`, `org` and the row's own values.
 
+What a complainant chose (the subject, their name and address) is only in the
+context when the mail may quote it: an automatic mail to an address nobody
+verified (a Reply-To, an address typed in a form) could reach a stranger, and
+must not carry an attacker's words to them. Such a mail gets the case number,
+the dates and the templates' fixed text. A quoted subject is cut to
+SUBJECT_MAX characters, its control characters removed.
+
 Outbox rows keep extra values (an answer's text, a reminder's list of cases) as
 JSON, where dates are ISO strings. The keys we know to be dates are turned back
 into dates and aware datetimes here, so templates see the same types whether a
@@ -8,12 +15,15 @@ value came from a case or from the outbox.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
 
-from store.outbox import CaseFacts
+from store.case_view import CaseView
+from store.registration_rows import VERIFIED_KEY
+from store.vocabulary import MailKind
 
 DATE_KEYS = frozenset(
     {
@@ -31,6 +41,10 @@ DATE_KEYS = frozenset(
     }
 )
 MEMBER_KEYS = ("name", "email", "street", "postcode", "city")
+SUBJECT_MAX = 150
+NAME_MAX = 100
+# C0, DEL and C1 controls, and the format characters that reorder text.
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 @dataclass(frozen=True)
@@ -47,18 +61,41 @@ class Org:
         return dict(vars(self))
 
 
-def case_context(case: CaseFacts) -> dict[str, Any]:
-    """The `case` dict the member templates use."""
+def case_context(case: CaseView, *, quote: bool = True) -> dict[str, Any]:
+    """The `case` dict the member templates use; without `quote`, nothing of
+    what the complainant wrote (subject, name, address) is in it."""
+    member = {key: getattr(case.member, key) for key in MEMBER_KEYS}
+    if quote:
+        member["name"] = clean_text(member["name"], NAME_MAX)
     return {
         "number": case.number,
         "received_at": case.received_at,
         "ack_due": case.ack_due,
         "answer_due": case.answer_due,
-        "subject": case.subject,
+        "subject": clean_text(case.subject, SUBJECT_MAX) if quote else None,
         "channel": case.channel,
         "language": case.language,
-        "member": {key: case.member.get(key) for key in MEMBER_KEYS},
+        "member": member if quote else dict.fromkeys(MEMBER_KEYS),
     }
+
+
+def clean_text(value: str | None, limit: int) -> str | None:
+    """One line without control characters, at most `limit` characters (the
+    last one an ellipsis when cut); None when nothing is left."""
+    if not value:
+        return None
+    text = " ".join(_CONTROLS.sub(" ", value).split())
+    if len(text) > limit:
+        text = text[: limit - 1].rstrip() + "…"
+    return text or None
+
+
+def may_quote(kind: str, extra: Mapping[str, Any] | None) -> bool:
+    """Whether a mail may repeat what the complainant wrote: an acknowledgement
+    (sent automatically, to whatever address a mail named) only when its
+    recipient was verified; a person's mail (an answer) always."""
+    verified = bool((extra or {}).get(VERIFIED_KEY))
+    return kind != MailKind.ACKNOWLEDGEMENT or verified
 
 
 class Terms(Protocol):
@@ -71,12 +108,15 @@ class Terms(Protocol):
 
 def mail_context(
     org: Org,
-    case: CaseFacts | None,
+    case: CaseView | None,
     extra: Mapping[str, Any] | None = None,
     terms: Terms | None = None,
+    *,
+    quote: bool = True,
 ) -> dict[str, Any]:
     """`org`, `case` (when the mail belongs to one), `procedure` (the terms
-    the texts promise) and the row's own values, which win over the rest."""
+    the texts promise) and the row's own values, which win over the rest.
+    `quote`: see `case_context`."""
     context: dict[str, Any] = {"org": org.as_dict()}
     if terms is not None:
         context["procedure"] = {
@@ -85,8 +125,9 @@ def mail_context(
             "day_kind": terms.day_kind,
         }
     if case is not None:
-        context["case"] = case_context(case)
-    context.update(revive_dates(dict(extra or {})))
+        context["case"] = case_context(case, quote=quote)
+    values = {k: v for k, v in (extra or {}).items() if k != VERIFIED_KEY}
+    context.update(revive_dates(values))
     return context
 
 

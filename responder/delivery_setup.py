@@ -9,13 +9,15 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Protocol
 
+from config.schema import ServiceSettings
+from mailconn.smtp import SmtpSettingsLike
 from responder import policy
 from responder.context import Org
-from responder.smtp import SmtpSettingsLike
 from store.holders import process_holder
 from store.registration_input import CaseRules
 
-LEASE = timedelta(minutes=5)
+# How long a claimed row stays reserved: `[service] outbox_lease`, by default.
+LEASE = timedelta(seconds=ServiceSettings().outbox_lease)
 
 
 class SmtpDeliverySettings(SmtpSettingsLike, Protocol):
@@ -38,6 +40,8 @@ class DeliveryConfig:
     coordinators: tuple[str, ...]
     connect: Callable[[Any], smtplib.SMTP]
     lease: timedelta = LEASE
+    # Mails to members per hour, all addresses together; None: no limit.
+    hourly_limit: int | None = None
     # "host:pid:start:token": a claim of a process that is gone is taken
     # back at once by the next worker on the same host (store/holders.py).
     worker: str = field(
@@ -54,6 +58,12 @@ class DeliveryReport:
     failed: int = 0
     skipped: int = 0
     outage: str | None = None
+    # Mails to members due but waiting for the hourly limit, at the end.
+    held: int = 0
+    # Mails to members claimed (they use up the hour's room).
+    members: int = 0
+    # Outbox ids of the mails given up on (one notice tells the coordinators).
+    failures: list[int] = field(default_factory=list)
 
     @property
     def handled(self) -> int:
@@ -64,4 +74,6 @@ class DeliveryReport:
         self.retried += other.retried
         self.failed += other.failed
         self.skipped += other.skipped
+        self.failures += other.failures
+        self.members += other.members
         self.outage = self.outage or other.outage

@@ -23,19 +23,20 @@ from typing import TYPE_CHECKING
 import jinja2
 import structlog
 
+from mailconn.smtp import close_quietly
 from responder import policy
-from responder.carry import CARRY
+from responder.carry import Carry
 from responder.compose import Envelope, compose
-from responder.context import mail_context
+from responder.context import mail_context, may_quote
 from responder.delivery_setup import DeliveryConfig, DeliveryReport
 from responder.render import TemplateCache, render_mail
-from responder.smtp import SendFailure, close_quietly, send
+from responder.smtp import SendFailure, send
 from store import outbox
 from store.db import transaction
 from store.delivery_results import Sent, Skipped, record_batch
 from store.outbox import ClaimedMail
 from store.outbox_recovery import take_back_orphans
-from store.vocabulary import MailKind
+from store.vocabulary import Audience, MailKind
 
 if TYPE_CHECKING:
     from store.outbox import Session, SessionFactory
@@ -60,18 +61,32 @@ def deliver_batch(
     *,
     now: datetime,
     limit: int,
+    carry: Carry,
+    member_room: int | None = None,
 ) -> DeliveryReport:
-    """Claim up to `limit` due rows and deliver them over one connection."""
-    CARRY.settle(sessions, now)
+    """Claim up to `limit` due rows and deliver them over one connection;
+    with `member_room`, at most that many mails to members (the report's
+    `members` says how many were claimed).
+
+    `carry` holds what an earlier batch of this worker could not write; it
+    is written first, and what this batch cannot write goes into it.
+    """
+    carry.settle(sessions, now)
     with transaction(sessions) as session:
         taken_back = take_back_orphans(session)
         claimed = outbox.claim_due(
-            session, worker=config.worker, now=now, lease=config.lease, limit=limit
+            session,
+            worker=config.worker,
+            now=now,
+            lease=config.lease,
+            limit=limit,
+            member_room=member_room,
         )
         recent = _recent(session, claimed, now)
     if taken_back:
         log.warning("outbox.taken_back", rows=taken_back)
-    batch = _Batch(sessions, env, config, now, recent)
+    batch = _Batch(sessions, env, config, now, carry, recent)
+    batch.report.members = sum(1 for m in claimed if m.audience == Audience.MEMBER)
     try:
         batch.run(claimed)
     finally:
@@ -109,9 +124,11 @@ class _Batch:
         env: jinja2.Environment,
         config: DeliveryConfig,
         now: datetime,
+        carry: Carry,
         recent: list[outbox.RecentAck] | None = None,
     ) -> None:
         self.sessions = sessions
+        self.carry = carry
         self.env = env
         self.config = config
         self.now = now
@@ -164,7 +181,7 @@ class _Batch:
         except Exception:
             # These mails did go out: remember that, and write it as soon as
             # the store answers again, instead of resending after the lease.
-            CARRY.keep(done=done)
+            self.carry.keep(done=done)
             raise
 
     def _deliver(self, mail: ClaimedMail) -> None:
@@ -230,8 +247,13 @@ class _Batch:
         )
 
     def _compose(self, mail: ClaimedMail) -> bytes:
+        quote = may_quote(mail.kind, mail.context)
         context = mail_context(
-            self.config.org, mail.case, mail.context, terms=self.config.rules
+            self.config.org,
+            mail.case,
+            mail.context,
+            terms=self.config.rules,
+            quote=quote,
         )
         rendered = render_mail(
             self.env,
@@ -248,8 +270,9 @@ class _Batch:
             recipients=mail.recipients,
             message_id=mail.message_id,
             reply_to=smtp.reply_to,
-            in_reply_to=mail.in_reply_to,
-            references=mail.references,
+            # The sender chose those Message-IDs too: a stranger gets none.
+            in_reply_to=mail.in_reply_to if quote else None,
+            references=mail.references if quote else None,
             case_number=_number(mail),
             audience=mail.audience,
             kind=mail.kind,
@@ -302,14 +325,9 @@ class _Batch:
     def _fail(self, mail: ClaimedMail, error: str) -> None:
         self.unsent.add(mail.id)
         with transaction(self.sessions) as session:
-            outbox.mark_failed(
-                session,
-                mail.id,
-                error=error,
-                notify=list(self.config.coordinators),
-                rules=self.config.rules,
-            )
+            outbox.mark_failed(session, mail.id, error=error)
         self.report.failed += 1
+        self.report.failures.append(mail.id)
         log.warning("outbox.failed", outbox_id=mail.id, case=_number(mail))
 
     def _release(self, rest: list[ClaimedMail]) -> None:
@@ -325,7 +343,7 @@ class _Batch:
         try:
             self._release(rest)
         except Exception:  # still down: the original error is what matters
-            CARRY.keep(release=[mail.id for mail in rest])
+            self.carry.keep(release=[mail.id for mail in rest])
             log.warning("outbox.release_failed", rows=len(rest))
 
 

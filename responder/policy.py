@@ -13,6 +13,8 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from config.backoff import backoff_delay
+from store.mailbox_key import mailbox_key
 from store.vocabulary import Flag, MailKind
 
 
@@ -42,7 +44,8 @@ Rule = Callable[[PolicyRules, MailFacts], str | None]
 
 
 def normalise(address: str) -> str:
-    return address.strip().lower()
+    """The mailbox an address reaches, as the per-address limit counts it."""
+    return mailbox_key(address)
 
 
 def no_recipient(rules: PolicyRules, facts: MailFacts) -> str | None:
@@ -133,12 +136,15 @@ def matching_pattern(address: str, patterns: tuple[str, ...]) -> str | None:
     return None
 
 
+# A mail waits at least its whole step, plus up to 10% (the cap may be passed).
+MAIL_JITTER = (1.0, 1.1)
+
+
 def retry_delay(
     attempts: int, base: int, cap: int, *, jitter: Callable[[], float] = random.random
 ) -> float:
     """Seconds to wait after the `attempts`-th failure: base * 2^(attempts-1),
-    at most `cap`, plus up to 10% jitter so that many mails queued in one
-    outage do not all come back in the same second."""
-    exponent = max(attempts - 1, 0)
-    delay = min(base * 2 ** min(exponent, 30), cap)
-    return delay * (1 + 0.1 * jitter())
+    at most `cap`, plus up to 10% jitter (the shared `config.backoff`)."""
+    return backoff_delay(
+        max(attempts - 1, 0), base=base, cap=cap, jitter=MAIL_JITTER, rand=jitter
+    )

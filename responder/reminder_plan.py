@@ -25,7 +25,8 @@ from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from store.reminder_records import OpenCase, SentKey
+from store.case_view import CaseView
+from store.reminder_records import SentKey
 from store.vocabulary import DONE_STATUSES, Flag, Status
 
 if TYPE_CHECKING:
@@ -91,7 +92,7 @@ class _Due:
     kind: str
     threshold: str
     threshold_days: int | None
-    case: OpenCase
+    case: CaseView
     line: dict[str, Any]
 
 
@@ -105,7 +106,7 @@ def local_today(now: datetime, timezone: str) -> date:
 
 
 def plan_reminders(
-    cases: Iterable[OpenCase], sent: set[SentKey], policy: Policy, now: datetime
+    cases: Iterable[CaseView], sent: set[SentKey], policy: Policy, now: datetime
 ) -> Plan:
     """The mails due at `now`, grouped per (recipient, kind, threshold)."""
     planner = _Planner(policy, sent, local_today(now, policy.timezone))
@@ -130,7 +131,7 @@ class _Planner:
         self.dues: list[_Due] = []
         self.skipped: set[SentKey] = set()
 
-    def answer_track(self, case: OpenCase) -> None:
+    def answer_track(self, case: CaseView) -> None:
         policy = self.policy
         left = days_left(case.answer_due, self.today, policy.timezone)
         line = case_line(case, case.answer_due, left, policy.timezone)
@@ -149,7 +150,7 @@ class _Planner:
                 for t in policy.answer_thresholds
             } - self.sent
 
-    def ack_track(self, case: OpenCase) -> None:
+    def ack_track(self, case: CaseView) -> None:
         policy = self.policy
         left = days_left(case.ack_due, self.today, policy.timezone)
         line = case_line(case, case.ack_due, left, policy.timezone)
@@ -159,7 +160,7 @@ class _Planner:
 
     def track(
         self,
-        case: OpenCase,
+        case: CaseView,
         line: dict[str, Any],
         left: int,
         kind: str,
@@ -201,12 +202,12 @@ def _group(dues: list[_Due]) -> tuple[PlannedMail, ...]:
 
 
 def case_line(
-    case: OpenCase, deadline: datetime, left: int, timezone: str
+    case: CaseView, deadline: datetime, left: int, timezone: str
 ) -> dict[str, Any]:
     """One case as a reminder or digest lists it (JSON-safe: dates as text)."""
     return {
         "number": case.number,
-        "member_name": case.member_name,
+        "member_name": case.member.name,
         "subject": case.subject,
         "deadline": deadline.astimezone(ZoneInfo(timezone)).isoformat(),
         "days_left": left,
@@ -217,7 +218,7 @@ def case_line(
 
 
 def digest_context(
-    cases: Sequence[OpenCase], policy: Policy, now: datetime
+    cases: Sequence[CaseView], policy: Policy, now: datetime
 ) -> dict[str, Any]:
     """The weekly digest: all open cases by answer deadline, with counts."""
     today = local_today(now, policy.timezone)
@@ -242,7 +243,7 @@ def digest_context(
     return {"cases": lines, "counts": counts, "as_of": today.isoformat()}
 
 
-def _awaiting_letter(case: OpenCase) -> bool:
+def _awaiting_letter(case: CaseView) -> bool:
     return (
         Flag.AWAITING_LETTER in case.flags
         and case.letter_sent_at is None

@@ -31,6 +31,7 @@ from markupsafe import Markup, escape
 
 from config.schema import CasesSettings
 from responder import dates
+from responder.report import labels as report_labels
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 FALLBACK_LANGUAGE = "nl"
@@ -90,6 +91,8 @@ def build_environment(
     )
     env.filters["paragraphs"] = paragraphs
     env.filters["period"] = dates.period
+    # A stored code (status, channel, outcome) in words: "in behandeling".
+    env.filters["words"] = lambda code, lang="nl": report_labels.name(lang, code)
     # The procedure's terms as the fund publishes them; a mail's context gives
     # the configured ones (responder.context.mail_context), which win.
     env.globals["procedure"] = DEFAULT_PROCEDURE

@@ -1,6 +1,5 @@
-"""The SMTP connection: implicit TLS, STARTTLS or plain, AUTH, verified certificates.
+"""One mail transaction over an open SMTP connection (mailconn.smtp opens it).
 
-`open_connection` is what both the delivery worker and `check-config` use.
 `send` speaks MAIL, RCPT and DATA itself instead of calling
 `smtplib.SMTP.sendmail`, because we want the server's reply to DATA (the queue
 id, "250 2.0.0 Ok: queued as ...") on record, and because we classify every
@@ -10,25 +9,8 @@ refusal ourselves: 4xx is temporary, 5xx permanent.
 from __future__ import annotations
 
 import smtplib
-import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
-
-SECURITY_MODES = ("ssl", "starttls", "none")
-
-
-class SmtpSettingsLike(Protocol):
-    """The [smtp] keys this module reads (config.schema.SmtpSettings)."""
-
-    host: str
-    port: int
-    security: str
-    username: str
-    password: str
-    verify_certificate: bool
-    ca_file: str
-    timeout: int
 
 
 class SendFailure(Exception):
@@ -50,51 +32,6 @@ class SendResult:
 
     reply: str
     refused: tuple[str, ...] = ()
-
-
-def tls_context(settings: SmtpSettingsLike) -> ssl.SSLContext:
-    """Verification is on unless the operator turned it off; `ca_file` adds
-    a private certificate authority."""
-    context = ssl.create_default_context(cafile=settings.ca_file or None)
-    if not settings.verify_certificate:
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    return context
-
-
-def open_connection(settings: SmtpSettingsLike) -> smtplib.SMTP:
-    """A connected, secured and (when a username is set) authenticated client.
-
-    Raises OSError or smtplib.SMTPException when any step fails; the socket is
-    closed then.
-    """
-    if settings.security not in SECURITY_MODES:
-        raise ValueError(f"smtp.security must be one of {SECURITY_MODES}")
-    client = _connect(settings)
-    try:
-        if settings.security == "starttls":
-            client.ehlo()
-            # smtplib raises SMTPNotSupportedError when STARTTLS is not
-            # offered: we never fall back to sending in clear.
-            client.starttls(context=tls_context(settings))
-        client.ehlo()
-        if settings.username:
-            client.login(settings.username, settings.password)
-    except BaseException:
-        client.close()
-        raise
-    return client
-
-
-def _connect(settings: SmtpSettingsLike) -> smtplib.SMTP:
-    if settings.security == "ssl":
-        return smtplib.SMTP_SSL(
-            settings.host,
-            settings.port,
-            timeout=settings.timeout,
-            context=tls_context(settings),
-        )
-    return smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
 
 
 def send(
@@ -154,13 +91,3 @@ def _text(reply: bytes | str) -> str:
     if isinstance(reply, bytes):
         reply = reply.decode("utf-8", "replace")
     return " ".join(reply.split())
-
-
-def close_quietly(client: smtplib.SMTP | None) -> None:
-    """QUIT if the server still listens; close the socket in any case."""
-    if client is None:
-        return
-    try:
-        client.quit()
-    except (smtplib.SMTPException, OSError):
-        client.close()

@@ -1,6 +1,9 @@
-"""The wiring: settings in, engine, sessions and case rules out.
+"""The wiring: settings in, engine, sessions, case rules, templates and the
+outbox delivery out.
 
-Built once per command. Nothing here does work of its own.
+Built once per command (once per daemon). Nothing here does work of its own;
+the objects it builds hold their own state (the delivery's carry-over and
+outage flag, the template environment's compiled templates).
 """
 
 from __future__ import annotations
@@ -15,9 +18,11 @@ from typing import TYPE_CHECKING
 from config import Settings
 
 if TYPE_CHECKING:
+    import jinja2
     from sqlalchemy.engine import Engine
     from sqlalchemy.orm import Session, sessionmaker
 
+    from responder.delivery_run import OutboxDelivery
     from store.registration_input import CaseRules
 
 
@@ -64,16 +69,36 @@ class App:
     def rules(self) -> CaseRules:
         from store.registration_input import CaseRules
 
-        cases = self.settings.cases
-        return CaseRules(
-            number_format=cases.number_format,
-            timezone=cases.timezone,
-            ack_days=cases.ack_days,
-            answer_days=cases.answer_days,
-            day_kind=cases.day_kind,
-            default_language=cases.default_language,
-            message_id_domain=self.settings.smtp.from_address.rpartition("@")[2],
-        )
+        return CaseRules.from_settings(self.settings.cases, self.settings.smtp)
+
+    @cached_property
+    def templates(self) -> jinja2.Environment:
+        """The one template environment (override directory, time zone)."""
+        from responder.render import build_environment
+
+        directory = self.settings.responder.templates_dir
+        override = Path(directory) if directory else None
+        return build_environment(override, timezone=self.settings.cases.timezone)
+
+    @cached_property
+    def delivery(self) -> OutboxDelivery:
+        """This process's outbox delivery (keeps its state between runs)."""
+        from responder.delivery_run import OutboxDelivery, build_delivery_setup
+
+        setup = build_delivery_setup(self.settings, self.rules)
+        return OutboxDelivery(self.sessions, self.templates, setup)
+
+    def reconfigure(self, settings: Settings) -> None:
+        """Take new settings (a reload): rules and templates are built again,
+        the delivery keeps its carry-over and outage state."""
+        self.settings = settings
+        self.__dict__.pop("rules", None)
+        self.__dict__.pop("templates", None)
+        if "delivery" in self.__dict__:
+            from responder.delivery_run import build_delivery_setup
+
+            setup = build_delivery_setup(settings, self.rules)
+            self.delivery.reconfigure(self.templates, setup)
 
     @property
     def timezone(self) -> str:

@@ -272,6 +272,6 @@ def _other_commands(commands: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--output", metavar="PATH")
     p.add_argument("--with-cases", action="store_true")
-    p.add_argument("--language", choices=("nl", "fr"), default="nl")
+    p.add_argument("--language", choices=("nl", "fr", "de"), default="nl")
     p.add_argument("--no-progress", action="store_true")
     _handler(p, "report:report")

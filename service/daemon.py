@@ -1,7 +1,8 @@
 """`klachten run`: the long-running service, one process.
 
 The main thread runs the mail source loop: connect, register everything
-waiting, then wait for new mail (IMAP IDLE, or polling). A BackgroundScheduler
+waiting, then wait for new mail (IMAP IDLE, or polling); the loop speaks only
+the source protocol (ingest/source.py), whatever the source is. A BackgroundScheduler
 runs the other jobs in threads (service/daemon_jobs.py). The main loop checks
 the stop flag between batches and about once a second while it waits, and
 pings the systemd watchdog at the same moments, so a hung loop is restarted
@@ -9,7 +10,7 @@ and a SIGTERM ends the process within seconds without cutting a message in
 half.
 
 Outages (IMAP down or refusing logins, the database unreachable) log one
-warning each (service/outage.py) and are retried with backoff; intake carries
+warning each (mailconn/outage.py) and are retried with backoff; intake carries
 on where it stopped, because the store remembers what was registered and the
 server keeps what was not marked.
 """
@@ -26,10 +27,10 @@ from typing import TYPE_CHECKING
 
 import structlog
 
-from ingest.backoff import Backoff
+from config.backoff import Backoff
 from ingest.batch import IntakeStats, process_waiting
-from ingest.imap_source import IMAP_ERRORS, ImapSource
 from ingest.options import IntakeOptions
+from ingest.source import SOURCE_ERRORS
 from service.daemon_jobs import Daemon, build_scheduler, schedule_reminders
 from service.log_setup import configure_logging
 from service.metrics import Metrics, parse_listen
@@ -70,6 +71,7 @@ class MainLoop:
         self.app = daemon.app
         self.source = make_source(self.app)
         self.intake = make_intake(self.app)
+        self.intake.heartbeat = self.heartbeat
         self._connected = False
         self.backoff = Backoff(
             base=BACKOFF_BASE, cap=self.app.settings.imap.backoff_cap
@@ -110,7 +112,7 @@ class MainLoop:
             self._wait_for_mail()
         except _StopNow:
             return
-        except IMAP_ERRORS as exc:
+        except SOURCE_ERRORS as exc:
             self._failed("imap", exc)
         except Exception as exc:
             if not is_database_error(exc):
@@ -119,10 +121,7 @@ class MainLoop:
 
     def _connect(self) -> None:
         self.daemon.activity = "connecting"
-        if isinstance(self.source, ImapSource):
-            self.source.connect()
-        else:
-            self.source.open()  # a Maildir: raises OSError when it is not there
+        self.source.connect()  # raises SOURCE_ERRORS when it is not there
         self._connected = True
         self.daemon.metrics.reconnects.inc()
         self.daemon.outages.succeeded("imap")
@@ -183,19 +182,16 @@ class MainLoop:
             job.modify(next_run_time=datetime.now(UTC))
 
     def _wait_for_mail(self) -> None:
+        """Until new mail, a stop, or the timeout; a lost connection raises."""
         imap = self.app.settings.imap
-        if not isinstance(self.source, ImapSource):
-            self._sleep(imap.poll_interval)
-            return
         timeout = imap.idle_renew if imap.idle else imap.poll_interval
-        self.source.wait_for_mail(float(timeout), should_stop=self.tick)
-        if self.source.client is None:  # the wait lost the connection
-            self._connected = False
+        self.source.wait_for_mail(
+            float(timeout), should_stop=self.tick, sleep=self.daemon.signals.wait
+        )
 
     def _close_source(self) -> None:
         self._connected = False
-        if isinstance(self.source, ImapSource):
-            self.source.close()
+        self.source.close()
 
     def _failed(self, peer: str, exc: BaseException) -> None:
         self.daemon.activity = f"{peer} unavailable"
@@ -229,18 +225,29 @@ class MainLoop:
 
     def tick(self) -> bool:
         """Called about once a second: watchdog, SIGHUP; True when stopping."""
-        now = time.monotonic()
-        if self._ping_every is not None and now - self._last_ping >= self._ping_every:
-            self.daemon.notifier.watchdog()
-            self._last_ping = now
+        self._ping_watchdog()
         if self.daemon.signals.take_reload():
             self._reload()
         return self.daemon.signals.stopping
 
+    def heartbeat(self) -> bool:
+        """Called by this loop's own thread inside a long message (form
+        workers at work): the watchdog only, no reload; True when stopping.
+
+        Never from another thread: a loop that hangs must stop the pings.
+        """
+        self._ping_watchdog()
+        return self.daemon.signals.stopping
+
+    def _ping_watchdog(self) -> None:
+        now = time.monotonic()
+        if self._ping_every is not None and now - self._last_ping >= self._ping_every:
+            self.daemon.notifier.watchdog()
+            self._last_ping = now
+
     def _reload(self) -> None:
         """Re-read the config: keep the connection settings, take the rest."""
         from config import ConfigError, load_settings
-        from service import delivery
 
         notifier = self.daemon.notifier
         notifier.reloading()
@@ -251,16 +258,16 @@ class MainLoop:
             notifier.ready()
             return
         old = self.app.settings
-        self.app.settings = dataclasses.replace(
-            new,
-            imap=old.imap,
-            smtp=old.smtp,
-            store=old.store,
-            source=old.source,
-            metrics=old.metrics,
+        self.app.reconfigure(  # templates are read again
+            dataclasses.replace(
+                new,
+                imap=old.imap,
+                smtp=old.smtp,
+                store=old.store,
+                source=old.source,
+                metrics=old.metrics,
+            )
         )
-        self.app.__dict__.pop("rules", None)  # a cached_property of App
-        delivery.environment.cache_clear()  # templates are read again
         self.intake.rules = self.app.rules
         self.intake.options = IntakeOptions.from_settings(self.app.settings)
         if self.scheduler is not None:

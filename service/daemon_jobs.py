@@ -23,10 +23,10 @@ from typing import TYPE_CHECKING, Any
 import structlog
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from service.alarm import check_stall
+from mailconn.outage import Outages
+from responder.stall_alarm import check_stall
 from service.metrics import Metrics
 from service.notify import Notifier
-from service.outage import Outages
 from service.signals import Signals
 from service.status import DAEMON_KEY, SCHEDULER_KEY, read_health, summary_line
 
@@ -101,10 +101,8 @@ def guarded(
 
 
 def deliver(daemon: Daemon) -> None:
-    """Outbox delivery; the delivery module logs SMTP outages itself."""
-    from service.delivery import deliver_pending
-
-    report = deliver_pending(daemon.app)
+    """Outbox delivery; the delivery object logs SMTP outages itself."""
+    report = daemon.app.delivery.deliver_pending()
     daemon.metrics.count_delivery(report.sent, report.failed)
     if report.handled:  # the gauges show the change now, not at housekeeping
         daemon.metrics.refresh(read_health(daemon.app, _now()))
@@ -116,9 +114,9 @@ def reminders(daemon: Daemon) -> None:
     The reminders module records what it queued, so an extra run (at start,
     or by a second daemon) sends nothing twice.
     """
-    from service import reminders_job
+    from responder import reminder_job
 
-    report = reminders_job.tick(daemon.app, _now())
+    report = reminder_job.tick(daemon.app, _now())
     daemon.metrics.reminders.inc(len(report.mails))
 
 

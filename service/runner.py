@@ -18,14 +18,15 @@ from typing import Any
 import structlog
 
 from config import Settings
-from ingest.batch import IntakeStats, Source, process_waiting
-from ingest.imap_source import IMAP_ERRORS, ImapSource
+from ingest.batch import IntakeStats, process_waiting
+from ingest.imap_source import ImapSource
 from ingest.inbound_builder import describe_error
 from ingest.intake import Intake
 from ingest.maildir_source import MaildirSource
 from ingest.options import IntakeOptions
+from ingest.source import SOURCE_ERRORS, Source
+from responder.delivery_setup import DeliveryReport
 from service.app import App
-from service.delivery import DeliveryReport
 from store import intake_state
 
 log = structlog.get_logger()
@@ -67,11 +68,15 @@ def make_intake(app: App) -> Intake:
     return Intake(app.sessions, app.rules, IntakeOptions.from_settings(app.settings))
 
 
-def make_source(app: App) -> ImapSource | MaildirSource:
+def make_source(app: App) -> Source:
     """The configured mail source ([source] kind), not yet connected."""
     if app.settings.source.kind == "maildir":
         source = app.settings.source
-        return MaildirSource(source.path, source.processed_folder)
+        return MaildirSource(
+            source.path,
+            source.processed_folder,
+            poll_interval=app.settings.imap.poll_interval,
+        )
     return ImapSource(app.settings.imap)
 
 
@@ -88,7 +93,7 @@ def intake_pass(
     """
     try:
         return process_waiting(source, intake, on_progress=on_progress)
-    except IMAP_ERRORS as exc:
+    except SOURCE_ERRORS as exc:
         log.error("intake.source_failed", error=type(exc).__name__)
         try:
             intake_state.record_check(
@@ -108,8 +113,7 @@ def run_once(app: App) -> RunSummary:
     delivered once more at the end, after the reminders were queued. The
     caller has checked the schema (`app.require_schema()`).
     """
-    from service.delivery import deliver_pending
-    from service.reminders_job import run_due
+    from responder.reminder_job import run_due
 
     summary = RunSummary()
     source = make_source(app)
@@ -118,15 +122,17 @@ def run_once(app: App) -> RunSummary:
         summary.intake = intake_pass(
             app, source, make_intake(app), on_progress=alongside.progress
         )
-    except IMAP_ERRORS as exc:
+    except SOURCE_ERRORS as exc:
         summary.intake_error = describe_error(exc)
     finally:
         early = alongside.stop()
-        if isinstance(source, ImapSource):
-            source.close()
+        source.close()
     # Reminders only queue mail; delivering after them sends them in this run.
     summary.reminders = _describe(run_due(app))
-    report = deliver_pending(app)
+    # One notice to the coordinators for the whole run, the failures of the
+    # delivery process included.
+    report = app.delivery.deliver_pending(earlier_failures=early.failures)
+    early.failures = []
     report.add(early)
     summary.outbox = _describe(report)
     if not report.outage:  # with the server away, nothing can be sent now
@@ -140,14 +146,20 @@ def _still_due(app: App) -> int:
 
     A run that leaves such mail did not finish its work (a worker of its own
     died, the store failed under it): exit 1 says so. Mail waiting for a
-    retry time, or claimed by a live daemon, does not count.
+    retry time, claimed by a live daemon, or held back by [responder]
+    hourly_limit (store/outbox_limit.py) does not count.
     """
     from store.models import utcnow
+    from store.outbox_limit import held_by_limit
     from store.outbox_recovery import due_now, take_back_orphans
 
+    limit = app.delivery.setup.hourly_limit
+    now = utcnow()
     with app.transaction() as session:
         take_back_orphans(session)
-        return due_now(session, utcnow())
+        due = due_now(session, now)
+        held = 0 if limit is None or not due else held_by_limit(session, now, limit)
+    return max(due - held, 0)
 
 
 class _DeliveryAlongside:
@@ -184,11 +196,12 @@ class _DeliveryAlongside:
             return report
         self._stop.set()
         try:
-            sent, retried, failed, skipped = self._results.get(timeout=120)
+            sent, retried, failed, skipped, failures = self._results.get(timeout=120)
         except queue.Empty:  # it died; the final delivery takes its rows back
             log.warning("outbox.delivery_alongside_lost")
         else:
             report.add(DeliveryReport(sent, retried, failed, skipped))
+            report.failures = list(failures)
         self._process.join(timeout=30)
         if self._process.is_alive():  # its claims are taken back once it is gone
             self._process.kill()
@@ -200,7 +213,6 @@ def _deliver_until_stopped(
     settings: Settings, config_path: Path | None, stop: Any, results: Any
 ) -> None:
     """The delivery process: deliver until told to stop or the server is gone."""
-    from service.delivery import deliver_pending
     from service.log_setup import configure_logging
 
     configure_logging(level=settings.service.log_level, stream=sys.stderr)
@@ -208,14 +220,16 @@ def _deliver_until_stopped(
     total = DeliveryReport()
     try:
         while not stop.wait(0.2):
-            report = deliver_pending(app)
+            report = app.delivery.deliver_pending(notify=False)
             total.add(report)
             if report.outage:
                 break
     except Exception as exc:  # the store is down: the parent's final run says so
         log.warning("outbox.delivery_alongside_stopped", error=type(exc).__name__)
     finally:
-        results.put((total.sent, total.retried, total.failed, total.skipped))
+        results.put(
+            (total.sent, total.retried, total.failed, total.skipped, total.failures)
+        )
         app.close()
 
 
@@ -228,7 +242,7 @@ def _describe(result: Any) -> str:
         return str(describe())
     if hasattr(result, "sent"):
         parts = [f"{result.sent} sent"]
-        for name in ("retried", "failed", "skipped"):
+        for name in ("retried", "failed", "skipped", "held"):
             if getattr(result, name, 0):
                 parts.append(f"{getattr(result, name)} {name}")
         if getattr(result, "outage", None):

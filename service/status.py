@@ -25,7 +25,9 @@ JSON keys (`--format json`), times ISO 8601 in the configured time zone:
 - mailbox: last_success_at, waiting (as last seen; null: never), stalled,
   stall_alarm_minutes; mailboxes: one object per mailbox with source,
   last_success_at, waiting, last_error, last_error_at;
-- quarantined (count); outbox: pending (incl. claimed, not yet sent), failed;
+- quarantined (count); outbox: pending (incl. claimed, not yet sent), failed,
+  held (mails to members due but waiting for [responder] hourly_limit: shown,
+  not a reason for attention; they leave as the hour moves on);
 - cases: open, overdue, today (received since local midnight);
 - next_runs: job id -> next run time, as the daemon last wrote it;
 - stall_alarm: {active, since, queued_at, dedupe_key} or null;
@@ -37,16 +39,18 @@ present (the tables may not exist yet).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
+
+from responder.stall_alarm import STALL_KEY, is_stalled
+from service.output import printable
 
 if TYPE_CHECKING:
     from service.app import App
     from store.service_state import Health
 
 SCHEDULER_KEY = "scheduler"
-STALL_KEY = "stall_alarm"
 DAEMON_KEY = "daemon"
 
 
@@ -65,9 +69,13 @@ def read_health(app: App, now: datetime) -> Health:
         return health(session, now, day_start, (SCHEDULER_KEY, STALL_KEY, DAEMON_KEY))
 
 
-def is_stalled(last_success: datetime | None, now: datetime, minutes: int) -> bool:
-    """True when the last successful check is older than `minutes` (or absent)."""
-    return last_success is None or now - last_success >= timedelta(minutes=minutes)
+def read_held(app: App, now: datetime) -> int:
+    """Mails to members waiting for [responder] hourly_limit: not a failure
+    (they leave as the hour moves on), but worth knowing."""
+    from store.outbox_limit import held_by_limit
+
+    with app.transaction() as session:
+        return held_by_limit(session, now, app.settings.responder.hourly_limit)
 
 
 def collect(app: App, now: datetime | None = None) -> dict[str, Any]:
@@ -83,6 +91,7 @@ def collect(app: App, now: datetime | None = None) -> dict[str, Any]:
     }
     if current == head:
         report.update(_store_part(app, read_health(app, now), now))
+        report["outbox"]["held"] = read_held(app, now)
     report["attention"] = attention(report)
     report["backlog"] = backlog(report)
     report["healthy"] = not report["attention"]
@@ -181,7 +190,8 @@ def render_text(report: dict[str, Any]) -> str:
             f"mailbox       last check {mailbox['last_success_at'] or 'never'}, "
             f"{waiting} waiting",
             f"quarantined   {report['quarantined']}",
-            f"outbox        {outbox['pending']} pending, {outbox['failed']} failed",
+            f"outbox        {outbox['pending']} pending, {outbox['failed']} failed"
+            + _held(outbox.get("held", 0)),
             f"cases         {cases['open']} open, {cases['overdue']} overdue, "
             f"{cases['today']} today",
         ]
@@ -192,7 +202,14 @@ def render_text(report: dict[str, Any]) -> str:
         if alarm and alarm.get("active"):
             lines.append(f"stall alarm   sent {alarm.get('queued_at')}")
     lines.append(f"schema        {schema['current'] or 'empty'} ({state})")
-    return "\n".join(lines)
+    # Server replies and mailbox names end up here: no terminal sequences.
+    return "\n".join(printable(line) for line in lines)
+
+
+def _held(count: int) -> str:
+    if not count:
+        return ""
+    return f", {count} held by the hourly limit (they wait, none is dropped)"
 
 
 def _iso(value: datetime | None, timezone: str) -> str | None:

@@ -7,6 +7,7 @@ way with "database is locked" when a read turns into a write.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -85,6 +86,10 @@ def _strip_nul(engine: Engine) -> None:
 
 
 def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "do_connect")
+    def _create_private(_dialect: Any, _record: Any, cargs: Any, _kw: Any) -> None:
+        create_private(engine.url.database)
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy's BEGIN below control transactions, not pysqlite.
@@ -100,6 +105,23 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def create_private(database: str | None) -> None:
+    """Create a missing SQLite file readable by the service's user only (0600),
+    before SQLite creates it with the umask (0644 by default): the store holds
+    complaints and national numbers. Its -wal and -shm files take the same
+    mode from it. An existing file is left as it is.
+    """
+    if database in (None, "", ":memory:") or database.startswith("file:"):
+        return
+    try:
+        handle = os.open(Path(database), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    except OSError:
+        return  # SQLite says what is wrong with the path when it connects
+    os.close(handle)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from store.db import is_postgres
 from store.models import Event, utcnow
 from store.outbox import CASES, OUTBOX
-from store.registration import SYSTEM_ACTOR
+from store.registration_rows import SYSTEM_ACTOR
 from store.vocabulary import Audience, Flag, MailKind, MailStatus, Status
 
 

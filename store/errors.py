@@ -27,6 +27,12 @@ class SchemaOutdated(KlachtenError):
     exit_code = 2
 
 
+class MigrationRefused(KlachtenError):
+    """The data does not fit a migration's new rules; nothing was changed. Exit 2."""
+
+    exit_code = 2
+
+
 class StoreUnavailable(KlachtenError):
     """The database cannot be reached. Exit 1: an operational failure.
 

@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from store import blobs, deadlines
+from store import blobs
 from store import message_identity as identity
 from store.lifecycle import confirm_case
 from store.models import (
@@ -36,15 +36,16 @@ from store.models import (
     OutboxMail,
     utcnow,
 )
-from store.numbering import format_number, take_seqs
-from store.registration import (
-    SYSTEM_ACTOR,
-    case_by_number,
-    case_row,
-)
+from store.registration import add_event, case_by_number, open_cases
 from store.registration_input import CaseRules, InboundRecord
-from store.registration_rows import acknowledgement_row, event_rows, message_row
-from store.vocabulary import Status
+from store.registration_rows import (
+    SYSTEM_ACTOR,
+    acknowledgement_row,
+    attachment_row,
+    event_rows,
+    message_row,
+)
+from store.vocabulary import Flag, Status
 
 
 @dataclass(frozen=True)
@@ -104,8 +105,11 @@ class _Batch:
         self._insert_messages()
         self._insert_details()
         for index, case in followed.items():
-            if case.status == Status.AWAITING_CONFIRMATION:
-                self._confirm(case, self.records[index])
+            record = self.records[index]
+            if record.stranger:
+                self._needs_review(case, record)
+            elif case.status == Status.AWAITING_CONFIRMATION:
+                self._confirm(case, record)
         return [self._registered(i) for i in range(len(self.records))]
 
     def _registered(self, index: int) -> Registered:
@@ -131,32 +135,11 @@ class _Batch:
     def _open_cases(self) -> None:
         """Number the new cases (in arrival order, per year) and insert them."""
         opening = [i for i, r in enumerate(self.records) if r.new_case is not None]
-        if not opening:
-            return
-        rows = []
-        by_year: dict[int, list[int]] = {}
-        for index in opening:
-            new = self.records[index].new_case
-            assert new is not None
-            year = deadlines.local_date(new.received_at, self.rules.timezone).year
-            by_year.setdefault(year, []).append(index)
-        seqs: dict[int, tuple[int, int]] = {}
-        for year, indexes in sorted(by_year.items()):
-            taken = take_seqs(self.session, year, len(indexes))
-            seqs.update(
-                (index, (year, seq)) for index, seq in zip(indexes, taken, strict=True)
-            )
-        for index in opening:
-            year, seq = seqs[index]
-            number = format_number(self.rules.number_format, year, seq)
+        news = [self.records[i].new_case for i in opening]
+        opened = open_cases(self.session, self.rules, news)  # type: ignore[arg-type]
+        for index, (case_id, number) in zip(opening, opened, strict=True):
+            self.case_ids[index] = case_id
             self.numbers[index] = number
-            new = self.records[index].new_case
-            assert new is not None
-            rows.append(case_row(self.rules, new, number, year, seq))
-        table = Case.__table__
-        ids = _insert_returning_ids(self.session, table, table.c.number, rows)
-        for index, row in zip(opening, rows, strict=True):
-            self.case_ids[index] = ids[row["number"]]
 
     def _insert_messages(self) -> None:
         rows = [
@@ -180,17 +163,7 @@ class _Batch:
             case_id = self.case_ids[index]
             message_id = self.message_ids[index]
             attachments.extend(
-                {
-                    "message_id": message_id,
-                    "case_id": case_id,
-                    "filename": item.filename,
-                    "content_type": item.content_type,
-                    "size": item.size,
-                    "sha256": item.sha256,
-                    "data": item.data,
-                    "flags": list(item.flags),
-                }
-                for item in record.attachments
+                attachment_row(item, case_id, message_id) for item in record.attachments
             )
             if case_id is not None:
                 fields.extend(
@@ -205,10 +178,17 @@ class _Batch:
                 )
             events.extend(event_rows(record, case_id, message_id, now))
             number = self.numbers[index]
-            if record.new_case is not None and record.acknowledge_to and number:
+            new = record.new_case
+            if new is not None and record.acknowledge_to and number:
                 outbox.append(
                     acknowledgement_row(
-                        self.rules, record, case_id, number, record.new_case
+                        self.rules,
+                        case_id,
+                        number,
+                        new.language,
+                        record.acknowledge_to,
+                        record,
+                        verified=record.acknowledge_verified,
                     )
                 )
         if attachments:  # never updated after: SQLite would rewrite each blob
@@ -223,6 +203,19 @@ class _Batch:
             if rows:
                 self.session.execute(insert(table), rows)
 
+    def _needs_review(self, case: Case, record: InboundRecord) -> None:
+        """A stranger's mail that names the case: a person decides."""
+        case.flags = sorted({*(case.flags or ()), Flag.NEEDS_REVIEW})
+        add_event(
+            self.session,
+            "stranger_mail",
+            case=case,
+            actor=SYSTEM_ACTOR,
+            sender=record.sender,
+            subject=(record.subject or "")[:200],
+        )
+        self.session.flush()
+
     def _confirm(self, case: Case, record: InboundRecord) -> None:
         """A mail joining an oral complaint that waits for it is the confirmation."""
         names = [a.filename for a in record.attachments]
@@ -235,15 +228,3 @@ class _Batch:
             via="mail",
         )
         self.session.flush()  # its events before those of any later statement
-
-
-def _insert_returning_ids(
-    session: Session, table: Any, key: Any, rows: list[dict[str, Any]]
-) -> dict[Any, int]:
-    """Insert `rows` in one multi-row statement; their ids by unique `key`.
-
-    The ids are matched by the key, not by position: asking SQLAlchemy for
-    rows in parameter order makes it insert one row at a time on SQLite.
-    """
-    statement = insert(table).returning(table.c.id, key)
-    return {row[1]: row[0] for row in session.execute(statement, rows)}

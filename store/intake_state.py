@@ -8,7 +8,7 @@ mark the message, try again later) from "this message is poison" (quarantine).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,6 +28,8 @@ from store.registration_input import CaseRules, InboundRecord
 
 T = TypeVar("T")
 _ATTEMPTS = "intake_attempts:"
+# Form reading that started and has not ended (yet): see store/form_starts.py.
+WORK_PREFIX = "intake_work:"
 
 
 @contextmanager
@@ -96,15 +98,18 @@ def write_inbound_batch(
     records: Sequence[InboundRecord],
     *,
     clear: set[str],
+    clear_work: Collection[str] = (),
 ) -> list[Registered]:
     """Register `records` in one transaction, idempotently; all or nothing.
 
     `clear` holds the sha256 of the records whose count of failed writes must
-    go (they are stored now). A unique-key conflict means another process
+    go (they are stored now); `clear_work` those of messages whose form
+    reading ended (store.form_starts). A unique-key conflict means another process
     registered one of the messages at the same moment: roll back and try once
     more, which finds the duplicate.
     """
     keys = [_ATTEMPTS + sha for sha in sorted(clear)]
+    keys += [WORK_PREFIX + sha for sha in sorted(clear_work)]
     for attempt in (1, 2):
         try:
             with transaction(factory) as session:
@@ -143,6 +148,10 @@ class StoreCaseLookup:
         query = select(Case.id).where(Case.number == number)
         found = run_in_transaction(self._factory, lambda s: s.scalar(query))
         return found is not None
+
+    def member_email(self, number: str) -> str | None:
+        query = select(Case.member_email).where(Case.number == number)
+        return run_in_transaction(self._factory, lambda s: s.scalar(query))
 
 
 def _case_for_ids(session: Session, ids: list[str]) -> str | None:

@@ -224,7 +224,13 @@ def confirm_case(
     mail and its attachments are already on the case), with via="mail"."""
     if case.status != Status.AWAITING_CONFIRMATION:
         return case
-    case.status = Status.IN_PROGRESS if case.assigned_to else Status.REGISTERED
+    # Statuses never go backwards: an acknowledged case stays acknowledged.
+    if case.assigned_to:
+        case.status = Status.IN_PROGRESS
+    elif case.acknowledged_at is not None:
+        case.status = Status.ACKNOWLEDGED
+    else:
+        case.status = Status.REGISTERED
     add_event(
         session,
         "confirmed",

@@ -11,8 +11,9 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
 
-from store.errors import SchemaOutdated
+from store.errors import MigrationRefused, SchemaOutdated
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -49,14 +50,21 @@ def _migrate(
 ) -> tuple[str | None, str]:
     before = current_revision(engine)
     cfg = _config()
-    with (
-        engine.connect() as connection,
-        _foreign_keys_deferred(connection),
-        connection.begin(),
-    ):
-        cfg.attributes["connection"] = connection
-        step(cfg, revision)
-        _check_foreign_keys(connection)
+    try:
+        with (
+            engine.connect() as connection,
+            _foreign_keys_deferred(connection),
+            connection.begin(),
+        ):
+            cfg.attributes["connection"] = connection
+            step(cfg, revision)
+            _check_foreign_keys(connection)
+    except IntegrityError as exc:
+        # A row the new constraints refuse: one line for the operator.
+        first = str(exc.orig).splitlines()[0] if exc.orig else type(exc).__name__
+        raise MigrationRefused(
+            f"migration to {revision} refused, nothing changed: {first}"
+        ) from None
     return before, current_revision(engine) or ""
 
 
@@ -87,7 +95,11 @@ def _check_foreign_keys(connection: Connection) -> None:
         return
     broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
     if broken:
-        raise RuntimeError(f"migration left broken foreign keys: {broken[:5]}")
+        table, rowid = broken[0][0], broken[0][1]
+        raise MigrationRefused(
+            f"migration refused, nothing changed: {len(broken)} broken foreign "
+            f"key(s), the first in {table} row {rowid}"
+        )
 
 
 def require_current(engine: Engine) -> None:

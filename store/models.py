@@ -277,7 +277,8 @@ class OutboxMail(Base):
     template: Mapped[str] = mapped_column(String(60), nullable=False)
     language: Mapped[str] = mapped_column(String(5), nullable=False)
     recipients: Mapped[list[str]] = mapped_column(JSON, nullable=False)
-    # The first recipient, trimmed and lower-cased: JSON cannot be indexed.
+    # The first recipient as the per-address limit counts it (store.mailbox_key):
+    # JSON cannot be indexed.
     recipient: Mapped[str | None] = mapped_column(String(320))
     context: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
     message_id: Mapped[str] = mapped_column(String(300), unique=True, nullable=False)

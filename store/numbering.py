@@ -17,11 +17,6 @@ from sqlalchemy.orm import Session
 from store.models import CaseCounter
 
 
-def next_seq(session: Session, year: int) -> int:
-    """Take the next sequence number of `year` (locks the year until commit)."""
-    return take_seqs(session, year, 1).start
-
-
 def take_seqs(session: Session, year: int, count: int) -> range:
     """Take the next `count` sequence numbers of `year` in one statement."""
     statement = _upsert(session.get_bind().dialect.name)

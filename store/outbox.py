@@ -16,6 +16,7 @@ back at once when the dead worker was a process of its own host
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,12 +25,13 @@ from typing import Any
 from sqlalchemy import Row, and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from store.case_view import CaseView
 from store.db import is_postgres
 from store.models import Case, OutboxMail
+from store.outbox_limit import MEMBER, within_limit
 from store.outbox_recovery import MAX_CLAIM
 from store.registration import add_event, case_by_number, enqueue_mail
 from store.registration_input import CaseRules
-from store.views import member_dict
 from store.vocabulary import Audience, Flag, MailKind, MailStatus, Status
 
 # What the responder holds to open transactions, without importing SQLAlchemy.
@@ -38,24 +40,6 @@ DAY = timedelta(hours=24)
 # The tables, for Core statements on the hot path (claim and record).
 OUTBOX = OutboxMail.__table__
 CASES = Case.__table__
-
-
-@dataclass(frozen=True)
-class CaseFacts:
-    """What templates and the delivery policy need to know about a case."""
-
-    id: int
-    number: str
-    status: str
-    channel: str
-    language: str
-    flags: tuple[str, ...]
-    received_at: datetime
-    ack_due: datetime
-    answer_due: datetime
-    subject: str | None
-    member: dict[str, Any]
-    letter_sent_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -73,30 +57,12 @@ class ClaimedMail:
     in_reply_to: str | None
     references: str | None
     attempts: int
-    case: CaseFacts | None = None
+    case: CaseView | None = None
 
 
-def case_facts(case: Case | Row[Any]) -> CaseFacts:
-    """From a Case or a row of the cases table (same names)."""
-    return CaseFacts(
-        id=case.id,
-        number=case.number,
-        status=case.status,
-        channel=case.channel,
-        language=case.language,
-        flags=tuple(case.flags or ()),
-        received_at=case.received_at,
-        ack_due=case.ack_due,
-        answer_due=case.answer_due,
-        subject=case.subject,
-        member=member_dict(case),
-        letter_sent_at=case.letter_sent_at,
-    )
-
-
-def case_facts_by_number(session: Session, number: str) -> CaseFacts:
-    """The facts of case `number`; NotFound when there is none."""
-    return case_facts(case_by_number(session, number))
+def case_view_by_number(session: Session, number: str) -> CaseView:
+    """The view of case `number`; NotFound when there is none."""
+    return CaseView.of(case_by_number(session, number))
 
 
 def _due(now: datetime) -> Any:
@@ -109,20 +75,25 @@ def _due(now: datetime) -> Any:
 
 
 def claim_due(
-    session: Session, *, worker: str, now: datetime, lease: timedelta, limit: int
+    session: Session,
+    *,
+    worker: str,
+    now: datetime,
+    lease: timedelta,
+    limit: int,
+    member_room: int | None = None,
 ) -> list[ClaimedMail]:
     """Mark up to `limit` due rows "sending" for `worker`; the caller commits.
 
     Never more than MAX_CLAIM rows (store/outbox_recovery.py): a worker that
-    is killed holds back little. Three statements for the batch (ids, one
-    UPDATE, the rows with their cases) and no ORM objects: a claim is as cheap
-    for 20 rows as for one.
+    is killed holds back little. With `member_room` (what is left of the
+    hourly limit, see store/outbox_limit.py), mails to members beyond it stay
+    pending; mail to coordinators and operators is never held.
+
+    Three statements for the batch (ids, one UPDATE, the rows with their
+    cases) and no ORM objects: a claim is as cheap for 20 rows as for one.
     """
-    limit = min(limit, MAX_CLAIM)
-    query = select(OUTBOX.c.id).where(_due(now)).order_by(OUTBOX.c.id).limit(limit)
-    if is_postgres(session):
-        query = query.with_for_update(skip_locked=True)
-    ids = list(session.scalars(query))
+    ids = _claimable(session, now, min(limit, MAX_CLAIM), member_room)
     if not ids:
         return []
     session.execute(
@@ -137,11 +108,39 @@ def claim_due(
     cases = {}
     if case_ids:
         found = session.execute(select(CASES).where(CASES.c.id.in_(case_ids)))
-        cases = {case.id: case_facts(case) for case in found}
+        cases = {case.id: CaseView.of(case) for case in found}
     return [_claimed(row, cases.get(row.case_id)) for row in rows]
 
 
-def _claimed(row: Row[Any], case: CaseFacts | None) -> ClaimedMail:
+def _claimable(
+    session: Session, now: datetime, limit: int, member_room: int | None
+) -> list[int]:
+    """The ids of up to `limit` due rows, oldest first, within the limit."""
+    query = (
+        select(OUTBOX.c.id, OUTBOX.c.audience)
+        .where(_due(now))
+        .order_by(OUTBOX.c.id)
+        .limit(limit)
+    )
+    if is_postgres(session):
+        query = query.with_for_update(skip_locked=True)
+    rows = [(row.id, row.audience) for row in session.execute(query)]
+    ids, held = within_limit(rows, member_room)
+    if held and len(rows) == limit:
+        # Members' mail waits; mail to others behind it must not.
+        others = (
+            select(OUTBOX.c.id)
+            .where(_due(now), OUTBOX.c.audience != MEMBER, OUTBOX.c.id > rows[-1][0])
+            .order_by(OUTBOX.c.id)
+            .limit(limit - len(ids))
+        )
+        if is_postgres(session):
+            others = others.with_for_update(skip_locked=True)
+        ids += list(session.scalars(others))
+    return ids
+
+
+def _claimed(row: Row[Any], case: CaseView | None) -> ClaimedMail:
     return ClaimedMail(
         id=row.id,
         kind=row.kind,
@@ -224,14 +223,14 @@ def mark_failed(
     mail_id: int,
     *,
     error: str,
-    notify: list[str],
-    rules: CaseRules,
     count_attempt: bool = True,
+    **_ignored: Any,
 ) -> None:
-    """A permanent failure: record it on the case and tell the coordinators once.
+    """A permanent failure: record it on the row and as an event on the case.
 
-    Only mail to members leads to a notice; a failed notice to a coordinator
-    only fails, so a broken coordinator address cannot start a loop.
+    The coordinators hear of it in one notice for the whole run
+    (`queue_failure_notice`), not one mail per failure: an attacker who makes
+    many acknowledgements fail must not fill their mailbox.
     """
     row = _row(session, mail_id)
     row.status = MailStatus.FAILED
@@ -245,21 +244,40 @@ def mark_failed(
         add_event(
             session, f"{row.kind}_failed", case=case, outbox_id=row.id, reply=error
         )
-    _notify_failure(session, row, case, error, notify, rules)
 
 
-def _notify_failure(
-    session: Session,
-    row: OutboxMail,
-    case: Case | None,
-    error: str,
-    notify: list[str],
-    rules: CaseRules,
-) -> None:
-    key = f"delivery_failed:{row.id}"
-    exists = session.scalars(select(OutboxMail.id).where(OutboxMail.dedupe_key == key))
-    if not notify or exists.first() is not None:
-        return
+_SMTP_CODE = re.compile(r"^\s*([245]\d\d)(?:[ -]([245]\.\d{1,3}\.\d{1,3}))?")
+
+
+def smtp_code(error: str) -> str:
+    """Only the reply code of an SMTP error ("550 5.1.1"), never its text,
+    which the receiving server (or the address) chose; "" when there is none."""
+    found = _SMTP_CODE.match(error)
+    if found is None:
+        return ""
+    return " ".join(part for part in found.groups() if part)
+
+
+def queue_failure_notice(
+    session: Session, rules: CaseRules, notify: list[str], mail_ids: list[int]
+) -> bool:
+    """One mail to the coordinators for the mails to members that failed in a
+    run: their case numbers, kinds and SMTP codes, nothing a stranger wrote
+    (no address, no server text). False when there is nothing to tell."""
+    if not notify or not mail_ids:
+        return False
+    rows = session.execute(
+        select(OutboxMail.id, OutboxMail.kind, OutboxMail.last_error, Case.number)
+        .outerjoin(Case, Case.id == OutboxMail.case_id)
+        .where(OutboxMail.id.in_(mail_ids), OutboxMail.audience == Audience.MEMBER)
+        .order_by(OutboxMail.id)
+    ).all()
+    if not rows:
+        return False
+    failures = [
+        {"case_number": number or "-", "kind": kind, "code": smtp_code(error or "")}
+        for _, kind, error, number in rows
+    ]
     enqueue_mail(
         session,
         rules,
@@ -268,20 +286,15 @@ def _notify_failure(
         template="delivery_failed",
         language="nl",
         recipients=list(notify),
-        case=case,
-        dedupe_key=key,
-        context={
-            "case_number": case.number if case is not None else "-",
-            "kind": row.kind,
-            "recipient": ", ".join(row.recipients),
-            "smtp_reply": error,
-        },
+        dedupe_key=f"delivery_failed:{rows[0].id}-{rows[-1].id}-{len(rows)}",
+        context={"failures": failures, "count": len(failures)},
     )
+    return True
 
 
 def mark_letter_sent(
     session: Session, number: str, *, now: datetime, actor: str
-) -> CaseFacts:
+) -> CaseView:
     """The acknowledgement went by post: stamp the case and clear the flag."""
     case = case_by_number(session, number, lock=True)
     case.letter_sent_at = now
@@ -291,7 +304,7 @@ def mark_letter_sent(
     if case.status == Status.REGISTERED:
         case.status = Status.ACKNOWLEDGED
     add_event(session, "letter_sent", case=case, actor=actor)
-    return case_facts(case)
+    return CaseView.of(case)
 
 
 def _row(session: Session, mail_id: int) -> OutboxMail:

@@ -1,23 +1,24 @@
-"""Registration: the only code that creates cases (with `store.inbound`).
+"""Registration: the only code that creates cases, for every channel.
 
-Cases that did not come by mail (post, oral) are registered here, one at a
-time through the ORM; inbound mail is registered in batches by
-`store.inbound`, which shares the case columns, the threading of the
-acknowledgement and the audit vocabulary defined here. Everything happens in
-the caller's transaction: either all of it commits or none of it does.
+`open_cases` numbers and inserts new cases in one multi-row statement; intake
+(`store.inbound`, a batch of mail) and postal or oral registration
+(`register_case`, a batch of one) both go through it, and both queue the
+acknowledgement with the one row builder `acknowledgement_row`. The ORM
+helpers below serve the lifecycle (events, outbox mails) on cases already
+loaded. Everything happens in the caller's transaction: either all of it
+commits or none of it does.
 """
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from store import deadlines
+from store import blobs, deadlines
 from store.errors import NotFound
 from store.models import (
     Attachment,
@@ -27,36 +28,80 @@ from store.models import (
     OutboxMail,
     utcnow,
 )
-from store.numbering import format_number, next_seq
+from store.numbering import format_number, take_seqs
 from store.registration_input import AttachmentRecord, CaseRules, InboundRecord, NewCase
-from store.vocabulary import Audience, MailKind, MailStatus, Status
+from store.registration_rows import (
+    SYSTEM_ACTOR,
+    acknowledgement_row,
+    attachment_row,
+    case_row,
+    event_row,
+    outbox_row,
+    registered_event,
+)
+from store.vocabulary import Status
 
-SYSTEM_ACTOR = "klachten"
+
+def open_cases(
+    session: Session, rules: CaseRules, news: Sequence[NewCase]
+) -> list[tuple[int, str]]:
+    """Number new cases (in the given order, per year) and insert them.
+
+    Returns (id, number) per case, in the order of `news`. A case's year is
+    that of its received date in the configured timezone.
+    """
+    if not news:
+        return []
+    by_year: dict[int, list[int]] = {}
+    for index, new in enumerate(news):
+        year = deadlines.local_date(new.received_at, rules.timezone).year
+        by_year.setdefault(year, []).append(index)
+    rows: list[dict[str, Any]] = [{} for _ in news]
+    for year, indexes in sorted(by_year.items()):
+        taken = take_seqs(session, year, len(indexes))
+        for index, seq in zip(indexes, taken, strict=True):
+            number = format_number(rules.number_format, year, seq)
+            rows[index] = case_row(rules, news[index], number, year, seq)
+    table = Case.__table__
+    ids = _insert_returning_ids(session, table, table.c.number, rows)
+    return [(ids[row["number"]], row["number"]) for row in rows]
 
 
-def open_case(
+def register_case(
     session: Session,
     rules: CaseRules,
     new: NewCase,
     *,
-    message: Message | None = None,
+    attachments: Sequence[AttachmentRecord] = (),
+    acknowledge_to: str | None = None,
     actor: str = SYSTEM_ACTOR,
 ) -> Case:
-    """Number a new case and set its clocks from the received time."""
-    year = deadlines.local_date(new.received_at, rules.timezone).year
-    seq = next_seq(session, year)
-    number = format_number(rules.number_format, year, seq)
-    case = Case(**case_row(rules, new, number, year, seq))
-    session.add(case)
-    add_event(
-        session,
-        "registered",
-        case=case,
-        message=message,
-        actor=actor,
-        channel=new.channel,
-        received_at=new.received_at.isoformat(),
-    )
+    """Register a complaint that did not come by e-mail (post, oral, ...)."""
+    ((case_id, number),) = open_cases(session, rules, [new])
+    now = utcnow()
+    events = [registered_event(new, case_id, now, actor=actor)]
+    if new.status == Status.CLOSED:
+        events.append(
+            event_row(
+                "closed",
+                {"handled_immediately": True},
+                case_id=case_id,
+                at=now,
+                actor=actor,
+            )
+        )
+    if attachments:
+        rows = [attachment_row(item, case_id) for item in attachments]
+        blobs.insert_rows(session, Attachment.__table__, rows, blob="data")
+    session.execute(insert(Event.__table__), events)
+    if acknowledge_to:
+        # A coordinator typed the address and the subject: both are theirs.
+        row = acknowledgement_row(
+            rules, case_id, number, new.language, acknowledge_to, verified=True
+        )
+        session.execute(insert(OutboxMail.__table__), [row])
+    case = session.get(Case, case_id)
+    assert case is not None
     return case
 
 
@@ -88,10 +133,6 @@ def add_event(
     return event
 
 
-def new_message_id(domain: str) -> str:
-    return f"{uuid.uuid4().hex}@{domain}"
-
-
 def enqueue_acknowledgement(
     session: Session,
     rules: CaseRules,
@@ -99,34 +140,11 @@ def enqueue_acknowledgement(
     recipient: str,
     record: InboundRecord | None = None,
 ) -> OutboxMail:
-    """Queue the case's one acknowledgement (unique key "ack:<case number>")."""
-    in_reply_to, references = acknowledgement_threading(record)
-    return enqueue_mail(
-        session,
-        rules,
-        kind=MailKind.ACKNOWLEDGEMENT,
-        audience=Audience.MEMBER,
-        template="acknowledgement",
-        language=case.language,
-        recipients=[recipient],
-        case=case,
-        dedupe_key=f"ack:{case.number}",
-        in_reply_to=in_reply_to,
-        references=references,
+    """Queue the acknowledgement of a case already stored ("ack:<number>")."""
+    row = acknowledgement_row(
+        rules, case.id, case.number, case.language, recipient, record
     )
-
-
-def acknowledgement_threading(
-    record: InboundRecord | None,
-) -> tuple[str | None, str | None]:
-    """In-Reply-To and References of the acknowledgement of `record`."""
-    if record is None or not record.message_id:
-        return None, None
-    in_reply_to = f"<{record.message_id}>"
-    references = " ".join(
-        part for part in ((record.references or ""), in_reply_to) if part
-    )
-    return in_reply_to, references
+    return _add_mail(session, row, case)
 
 
 def enqueue_mail(
@@ -145,22 +163,25 @@ def enqueue_mail(
     references: str | None = None,
 ) -> OutboxMail:
     """Write one outbox row; the responder renders and sends it later."""
-    mail = OutboxMail(
+    row = outbox_row(
+        rules,
         kind=kind,
         audience=audience,
         template=template,
         language=language,
         recipients=recipients,
-        recipient=recipients[0].strip().lower() if recipients else None,
-        context=context or {},
+        context=context,
         dedupe_key=dedupe_key,
-        message_id=new_message_id(rules.message_id_domain),
         in_reply_to=in_reply_to,
         references=references,
-        status=MailStatus.PENDING,
-        attempts=0,
-        next_attempt_at=utcnow(),
     )
+    return _add_mail(session, row, case)
+
+
+def _add_mail(session: Session, row: dict[str, Any], case: Case | None) -> OutboxMail:
+    """The ORM object of an outbox row, attached to its (loaded) case."""
+    row.pop("case_id")
+    mail = OutboxMail(**row)
     mail.case = case
     session.add(mail)
     return mail
@@ -172,27 +193,6 @@ def is_conflict(error: IntegrityError) -> bool:
     return "unique" in text or "duplicate key" in text
 
 
-def register_case(
-    session: Session,
-    rules: CaseRules,
-    new: NewCase,
-    *,
-    attachments: tuple[AttachmentRecord, ...] = (),
-    acknowledge_to: str | None = None,
-    actor: str = SYSTEM_ACTOR,
-) -> Case:
-    """Register a complaint that did not come by e-mail (post, oral, ...)."""
-    case = open_case(session, rules, new, actor=actor)
-    add_attachments(session, case, attachments)
-    if new.status == Status.CLOSED:
-        case.closed_at = utcnow()
-        add_event(session, "closed", case=case, actor=actor, handled_immediately=True)
-    if acknowledge_to:
-        enqueue_acknowledgement(session, rules, case, acknowledge_to)
-    session.flush()
-    return case
-
-
 def add_attachments(
     session: Session,
     case: Case,
@@ -201,52 +201,18 @@ def add_attachments(
 ) -> None:
     """Keep files handed in outside a mail (a scanned letter, a confirmation)."""
     for item in records:
-        session.add(
-            Attachment(
-                case=case,
-                filename=item.filename,
-                content_type=item.content_type,
-                size=item.size,
-                sha256=item.sha256,
-                data=item.data,
-                flags=sorted({*item.flags, *extra_flags}),
-            )
-        )
+        row = attachment_row(item, case.id, extra_flags=tuple(extra_flags))
+        del row["case_id"], row["message_id"]
+        session.add(Attachment(case=case, **row))
 
 
-def case_row(
-    rules: CaseRules, new: NewCase, number: str, year: int, seq: int
-) -> dict[str, Any]:
-    """The columns of a new case: its number and its clocks."""
-    member = new.member
-    return {
-        "number": number,
-        "year": year,
-        "seq": seq,
-        "status": new.status,
-        "channel": new.channel,
-        "received_at": new.received_at,
-        "ack_due": deadlines.due(
-            new.received_at, rules.ack_days, rules.timezone, rules.day_kind
-        ),
-        "answer_due": deadlines.due(
-            new.received_at, rules.answer_days, rules.timezone, rules.day_kind
-        ),
-        "member_name": member.name,
-        "member_email": member.email,
-        "member_phone": member.phone,
-        "member_street": member.street,
-        "member_postcode": member.postcode,
-        "member_city": member.city,
-        "member_number": member.member_number,
-        "member_insz": member.insz,
-        "member_insz_valid": member.insz_valid,
-        "subject": new.subject,
-        "description": new.description,
-        "desired_solution": new.desired_solution,
-        "language": new.language,
-        "category": new.category,
-        "regional_office": new.regional_office,
-        "flags": sorted(set(new.flags)),
-        "created_at": utcnow(),
-    }
+def _insert_returning_ids(
+    session: Session, table: Any, key: Any, rows: list[dict[str, Any]]
+) -> dict[Any, int]:
+    """Insert `rows` in one multi-row statement; their ids by unique `key`.
+
+    The ids are matched by the key, not by position: asking SQLAlchemy for
+    rows in parameter order makes it insert one row at a time on SQLite.
+    """
+    statement = insert(table).returning(table.c.id, key)
+    return {row[1]: row[0] for row in session.execute(statement, rows)}

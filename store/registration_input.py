@@ -10,34 +10,42 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from config.schema import CasesSettings, SmtpSettings
+from store.member import Member
 from store.vocabulary import Status
+
+_CASES = CasesSettings()
+
+
+def _domain(address: str) -> str:
+    return address.rpartition("@")[2]
 
 
 @dataclass(frozen=True)
 class CaseRules:
-    """How numbers and deadlines are made (from the [cases] settings)."""
+    """How numbers and deadlines are made (from the [cases] settings).
 
-    number_format: str = "KL-{year}-{seq:05d}"
-    timezone: str = "Europe/Brussels"
-    ack_days: int = 10
-    answer_days: int = 45
-    day_kind: str = "calendar"
-    default_language: str = "nl"
+    The defaults are those of the configuration schema, stated there once.
+    """
+
+    number_format: str = _CASES.number_format
+    timezone: str = _CASES.timezone
+    ack_days: int = _CASES.ack_days
+    answer_days: int = _CASES.answer_days
+    day_kind: str = _CASES.day_kind
+    default_language: str = _CASES.default_language
     # Domain of our own Message-IDs (the sending address's domain).
-    message_id_domain: str = "libmutov.be"
+    message_id_domain: str = _domain(SmtpSettings().from_address)
 
-
-@dataclass(frozen=True)
-class MemberRecord:
-    name: str | None = None
-    email: str | None = None
-    phone: str | None = None
-    street: str | None = None
-    postcode: str | None = None
-    city: str | None = None
-    member_number: str | None = None
-    insz: str | None = None
-    insz_valid: bool | None = None
+    @classmethod
+    def from_settings(cls, cases: CasesSettings, smtp: SmtpSettings) -> CaseRules:
+        """The rules of a configuration's [cases] and sending address."""
+        same = {
+            key: getattr(cases, key)
+            for key in cls.__dataclass_fields__
+            if key != "message_id_domain"  # not a [cases] key
+        }
+        return cls(**same, message_id_domain=_domain(smtp.from_address))
 
 
 @dataclass(frozen=True)
@@ -45,7 +53,7 @@ class NewCase:
     channel: str  # a Channel (store/vocabulary.py)
     received_at: datetime
     language: str
-    member: MemberRecord = field(default_factory=MemberRecord)
+    member: Member = field(default_factory=Member)
     subject: str | None = None
     description: str | None = None
     desired_solution: str | None = None
@@ -113,10 +121,17 @@ class InboundRecord:
     attachments: tuple[AttachmentRecord, ...] = ()
     new_case: NewCase | None = None
     follow_up_number: str | None = None
+    # The follow-up names its case from an address that is neither the
+    # member's nor the fund's: it joins as a message for review, flags the
+    # case needs_review, and never counts as the member's confirmation.
+    stranger: bool = False
     form_fields: tuple[FormFieldRecord, ...] = ()
     events: tuple[EventRecord, ...] = ()
     # Where the acknowledgement goes; None: no acknowledgement is queued.
     acknowledge_to: str | None = None
+    # True when that is the From address and DMARC verified it: only then may
+    # the acknowledgement repeat the sender's subject and name.
+    acknowledge_verified: bool = False
     # Set by the store for a different mail under a Message-ID it knows
     # (store/message_identity.py): the message then gets a key of its own.
     content_key: str | None = None

@@ -18,8 +18,9 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from store.case_view import CASES, CaseView
 from store.db import is_postgres
-from store.models import Case, ReminderSent, ServiceState, utcnow
+from store.models import ReminderSent, ServiceState, utcnow
 from store.registration import enqueue_mail
 from store.registration_input import CaseRules
 from store.vocabulary import OPEN_STATUSES, Audience, MailKind
@@ -31,24 +32,6 @@ COORDINATOR_LANGUAGE = "nl"
 
 SentKey = tuple[int, str, str, str]
 """(case id, kind, threshold, recipient): one reminder, once."""
-
-
-@dataclass(frozen=True)
-class OpenCase:
-    """What planning needs to know about an open case (no ORM object)."""
-
-    id: int
-    number: str
-    status: str
-    member_name: str | None
-    subject: str | None
-    assigned_to: str | None
-    ack_due: datetime
-    answer_due: datetime
-    acknowledged_at: datetime | None
-    answered_at: datetime | None
-    letter_sent_at: datetime | None
-    flags: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -77,30 +60,17 @@ def lock_job(session: Session) -> None:
         session.execute(select(1))
 
 
-def open_cases(session: Session) -> list[OpenCase]:
-    """Every case still open (not answered, not closed), by answer deadline."""
-    rows = session.scalars(
-        select(Case)
-        .where(Case.status.in_(OPEN_STATUSES))
-        .order_by(Case.answer_due, Case.id)
+def open_cases(session: Session) -> list[CaseView]:
+    """Every case still open (not answered, not closed), by answer deadline.
+
+    Rows, not ORM objects: the job reads every open case at each run.
+    """
+    rows = session.execute(
+        select(CASES)
+        .where(CASES.c.status.in_(OPEN_STATUSES))
+        .order_by(CASES.c.answer_due, CASES.c.id)
     )
-    return [
-        OpenCase(
-            id=c.id,
-            number=c.number,
-            status=c.status,
-            member_name=c.member_name,
-            subject=c.subject,
-            assigned_to=c.assigned_to,
-            ack_due=c.ack_due,
-            answer_due=c.answer_due,
-            acknowledged_at=c.acknowledged_at,
-            answered_at=c.answered_at,
-            letter_sent_at=c.letter_sent_at,
-            flags=tuple(c.flags or ()),
-        )
-        for c in rows
-    ]
+    return [CaseView.of(row) for row in rows]
 
 
 def sent_keys(session: Session, case_ids: Iterable[int]) -> set[SentKey]:

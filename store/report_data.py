@@ -21,6 +21,7 @@ from sqlalchemy import ColumnElement, String, and_, cast, exists, func, or_, sel
 from sqlalchemy import case as when
 from sqlalchemy.orm import Session
 
+from store.case_view import case_columns
 from store.deadlines import end_of_day
 from store.models import Case, Message, OutboxMail
 from store.vocabulary import Flag, MailKind, MailStatus, MessageClass
@@ -75,7 +76,8 @@ class YearCounts:
 
 
 class CaseTiming(NamedTuple):
-    """The clocks of one case: no personal data."""
+    """The clocks of one case: no personal data (a projection of the case:
+    each field names its column)."""
 
     received_at: datetime
     ack_due: datetime
@@ -86,7 +88,8 @@ class CaseTiming(NamedTuple):
 
 
 class CaseLine(NamedTuple):
-    """One line of the internal case list (`--with-cases`): personal data."""
+    """One line of the internal case list (`--with-cases`): personal data (a
+    projection of the case: each field names its column)."""
 
     number: str
     received_at: datetime
@@ -250,14 +253,7 @@ def case_timings(
 ) -> Iterator[CaseTiming]:
     """The clocks of every case of the year, streamed in batches."""
     statement = (
-        select(
-            Case.received_at,
-            Case.ack_due,
-            Case.answer_due,
-            Case.acknowledged_at,
-            Case.answered_at,
-            Case.closed_at,
-        )
+        select(*case_columns(CaseTiming._fields))
         .where(_in_year(window))
         .execution_options(yield_per=batch)
     )
@@ -269,16 +265,7 @@ def case_lines(
 ) -> Iterator[CaseLine]:
     """The internal case list of the year in number order (personal data)."""
     statement = (
-        select(
-            Case.number,
-            Case.received_at,
-            Case.channel,
-            Case.category,
-            Case.status,
-            Case.outcome,
-            Case.member_name,
-            Case.answered_at,
-        )
+        select(*case_columns(CaseLine._fields))
         .where(_in_year(window))
         .order_by(Case.year, Case.seq)
         .execution_options(yield_per=batch)

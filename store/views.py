@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from store.case_view import CaseView
 from store.models import Attachment, Case, Event, FormFieldValue, Message
 
 
@@ -16,24 +17,12 @@ def iso(value: datetime | None, timezone: str) -> str | None:
     return None if value is None else value.astimezone(ZoneInfo(timezone)).isoformat()
 
 
-def member_dict(case: Case) -> dict[str, Any]:
-    return {
-        "name": case.member_name,
-        "email": case.member_email,
-        "phone": case.member_phone,
-        "street": case.member_street,
-        "postcode": case.member_postcode,
-        "city": case.member_city,
-        "member_number": case.member_number,
-        "insz": case.member_insz,
-        "insz_valid": case.member_insz_valid,
-    }
-
-
 def case_dict(
-    case: Case, timezone: str, message_count: int, attachment_count: int
+    case: Case | CaseView, timezone: str, message_count: int, attachment_count: int
 ) -> dict[str, Any]:
     """The case object of `cases list --format json`."""
+    if not isinstance(case, CaseView):
+        case = CaseView.of(case)
     return {
         "number": case.number,
         "status": case.status,
@@ -44,12 +33,12 @@ def case_dict(
         "acknowledged_at": iso(case.acknowledged_at, timezone),
         "answered_at": iso(case.answered_at, timezone),
         "closed_at": iso(case.closed_at, timezone),
-        "member": member_dict(case),
+        "member": case.member.as_dict(),
         "subject": case.subject,
         "language": case.language,
         "category": case.category,
         "regional_office": case.regional_office,
-        "flags": list(case.flags or []),
+        "flags": list(case.flags),
         "assigned_to": case.assigned_to,
         "outcome": case.outcome,
         "referred_at": iso(case.referred_at, timezone),

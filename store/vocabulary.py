@@ -110,6 +110,8 @@ class Flag(StrEnum):
     # Attachments the form readers could not or would not read.
     OCR_UNAVAILABLE = "ocr_unavailable"
     ATTACHMENT_TOO_LARGE = "attachment_too_large"
+    # Not read: its form reader ran out of time (ingest/forms/limits.py).
+    ATTACHMENT_TOO_SLOW = "attachment_too_slow"
     ATTACHMENT_CORRUPT = "attachment_corrupt"
     ATTACHMENT_ARCHIVE = "attachment_archive"
     ATTACHMENT_MACRO = "attachment_macro"

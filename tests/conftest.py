@@ -2,8 +2,8 @@
 
 Store tests take the `db_url` fixture and so run twice: on a fresh SQLite file
 and on the PostgreSQL server named by KLACHTEN_TEST_POSTGRES_URL (skipped with
-a visible reason where it is unset). Real Dovecot and SMTP servers come from
-tests/fixtures_servers.py.
+a visible reason where it is unset, failed in CI). Real Dovecot and SMTP
+servers come from tests/fixtures_servers.py.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.servers import IN_CI, unavailable
 
 pytest_plugins = ["tests.fixtures_servers"]
 
@@ -42,7 +44,8 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     lines.append(
         f"postgres: {POSTGRES_URL}"
         if POSTGRES_URL
-        else "postgres: KLACHTEN_TEST_POSTGRES_URL unset, PostgreSQL tests skipped"
+        else "postgres: KLACHTEN_TEST_POSTGRES_URL unset, PostgreSQL tests "
+        + ("fail (KLACHTEN_CI is set)" if IN_CI else "skipped")
     )
     return lines
 
@@ -82,7 +85,7 @@ def own_postgres(name: str) -> Iterator[str]:
     """The URL of an empty database `name` beside KLACHTEN_TEST_POSTGRES_URL's,
     dropped afterwards (skips where that variable is unset)."""
     if not POSTGRES_URL:
-        pytest.skip("KLACHTEN_TEST_POSTGRES_URL is not set")
+        unavailable("KLACHTEN_TEST_POSTGRES_URL is not set")
     from sqlalchemy.engine import make_url
 
     from store.db import make_engine

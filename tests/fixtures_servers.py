@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from tests.servers import unavailable
 from tests.servers.dovecot import DovecotServer, dovecot_available
 from tests.servers.smtp import SmtpServer
 from tests.servers.tlscerts import TlsCerts, make_certs
@@ -25,10 +26,11 @@ def tls_certs(tmp_path_factory: pytest.TempPathFactory) -> TlsCerts:
 
 @pytest.fixture(scope="session")
 def dovecot(tls_certs: TlsCerts) -> Iterator[DovecotServer]:
-    """The session's Dovecot; skipped with the reason when it is not installed."""
+    """The session's Dovecot; when it is not installed, skipped with the reason
+    (failed in CI)."""
     reason = dovecot_available()
     if reason is not None:
-        pytest.skip(reason)
+        unavailable(reason)
     server = DovecotServer(certs=tls_certs)
     server.start()
     try:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.servers import unavailable
 from tests.servers.dovecot import dovecot_available
 
 REPO = Path(__file__).resolve().parents[1]
@@ -40,7 +41,7 @@ def bench(module: str, *args: str) -> dict[str, str]:
 def needs_servers() -> None:
     reason = dovecot_available()
     if reason:
-        pytest.skip(reason)
+        unavailable(reason)
 
 
 def test_backlog_registers_and_acknowledges_every_complaint() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import pytest
 
@@ -37,8 +38,12 @@ class DictLookup:
     def case_exists(self, number: str) -> bool:
         return number in self.cases
 
+    def member_email(self, number: str) -> str | None:
+        return MEMBERS.get(number)
+
 
 LOOKUP = DictLookup({"KL-2026-00003": {"ack-3@libmutov.be"}})
+MEMBERS = {"KL-2026-00003": "jan@example.be"}
 
 
 def verdict(headers: str, body: str = "Ik heb een klacht.\n") -> Verdict:
@@ -227,6 +232,29 @@ def test_dmarc_pass_and_version_token() -> None:
     assert dmarc_failed(parse_message(raw), ("libmutov.be",)) is None
 
 
+@pytest.mark.parametrize(
+    ("results", "verified"),
+    [
+        ("libmutov.be 1; dmarc=pass header.from=example.be", True),
+        ("mx.libmutov.be; spf=fail smtp.mailfrom=x; dmarc=pass", True),
+        ("mx.evil.example; dmarc=pass header.from=example.be", False),
+        ("libmutov.be; dmarc=pass header.from=other.example", False),
+        ("libmutov.be; dmarc=fail header.from=example.be", False),
+        ("libmutov.be; dmarc=none header.from=example.be", False),
+        ("libmutov.be; spf=pass smtp.mailfrom=example.be", False),
+        (None, False),
+    ],
+)
+def test_dmarc_passed_only_for_the_from_domain(results, verified) -> None:
+    from ingest.classify import dmarc_passed
+
+    header = f"Authentication-Results: {results}\n" if results else ""
+    raw = f"From: Anna <anna@Example.be>\n{header}Subject: x\n\nx\n".encode()
+    msg = parse_message(raw)
+    assert dmarc_passed(msg, ("libmutov.be",)) is verified
+    assert classify(msg, SETTINGS, LOOKUP).sender_verified is verified
+
+
 # Out-of-office subjects as Outlook, Gmail and Exchange write them in the four
 # languages, with no auto-reply header at all (issue 17): the subject decides.
 @pytest.mark.parametrize(
@@ -298,3 +326,19 @@ def test_bounce_by_subject_without_report(subject: str) -> None:
 def test_complaints_that_look_like_machines_stay_complaints(subject: str) -> None:
     v = verdict(f"Subject: {subject}\n")
     assert v.klass == "complaint", v.reason
+
+
+def test_a_stranger_quoting_a_case_number_is_for_review() -> None:
+    """Issue 17: anybody can quote a number; only the member and the fund's
+    people join a case as themselves."""
+    raw = b"From: evil@example.org\nSubject: Re: KL-2026-00003\n\nIk bevestig.\n"
+    result = classify(parse_message(raw), SETTINGS, LOOKUP)
+    assert (result.klass, result.case_number) == ("follow_up", "KL-2026-00003")
+    assert result.stranger
+    assert result.reason.startswith("says it concerns KL-2026-00003")
+    member = b"From: Jan@Example.be\nSubject: Re: KL-2026-00003\n\nIk bevestig.\n"
+    assert not classify(parse_message(member), SETTINGS, LOOKUP).stranger
+    staff = b"From: els@libmutov.be\nSubject: KL-2026-00003\n\nNotitie.\n"
+    with_staff = replace(SETTINGS, staff_domains=("libmutov.be",))
+    assert not classify(parse_message(staff), with_staff, LOOKUP).stranger
+    assert classify(parse_message(staff), SETTINGS, LOOKUP).stranger

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from config import ConfigError, config_path, load_settings
+from config.schema import IngestSettings
 
 FOUNDATION = """
 [imap]
@@ -62,6 +63,8 @@ def test_example_config_loads() -> None:
     example = Path(__file__).resolve().parents[1] / "config" / "klachten.example.toml"
     settings = load_settings(example, environ={})
     assert settings.store.url.startswith("sqlite")
+    # The example shows every form limit with its default.
+    assert settings.ingest == IngestSettings()
 
 
 def test_environment_overrides_file(tmp_path: Path) -> None:
@@ -101,6 +104,8 @@ def test_credentials_directory(tmp_path: Path) -> None:
         ("[cases]\ntimezone = 'Mars/Base'\n", "[cases] timezone"),
         ("[cases]\nnumber_format = 'KL-{seq}'\n", "number_format must contain"),
         ("[source]\nprocessed_folder = '../x'\n", "processed_folder must be a plain"),
+        ("[ingest]\nform_memory_mb = 64\n", "form_memory_mb must be at least 128"),
+        ("[ingest]\nform_seconds = 0\n", "[ingest] form_seconds must be positive"),
         ("[imap\n", "not valid TOML"),
         ("[imap]\npassword = 42\n", "[imap] password must be a string, got ***"),
     ],

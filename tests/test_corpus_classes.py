@@ -53,6 +53,9 @@ class NoCases:
     def case_exists(self, number: str) -> bool:
         return False
 
+    def member_email(self, number: str) -> str | None:
+        return None
+
 
 @dataclass(frozen=True)
 class Row:

@@ -238,3 +238,21 @@ def test_new_case_is_acknowledged_without_waiting_for_the_outbox_turn(
     smtp_server.wait_for(1, timeout=10)
     assert time.monotonic() - appended < 5
     assert daemon.stop()[0] == 0
+
+
+def test_a_maildir_daemon_polls_registers_and_stops_promptly(
+    tmp_path, smtp_server, sqlite_url, daemon_config, start
+) -> None:
+    """The loop asks a Maildir what it asks an IMAP mailbox (connect, wait for
+    mail, close): new mail is found at the next poll, a stop ends the wait."""
+    maildir = tmp_path / "Maildir"
+    config = daemon_config(sqlite_url, source={"kind": "maildir", "path": str(maildir)})
+    daemon = start(config)
+    _ready(daemon)
+    (maildir / "new" / "1.host").write_bytes(complaint())
+    received = smtp_server.wait_for(1, timeout=15)
+    assert received[0].rcpt_tos == ("jan.peeters@example.be",)
+    assert [p.name for p in (maildir / ".Verwerkt" / "cur").iterdir()] == ["1.host:2,S"]
+    assert not daemon.named("imap.unavailable")
+    code, seconds = daemon.stop()
+    assert (code, seconds < 5) == (0, True)

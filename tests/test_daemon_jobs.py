@@ -11,9 +11,9 @@ from datetime import timedelta
 
 import pytest
 
-from service.alarm import check_stall
+from mailconn.outage import Outages
+from responder.stall_alarm import check_stall
 from service.log_setup import configure_logging
-from service.outage import Outages
 from service.signals import Signals, installed
 from store.db import make_engine, session_factory, transaction
 from store.models import MailboxState, OutboxMail, utcnow

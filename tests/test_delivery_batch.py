@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
-from service.delivery import deliver_pending
 from store.delivery_results import Sent, Skipped, record_batch
 from store.models import OutboxMail
 from store.outbox import claim_due
@@ -38,7 +37,7 @@ def test_an_address_smtp_cannot_carry_fails_only_that_mail(smtp_server, app_on) 
     # for good instead of stopping every batch at the same row.
     app = app_on(smtp_server)
     register(app, complaint(1, sender="zoë@example.be"), complaint(2))
-    report = deliver_pending(app)
+    report = app.delivery.deliver_pending()
     assert (report.sent, report.failed) == (2, 1)  # the ack, the notice
     got = {mail.rcpt_tos for mail in smtp_server.wait_for(2)}
     assert got == {("anna.peeters@example.be",), (COORDINATOR,)}
@@ -68,7 +67,7 @@ def test_a_claim_and_its_record_touch_rows_cases_and_events(smtp_server, app_on)
         )
     assert [mail.kind for mail in claimed] == ["acknowledgement"] * 2 + ["digest"]
     assert claimed[0].case is not None and claimed[0].case.number == first
-    assert claimed[0].case.member["name"] == "Anna Peeters"
+    assert claimed[0].case.member.name == "Anna Peeters"
     assert claimed[2].case is None and claimed[2].recipients == (COORDINATOR,)
     assert {(r.status, r.claimed_by) for r in rows(app)} == {("sending", "w1")}
 
@@ -116,11 +115,11 @@ def test_an_edited_override_template_counts_from_the_next_batch(
     subject.write_text("Eerste [{{ case.number }}]")
     app = app_on(smtp_server, responder={"templates_dir": str(folder.parent)})
     register(app, complaint(1))
-    assert deliver_pending(app).sent == 1
+    assert app.delivery.deliver_pending().sent == 1
     subject.write_text("Tweede [{{ case.number }}]")
     later = subject.stat().st_mtime + 10
     os.utime(subject, (later, later))
     register(app, complaint(2, sender="b@example.be"))
-    assert deliver_pending(app).sent == 1
+    assert app.delivery.deliver_pending().sent == 1
     got = [mail.data for mail in smtp_server.wait_for(2)]
     assert b"Subject: Eerste [KL-" in got[0] and b"Subject: Tweede [KL-" in got[1]

@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from service.delivery import deliver_pending
 from store.db import make_engine, session_factory
 from store.outbox import claim_due
 from store.outbox_recovery import MAX_CLAIM
@@ -36,7 +35,7 @@ def test_two_workers_send_every_row_exactly_once(smtp_server, two_apps):
             start.wait()
             total = 0
             # Small runs, so the two workers really interleave their claims.
-            while (report := deliver_pending(app, limit=4)).handled:
+            while (report := app.delivery.deliver_pending(limit=4)).handled:
                 total += report.sent
             sent.append(total)
         except BaseException as exc:  # reported by the main thread

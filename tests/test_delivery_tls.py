@@ -6,8 +6,7 @@ from typing import Any
 
 import pytest
 
-from responder.smtp import open_connection
-from service.delivery import deliver_pending
+from mailconn.smtp import open_smtp
 from tests.test_delivery import complaint, register, rows, smtp_section
 
 USER, PASSWORD = "klachten", "geheim-wachtwoord"
@@ -36,7 +35,7 @@ def test_starttls_and_auth_with_the_private_ca(smtp_factory, tls_certs, tls_app)
     server = smtp_factory(starttls=True, auth=(USER, PASSWORD))
     app = tls_app(server, **secured(tls_certs))
     register(app, complaint(1))
-    assert deliver_pending(app).sent == 1
+    assert app.delivery.deliver_pending().sent == 1
     (received,) = server.wait_for(1)
     assert received.tls and received.login == USER
 
@@ -45,7 +44,7 @@ def test_implicit_tls(smtp_factory, tls_certs, tls_app):
     server = smtp_factory(implicit_tls=True, auth=(USER, PASSWORD))
     app = tls_app(server, **secured(tls_certs, "ssl"))
     register(app, complaint(1))
-    assert deliver_pending(app).sent == 1
+    assert app.delivery.deliver_pending().sent == 1
     assert server.wait_for(1)[0].tls
 
 
@@ -53,7 +52,7 @@ def test_unknown_certificate_authority_is_refused(smtp_factory, tls_app):
     server = smtp_factory(starttls=True)
     app = tls_app(server, security="starttls")  # system CAs only
     register(app, complaint(1))
-    report = deliver_pending(app)
+    report = app.delivery.deliver_pending()
     assert report.sent == 0 and "CERTIFICATE_VERIFY_FAILED" in report.outage
     assert server.received == []
     assert rows(app)[0].status == "pending"
@@ -63,14 +62,14 @@ def test_verification_can_be_switched_off(smtp_factory, tls_app):
     server = smtp_factory(starttls=True)
     app = tls_app(server, security="starttls", verify_certificate=False)
     register(app, complaint(1))
-    assert deliver_pending(app).sent == 1
+    assert app.delivery.deliver_pending().sent == 1
 
 
 def test_wrong_password_keeps_the_mail(smtp_factory, tls_certs, tls_app):
     server = smtp_factory(starttls=True, auth=(USER, PASSWORD))
     app = tls_app(server, **secured(tls_certs, password="fout"))
     register(app, complaint(1))
-    report = deliver_pending(app)
+    report = app.delivery.deliver_pending()
     assert report.outage and "SMTPAuthenticationError" in report.outage
     assert (rows(app)[0].status, rows(app)[0].attempts) == ("pending", 1)
 
@@ -78,7 +77,7 @@ def test_wrong_password_keeps_the_mail(smtp_factory, tls_certs, tls_app):
 def test_starttls_never_falls_back_to_clear_text(smtp_server, tls_app):
     app = tls_app(smtp_server, security="starttls")  # the server offers no TLS
     register(app, complaint(1))
-    report = deliver_pending(app)
+    report = app.delivery.deliver_pending()
     assert report.outage and "STARTTLS" in report.outage
     assert smtp_server.received == []
 
@@ -89,7 +88,7 @@ def test_open_connection_for_check_config(
     server = smtp_factory(starttls=True, auth=(USER, PASSWORD))
     smtp = smtp_section(server, **secured(tls_certs))
     app = app_for(make_config("sqlite:///unused.db", smtp=smtp))
-    client = open_connection(app.settings.smtp)
+    client = open_smtp(app.settings.smtp)
     try:
         assert client.noop()[0] == 250
         assert client.sock is not None and client.sock.version() is not None

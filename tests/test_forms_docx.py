@@ -179,8 +179,11 @@ def test_docx_over_the_size_limit_is_flagged() -> None:
     members["word/media/filler.bin"] = bytes(21 * 1024 * 1024)
     data = zip_bytes(members)
     assert len(data) < 1024 * 1024  # small on the wire, big once unpacked
-    result = read_attachment("klacht.docx", DOCX_TYPE, data)
+    result = read_attachment(
+        "klacht.docx", DOCX_TYPE, data, max_unpacked=20 * 1024 * 1024
+    )
     assert result is not None and "attachment_too_large" in result.flags
+    assert read_attachment("klacht.docx", DOCX_TYPE, data).kind == "docx"
 
 
 def test_corrupt_docx_is_flagged() -> None:

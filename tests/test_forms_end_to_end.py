@@ -85,7 +85,7 @@ def test_web_form_from_no_reply_is_acknowledged_to_the_member(
         "Nieuw bericht via het contactformulier van de website\n\n"
         "Naam: Sophie Dubois\n"
         "E-mail: sophie.dubois@example.be\n"
-        "Telefoon: 02 123 45 67\n"
+        "Telefoon: 02 542 86 00\n"
         "Postcode: 1000\n"
         "Omschrijving van de klacht: Mijn terugbetaling is al twee maanden "
         "te laat.\n"

@@ -22,7 +22,7 @@ def test_form_fields_take_precedence_and_conflicting_email_is_recorded() -> None
     assert outcome.member.name == "Jan Peeters"
     assert outcome.member.email == "jan@example.be"
     assert outcome.conflicts == (("email", "jp@work.example", "jan@example.be"),)
-    assert outcome.member.language == "nl"  # the form's, not the text's
+    assert outcome.language == "nl"  # the form's, not the text's
 
 
 def test_same_email_in_other_case_is_no_conflict() -> None:
@@ -34,15 +34,15 @@ def test_without_forms_the_sender_is_the_member() -> None:
     outcome = merge_member("Jan Peeters", "jan@example.be", "fr", [])
     assert outcome.member.name == "Jan Peeters"
     assert outcome.member.email == "jan@example.be"
-    assert outcome.member.language == "fr"
+    assert outcome.language == "fr"
     assert outcome.flags == ()
 
 
 def test_language_falls_back_to_the_configured_default() -> None:
     outcome = merge_member(None, "jan@example.be", None, [form(language=None)])
-    assert outcome.member.language == "nl"
+    assert outcome.language == "nl"
     outcome = merge_member(None, "a@example.be", None, [], default_language="fr")
-    assert outcome.member.language == "fr"
+    assert outcome.language == "fr"
 
 
 def test_no_reply_sender_without_form_address_is_flagged() -> None:
@@ -79,23 +79,23 @@ def test_postcode_phone_and_category() -> None:
     assert outcome.member.postcode == "999"
     assert "postcode_invalid" in outcome.flags
     assert outcome.member.phone == "+32470123456"
-    assert outcome.member.category == "terugbetaling"
+    assert outcome.category == "terugbetaling"
 
 
 def test_french_category_and_unknown_category() -> None:
     known = merge_member(
         None, None, None, [form("fr", category="Incapacité de travail")]
     )
-    assert known.member.category == "arbeidsongeschiktheid"
+    assert known.category == "arbeidsongeschiktheid"
     unknown = merge_member(None, None, None, [form(category="parking")])
-    assert unknown.member.category is None  # free text is no category
+    assert unknown.category is None  # free text is no category
     assert "category_unknown" in unknown.flags
     german = merge_member(None, None, None, [form("de", category="Erstattung")])
-    assert german.member.category == "terugbetaling"
+    assert german.category == "terugbetaling"
     configured = merge_member(
         None, None, None, [form(category="Parking")], categories=("parking",)
     )
-    assert configured.member.category == "parking"
+    assert configured.category == "parking"
     assert "category_unknown" not in configured.flags
 
 

@@ -83,8 +83,8 @@ def test_no_reply_sender_takes_members_address_from_the_form() -> None:
     assert outcome.member.email == "marie.dubois@example.be"
     assert outcome.conflicts == ()
     assert outcome.member.name == "Marie Dubois"
-    assert outcome.member.category == "dossierbehandeling"
-    assert outcome.member.language == "fr"
+    assert outcome.category == "dossierbehandeling"
+    assert outcome.language == "fr"
 
 
 def test_explicit_language_line_wins_over_label_votes() -> None:

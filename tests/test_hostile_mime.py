@@ -61,6 +61,9 @@ class ExistingCases:
     def case_exists(self, number: str) -> bool:
         return number == "KL-2026-00041"
 
+    def member_email(self, number: str) -> str | None:
+        return None
+
 
 def assert_safe_filename(name: str) -> None:
     """What every stored attachment name must be: one harmless base name."""

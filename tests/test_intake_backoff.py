@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.backoff import Backoff, backoff_delay
+from config.backoff import Backoff, backoff_delay
 
 
 def test_delay_doubles_between_half_and_full_step() -> None:

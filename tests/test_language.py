@@ -89,7 +89,7 @@ def test_postcode_breaks_the_tie_when_the_text_does_not_decide() -> None:
     fields = {"postcode": FieldValue("postcode", "4780", "pdf-acroform", "f.pdf")}
     form = FormResult("pdf-form", None, MappingProxyType(fields))
     outcome = merge_member(None, "karl@example.be", None, [form])
-    assert outcome.member.language == "de"
+    assert outcome.language == "de"
     # The text's language wins over the postcode.
     outcome = merge_member(None, "karl@example.be", "fr", [form])
-    assert outcome.member.language == "fr"
+    assert outcome.language == "fr"

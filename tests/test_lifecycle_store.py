@@ -14,9 +14,10 @@ from store import lifecycle
 from store.db import transaction
 from store.errors import UserError, WrongState
 from store.inbound import register_inbound
+from store.member import Member
 from store.models import Case, Event, OutboxMail
 from store.registration import register_case
-from store.registration_input import CaseRules, InboundRecord, MemberRecord, NewCase
+from store.registration_input import CaseRules, InboundRecord, NewCase
 
 RULES = CaseRules()
 BRUSSELS = ZoneInfo("Europe/Brussels")
@@ -38,7 +39,7 @@ def mailed_case(sessions: Any) -> str:
             channel="email",
             received_at=RECEIVED,
             language="fr",
-            member=MemberRecord(name="Anne", email="anne@example.be"),
+            member=Member(name="Anne", email="anne@example.be"),
         ),
     )
     with transaction(sessions) as session:

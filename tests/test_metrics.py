@@ -53,7 +53,7 @@ def test_daemon_serves_the_counters(imap, smtp_server, sqlite_url, tmp_path) -> 
     try:
         daemon.wait_for_event("service.ready", timeout=15)
         imap.append(complaint())
-        smtp_server.wait_for(1, timeout=10)
+        smtp_server.wait_for(1, timeout=30)  # a loaded 2-core machine
         wanted = 'klachten_acknowledgements{status="sent"}'
         wait_until(lambda: _value(_scrape(port), wanted) == 1.0, 10, "ack gauge")
         text = _scrape(port)

@@ -13,7 +13,6 @@ from datetime import timedelta
 import pytest
 from structlog.testing import capture_logs
 
-from service.delivery import deliver_pending
 from service.runner import RunSummary
 from store.holders import is_gone, process_holder
 from store.outbox import claim_due, mark_retry
@@ -83,7 +82,7 @@ def test_rows_of_a_dead_worker_go_out_at_once(smtp_server, app_with, child) -> N
     child.kill()
     child.wait(10)
     with capture_logs() as logs:
-        report = deliver_pending(app, now=start + timedelta(seconds=1))
+        report = app.delivery.deliver_pending(now=start + timedelta(seconds=1))
     assert report.sent == 2
     assert len(smtp_server.wait_for(2)) == 2
     assert {"event": "outbox.taken_back", "rows": 2, "log_level": "warning"} in logs

@@ -89,3 +89,34 @@ def test_retry_delay_doubles_up_to_the_cap(attempts: int, expected: int) -> None
     assert retry_delay(attempts, 30, 3600, jitter=lambda: 1.0) == pytest.approx(
         expected * 1.1
     )
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "target@victim.example",
+        '"target"@victim.example',
+        "TARGET@Victim.Example",
+        "target+x@victim.example",
+        '"Target+promo"@VICTIM.example.',
+        " target@victim.example ",
+    ],
+)
+def test_one_mailbox_one_key(address: str) -> None:
+    from store.mailbox_key import mailbox_key
+
+    assert mailbox_key(address) == "target@victim.example"
+
+
+def test_dots_and_other_mailboxes_stay_apart() -> None:
+    from store.mailbox_key import mailbox_key
+
+    assert mailbox_key("t.arget@victim.example") == "t.arget@victim.example"
+    assert mailbox_key("target@other.example") != mailbox_key("target@victim.example")
+    assert mailbox_key("+x@victim.example") == "+x@victim.example"
+
+
+def test_suppression_sees_through_a_tag() -> None:
+    assert decide(RULES, ack("noreply+bounce@example.be")) == (
+        "suppressed address (pattern noreply@*)"
+    )

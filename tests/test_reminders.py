@@ -11,10 +11,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from service.reminders_job import due_at_send_time, run_digest, run_due, tick
+from responder.reminder_job import due_at_send_time, run_digest, run_due, tick
+from store.member import Member
 from store.models import OutboxMail, ReminderSent
 from store.registration import case_by_number, register_case
-from store.registration_input import MemberRecord, NewCase
+from store.registration_input import NewCase
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 COORDINATORS = ["coord@libmutov.be", "els@libmutov.be"]
@@ -39,7 +40,7 @@ def register(
         channel="post",
         received_at=at(received, 12),
         language="nl",
-        member=MemberRecord(name=f"Lid {n}"),
+        member=Member(name=f"Lid {n}"),
         subject=f"Klacht {n}",
         flags=flags,
     )

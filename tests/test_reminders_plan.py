@@ -18,8 +18,9 @@ from responder.reminder_plan import (
     plan_reminders,
     within_send_window,
 )
+from store.case_view import CaseView
 from store.deadlines import end_of_day
-from store.reminder_records import OpenCase
+from store.member import Member
 
 TZ = "Europe/Brussels"
 BRUSSELS = ZoneInfo(TZ)
@@ -32,18 +33,26 @@ def case(
     answer_day: date,
     ack_day: date | None = None,
     **changes: object,
-) -> OpenCase:
-    base = OpenCase(
+) -> CaseView:
+    base = CaseView(
         id=case_id,
         number=f"KL-2026-{case_id:05d}",
         status="registered",
-        member_name=f"Lid {case_id}",
+        channel="email",
+        language="nl",
+        received_at=datetime(2000, 1, 1, tzinfo=UTC),
+        member=Member(name=f"Lid {case_id}"),
         subject=f"Klacht {case_id}",
+        category=None,
+        regional_office=None,
         assigned_to=None,
+        outcome=None,
         ack_due=end_of_day(ack_day or date(2000, 1, 1), TZ),
         answer_due=end_of_day(answer_day, TZ),
         acknowledged_at=datetime(2000, 1, 1, tzinfo=UTC) if ack_day is None else None,
         answered_at=None,
+        closed_at=None,
+        referred_at=None,
         letter_sent_at=None,
         flags=(),
     )
@@ -54,7 +63,7 @@ def at(day: date, hour: int = 8, minute: int = 0) -> datetime:
     return datetime(day.year, day.month, day.day, hour, minute, tzinfo=BRUSSELS)
 
 
-def run_days(cases: list[OpenCase], start: date, days: int, policy: Policy = POLICY):
+def run_days(cases: list[CaseView], start: date, days: int, policy: Policy = POLICY):
     """Plan day by day, recording what was sent and skipped, like the job."""
     sent: set = set()
     log: dict[date, list[tuple[str, str, tuple[str, ...]]]] = {}

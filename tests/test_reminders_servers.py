@@ -10,7 +10,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import func, select
 
 from store.models import OutboxMail, ReminderSent
@@ -20,8 +19,8 @@ from tests.test_reminders import COORDINATORS, DEADLINE, RECEIVED, at, register
 def _job(config: str, now: str, barrier: Any) -> None:
     """One instance of the service: its own App, engine and connections."""
     from config import load_settings
+    from responder.reminder_job import run_due
     from service.app import App
-    from service.reminders_job import run_due
 
     app = App(load_settings(Path(config), environ={}), Path(config), actor="test")
     try:
@@ -77,11 +76,7 @@ def test_grouped_reminder_arrives_at_the_smtp_server(
     app_for: Callable[[Path], Any],
     smtp_server: Any,
 ) -> None:
-    try:
-        from service.delivery import deliver_pending
-    except ImportError:
-        pytest.skip("service.delivery (outbox delivery) has not landed yet")
-    from service.reminders_job import run_due
+    from responder.reminder_job import run_due
 
     config = make_config(
         sqlite_url,
@@ -91,7 +86,7 @@ def test_grouped_reminder_arrives_at_the_smtp_server(
     app = app_for(config)
     numbers = [register(app, n) for n in range(1, 4)]
     run_due(app, at(DEADLINE - timedelta(days=7)))
-    deliver_pending(app)
+    app.delivery.deliver_pending()
     received = smtp_server.wait_for(2)
     assert sorted(r for mail in received for r in mail.rcpt_tos) == COORDINATORS
     message = received[0].message

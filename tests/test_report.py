@@ -35,9 +35,10 @@ from sqlalchemy import select
 
 from store.db import transaction
 from store.inbound import register_inbound
+from store.member import Member
 from store.models import Case, OutboxMail
 from store.registration import case_by_number, register_case
-from store.registration_input import CaseRules, InboundRecord, MemberRecord, NewCase
+from store.registration_input import CaseRules, InboundRecord, NewCase
 
 RULES = CaseRules(timezone="Europe/Brussels")
 BRUSSELS_JAN1 = datetime(2023, 12, 31, 23, 30, tzinfo=UTC)  # 00:30 local
@@ -91,7 +92,7 @@ def build_year(sessions, category_a: str = "terugbetaling") -> dict[str, str]:
     """Register the cases of the docstring; returns letter -> case number."""
     numbers: dict[str, str] = {}
     with transaction(sessions) as s:
-        x = MemberRecord(name=NAMES[0], email="jan@x.be", insz=INSZ, insz_valid=True)
+        x = Member(name=NAMES[0], email="jan@x.be", insz=INSZ, insz_valid=True)
         a = _mail_case(
             s, "a", BRUSSELS_JAN1, "email", x, language="nl", category=category_a,
             subject="<script>alert(1)</script>{{ 7*7 }}",
@@ -102,7 +103,7 @@ def build_year(sessions, category_a: str = "terugbetaling") -> dict[str, str]:
                        category="terugbetaling")  # fmt: skip
         _set(b, ack=5, answer=50, outcome="unfounded")
         _ack_row(s, b, "sent")
-        m1 = MemberRecord(name=NAMES[1], email="marie@x.be", member_number="M1")
+        m1 = Member(name=NAMES[1], email="marie@x.be", member_number="M1")
         c = _mail_case(s, "c", at(2024, 3, 15), "form", m1, language="fr",
                        category="dossierbehandeling")  # fmt: skip
         _set(c, ack=12, answer=30, outcome="partly-founded")
@@ -110,7 +111,7 @@ def build_year(sessions, category_a: str = "terugbetaling") -> dict[str, str]:
         d = register_case(
             s, RULES, NewCase(channel="post", received_at=at(2024, 6, 1),
                               language="nl", category="dossierbehandeling",
-                              member=MemberRecord(name=NAMES[1], member_number="M1")),
+                              member=Member(name=NAMES[1], member_number="M1")),
         )  # fmt: skip
         e = register_case(
             s, RULES, NewCase(channel="oral", received_at=at(2024, 7, 4),
@@ -122,7 +123,7 @@ def build_year(sessions, category_a: str = "terugbetaling") -> dict[str, str]:
             s, RULES, NewCase(channel="e-loket", received_at=at(2024, 9, 2),
                               language="nl", category="andere",
                               regional_office="Gent",
-                              member=MemberRecord(email="an@x.be")),
+                              member=Member(email="an@x.be")),
             acknowledge_to="an@x.be",
         )  # fmt: skip
         _set(f, answer=10, outcome="withdrawn", referred_at=at(2024, 10, 1))
@@ -130,7 +131,7 @@ def build_year(sessions, category_a: str = "terugbetaling") -> dict[str, str]:
         g = register_case(
             s, RULES, NewCase(channel="contact-form", received_at=at(2024, 11, 20),
                               language="fr", regional_office="Luik",
-                              member=MemberRecord(name=NAMES[2], email="Piet@X.be"),
+                              member=Member(name=NAMES[2], email="Piet@X.be"),
                               flags=("ombudsdienst",)),
             acknowledge_to="Piet@X.be",
         )  # fmt: skip
@@ -139,10 +140,10 @@ def build_year(sessions, category_a: str = "terugbetaling") -> dict[str, str]:
         h = register_case(
             s, RULES, NewCase(channel="post", received_at=at(2024, 12, 31, 22),
                               language="nl", category="terugbetaling",
-                              member=MemberRecord(email="piet@x.be")),
+                              member=Member(email="piet@x.be")),
         )  # fmt: skip
         _set(h, ack=2, letter_sent_at=at(2025, 1, 2))
-        i_member = MemberRecord(
+        i_member = Member(
             email="ann@x.be", insz="123", insz_valid=False, member_number="M9"
         )
         i = _mail_case(s, "i", at(2024, 2, 14), "email", i_member, language="nl",
@@ -163,7 +164,7 @@ def _previous_and_next_year(sessions) -> None:
         )  # fmt: skip
         k = register_case(
             s, RULES, NewCase(channel="oral", received_at=at(2023, 6, 1),
-                              language="nl", member=MemberRecord(email="k@x.be")),
+                              language="nl", member=Member(email="k@x.be")),
             acknowledge_to="k@x.be",
         )  # fmt: skip
         _set(k, ack=1, answer=8, outcome="founded")

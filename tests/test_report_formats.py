@@ -19,6 +19,7 @@ import pytest
 from responder.report import charts, stats
 from service.commands.report import with_progress
 from store.db import make_engine, session_factory
+from tests.servers import unavailable
 from tests.test_report import NAMES, build_year
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -86,11 +87,11 @@ def test_with_cases_is_marked_internal_and_names_members(cli, config) -> None:
     assert "Plaintes reçues" in french.out
 
 
-@pytest.mark.skipif(
-    not CHROMIUM.exists(), reason="chromium not installed (apt-get install chromium)"
-)
 def test_html_renders_in_headless_chromium(cli, config, tmp_path) -> None:
     from pypdf import PdfReader
+
+    if not CHROMIUM.exists():
+        unavailable("chromium not installed (apt-get install chromium)")
 
     page = tmp_path / "report.html"
     assert _report(cli, config, "--format", "html", "--output", page).code == 0
@@ -229,3 +230,70 @@ def test_charts_escape_labels() -> None:
     assert "&lt;b&gt;&amp;" in svg and "<b>" not in svg and "t&lt;" in svg
     bars = charts.vertical_bars(["a", "b"], [0, 5], "x", previous=[1, 2])
     assert bars.count("<rect") == 2 and "<polyline" in bars
+
+
+@pytest.mark.parametrize("fmt", ["html", "pdf", "xlsx", "csv", "json"])
+def test_german_report_in_every_format(cli, config, tmp_path, fmt) -> None:
+    target = tmp_path / f"bericht.{'zip' if fmt == 'csv' else fmt}"
+    result = _report(
+        cli, config, "--format", fmt, "--language", "de", "--output", target
+    )
+    assert result.code == 0, result.err
+    if fmt == "html":
+        page = target.read_text()
+        assert "Beschwerdebericht 2024" in page
+        assert "Am 31. Dezember 2024 noch offen" in page
+        assert '<th class="n">Mär</th>' in page  # months by name, like the chart
+    if fmt == "pdf":
+        from pypdf import PdfReader
+
+        text = "\n".join(p.extract_text() for p in PdfReader(target).pages)
+        assert "Beschwerdebericht 2024" in text
+
+
+def test_open_cases_are_counted_on_the_report_date(cli, config) -> None:
+    """A past year is 'open on 31 December'; this year, on today's date."""
+    from datetime import date
+
+    from responder.dates import date_long
+
+    page = _report(cli, config, "--format", "html").out
+    assert "Nog open op 31 december 2024" in page
+    assert '<th class="n">mrt</th>' in page
+    this_year = date.today().year
+    result = cli("--config", config, "report", "--year", str(this_year))
+    assert result.code == 0, result.err
+    today = date_long(date.today(), "nl")
+    assert f"Nog open op {today}" in result.out or f"Open op {today}" in result.out
+    assert "31 december" not in result.out
+
+
+FORMULAS = ('=HYPERLINK("http://x")', "+cmd|' /C calc'!A0", "@SUM(A1)", "-2+3")
+
+
+@pytest.mark.parametrize("formula", FORMULAS)
+def test_csv_cells_never_start_a_formula(sqlite_url, make_config, cli, formula) -> None:
+    engine = make_engine(sqlite_url)
+    try:
+        build_year(session_factory(engine), category_a=formula)
+    finally:
+        engine.dispose()
+    config = make_config(sqlite_url)
+    result = _report(cli, config, "--format", "csv", "--with-cases")
+    assert result.code == 0, result.err
+    cells = [cell for row in csv.reader(io.StringIO(result.out)) for cell in row]
+    assert f"'{formula}" in cells
+    assert not [c for c in cells if c[:1] in ("=", "+", "@", "\t", "\r")]
+    # Figures stay numbers: a negative delta is not a formula.
+    assert all(
+        not c.startswith("-") or c.lstrip("-").replace(".", "").isdigit() for c in cells
+    )
+
+
+def test_safe_cell() -> None:
+    from responder.report.csv_out import safe_cell
+
+    for text in ("=1+1", "+1", "-1", "@x", "\t=1", "\r=1"):
+        assert safe_cell(text) == "'" + text
+    for text in ("", "Jan", "1", "'=1", " =1"):
+        assert safe_cell(text) == text

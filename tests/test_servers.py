@@ -13,6 +13,7 @@ import pytest
 from imapclient import IMAPClient
 from imapclient.exceptions import LoginError
 
+from tests.servers import unavailable
 from tests.servers.dovecot import DovecotError, DovecotServer, dovecot_available
 from tests.servers.smtp import SmtpServer
 from tests.servers.tlscerts import TlsCerts, make_certs
@@ -177,7 +178,7 @@ def test_stopped_dovecot_refuses_connections(imap: DovecotServer) -> None:
 def test_failed_start_quotes_the_log(tls_certs: TlsCerts) -> None:
     reason = dovecot_available()
     if reason is not None:
-        pytest.skip(reason)
+        unavailable(reason)
     server = DovecotServer(certs=tls_certs)
     try:
         config = server.root / "dovecot.conf"

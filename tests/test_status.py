@@ -104,7 +104,7 @@ def test_healthy_store_exits_0_with_every_key(db_url, make_config, cli) -> None:
     assert report["mailbox"]["waiting"] == 2
     assert report["mailbox"]["stalled"] is False
     assert report["mailbox"]["last_success_at"] is not None
-    assert report["outbox"] == {"pending": 1, "failed": 0}
+    assert report["outbox"] == {"pending": 1, "failed": 0, "held": 0}
     assert report["cases"] == {"open": 1, "overdue": 0, "today": 1}
     assert report["quarantined"] == 0
 
@@ -185,4 +185,4 @@ def test_outbox_counts_ignore_sent_mail(sqlite_url, make_config, cli) -> None:
     _fill(sqlite_url, checked(1), outbox_row("sent"), outbox_row("sending"))
     report = cli("--config", make_config(sqlite_url), "status", "--format", "json")
     # "sending" is claimed but not yet sent: still waiting.
-    assert report.json()["outbox"] == {"pending": 1, "failed": 0}
+    assert report.json()["outbox"] == {"pending": 1, "failed": 0, "held": 0}

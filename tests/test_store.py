@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import multiprocessing
+from dataclasses import replace
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -13,10 +14,11 @@ from sqlalchemy.exc import IntegrityError
 
 from store.db import make_engine, session_factory, transaction
 from store.inbound import register_inbound, register_many
+from store.member import Member
 from store.migrate import current_revision, head_revision, require_current
 from store.models import Case, Event, Message, OutboxMail
 from store.registration import enqueue_acknowledgement, register_case
-from store.registration_input import CaseRules, InboundRecord, MemberRecord, NewCase
+from store.registration_input import CaseRules, InboundRecord, NewCase
 
 RULES = CaseRules()
 BRUSSELS = ZoneInfo("Europe/Brussels")
@@ -37,7 +39,7 @@ def complaint(n: int, received: datetime | None = None, **kw) -> InboundRecord:
             channel="email",
             received_at=received,
             language="nl",
-            member=MemberRecord(name="An Peeters", email="an@example.be"),
+            member=Member(name="An Peeters", email="an@example.be"),
             subject=f"Klacht {n}",
         ),
         "acknowledge_to": "an@example.be",
@@ -245,3 +247,36 @@ def test_a_batch_keeps_attachments_fields_and_follow_ups(sessions) -> None:
             "follow_up_received",
         ]
         assert len(first.messages) == 2
+
+
+def _columns(row: object, skip: set[str]) -> dict[str, object]:
+    table = type(row).__table__  # type: ignore[attr-defined]
+    return {c.key: getattr(row, c.key) for c in table.columns if c.key not in skip}
+
+
+def test_post_and_mail_take_one_write_path(sessions) -> None:
+    """A letter and a mail with the same details give the same case and the
+    same acknowledgement row: only the number, the channel and the mail's
+    threading differ."""
+    mail = complaint(1)
+    assert mail.new_case is not None
+    letter = replace(mail.new_case, channel="post")
+    with transaction(sessions) as session:
+        register_inbound(session, RULES, mail)
+        register_case(session, RULES, letter, acknowledge_to="an@example.be")
+    moving = {"id", "number", "seq", "channel", "created_at", "case_id"}
+    with transaction(sessions) as session:
+        by_mail, by_post = session.scalars(select(Case).order_by(Case.id)).all()
+        assert by_post.number == "KL-2026-00002"
+        assert _columns(by_mail, moving) == _columns(by_post, moving)
+        acks = session.scalars(select(OutboxMail).order_by(OutboxMail.id)).all()
+        threading = {"in_reply_to", "references", "message_id", "next_attempt_at"}
+        skip = moving | threading | {"dedupe_key"}
+        assert _columns(acks[0], skip) == _columns(acks[1], skip)
+        assert acks[1].dedupe_key == "ack:KL-2026-00002"
+        assert (acks[1].in_reply_to, acks[1].references) == (None, None)
+        kinds = [(e.case_id, e.kind, e.actor) for e in session.scalars(select(Event))]
+        assert kinds == [
+            (by_mail.id, "registered", "klachten"),
+            (by_post.id, "registered", "klachten"),
+        ]

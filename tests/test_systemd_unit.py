@@ -67,5 +67,20 @@ def test_unit_has_the_settings_operations_rely_on() -> None:
         "LoadCredential=smtp.password:/etc/klachten/credentials/smtp.password",
         "Environment=PYTHONUNBUFFERED=1",
         "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX",
+        "MemoryMax=1G",
+        "TasksMax=64",
     ):
         assert expected in lines, expected
+
+
+def test_memory_max_leaves_room_for_the_form_workers() -> None:
+    """MemoryMax holds the main process and every form worker at its cap."""
+    from config.schema import IngestSettings
+
+    found = re.search(r"^MemoryMax=(\d+)G$", UNIT.read_text(), re.MULTILINE)
+    assert found, "MemoryMax= in gigabytes"
+    unit_mib = int(found.group(1)) * 1024
+    ingest = IngestSettings()
+    workers_mib = ingest.form_workers * ingest.form_memory_mb
+    main_mib = 250  # the 25 MB attachment's figure in bench/README.md
+    assert workers_mib + main_mib <= unit_mib, (workers_mib, unit_mib)

@@ -387,6 +387,17 @@ def test_reminder_lines_read_right(env):
     assert "10/12/2026" in mail.html
 
 
+@pytest.mark.parametrize(
+    ("lang", "words"), [("nl", "Status:       in behandeling"), ("fr", "en traitement")]
+)
+def test_reminder_shows_statuses_in_words(env, lang, words):
+    case = {**reminder_case(1, 2), "status": "in_progress"}
+    context = {"kind": "answer_due", "threshold_days": 2, "cases": [case]}
+    mail = render_mail(env, "coordinator", "reminder", lang, context)
+    assert words in mail.text
+    assert "in_progress" not in mail.text + mail.html
+
+
 def test_reminder_escapes_names_in_html(env):
     cases = [reminder_case(1, 2, member_name="<img src=x onerror=alert(1)>")]
     context = {"kind": "answer_due", "threshold_days": 2, "cases": cases}
@@ -442,17 +453,20 @@ def test_digest(env):
 
 
 def test_delivery_failed(env):
-    context = {
-        "case_number": NUMBER,
-        "recipient": "anna@example.be",
-        "smtp_reply": "550 5.1.1 <anna@example.be>: address rejected\nUser unknown",
-        "kind": "acknowledgement",
-    }
+    failures = [
+        {"case_number": NUMBER, "kind": "acknowledgement", "code": "550 5.1.1"},
+        {"case_number": "KL-2026-00043", "kind": "answer", "code": ""},
+    ]
+    context = {"failures": failures, "count": 2}
     mail = render_mail(env, "coordinator", "delivery_failed", "nl", context)
-    assert mail.subject == f"[Klachten] Ontvangstmelding voor {NUMBER} niet afgeleverd"
+    assert mail.subject == "[Klachten] 2 e-mails aan leden niet afgeleverd"
     assert mail.html is None
-    assert "Adres:          anna@example.be" in mail.text
-    assert "    550 5.1.1" in mail.text and "    User unknown" in mail.text
+    assert f"  {NUMBER}  ontvangstmelding  (550 5.1.1)\n" in mail.text
+    assert "  KL-2026-00043  antwoord op de klacht\n" in mail.text
+    one = {"failures": failures[:1], "count": 1}
+    mail = render_mail(env, "coordinator", "delivery_failed", "nl", one)
+    assert mail.subject == "[Klachten] 1 e-mail aan leden niet afgeleverd"
+    assert "Deze e-mail aan leden kon niet" in mail.text
 
 
 def test_stall_alarm(env):

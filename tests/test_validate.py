@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.forms.validate import (
+from store.member_checks import (
     check_insz,
     normalise_phone,
     valid_email,
@@ -36,6 +36,19 @@ def test_insz_born_from_2000_needs_the_prefix_rule() -> None:
     assert result.valid and result.formatted == dotted(VALID_2001)
 
 
+def test_insz_month_13_is_no_birth_date() -> None:
+    """The hand-written modulo-97 check accepted 85133003370 (issue 17)."""
+    typed = insz("851330033")  # right check digits, impossible month
+    result = check_insz(typed)
+    assert not result.valid and result.formatted is None
+
+
+def test_bis_number_is_valid() -> None:
+    bis = insz("852730033")  # BIS: month + 20
+    result = check_insz(bis)
+    assert result.valid and result.formatted == dotted(bis)
+
+
 def test_insz_bad_checksum_is_kept_as_typed() -> None:
     wrong = VALID_1985[:9] + f"{(int(VALID_1985[9:]) % 97) + 1:02d}"
     typed = dotted(wrong)
@@ -65,12 +78,14 @@ def test_insz_with_letters_is_invalid() -> None:
         ("+32 470 12 34 56", "+32470123456"),
         ("0032 470 12 34 56", "+32470123456"),
         ("+32 (0)470 12 34 56", "+32470123456"),
-        ("02 123 45 67", "+3221234567"),
-        ("09-123.45.67", "+3291234567"),
+        ("02 542 86 00", "+3225428600"),
+        ("09-265.98.00", "+3292659800"),
         ("+31 20 123 4567", "+31201234567"),
         ("0470 12 34", None),
         ("02 123 45 678", None),
-        ("+32 0470 12 34 56", None),
+        ("+32 0470 12 34 56", "+32470123456"),  # the national 0 written too
+        ("+32 470 12 34 5", None),  # a truncated mobile is no landline
+        ("02 123 45 67", None),  # no such Brussels number range
         ("bel me", None),
         ("", None),
     ],

@@ -124,6 +124,24 @@ def test_rows_of_0001_survive_the_checks_and_their_undo(empty_engine) -> None:
     assert current_revision(empty_engine) == "0001"
 
 
+def test_db_upgrade_refuses_data_outside_the_vocabulary_in_one_line(
+    empty_engine, make_config, cli
+) -> None:
+    upgrade(empty_engine, "0001")
+    _seed(empty_engine)
+    _set(empty_engine, "cases", "channel", "letter")  # never a channel
+    url = empty_engine.url.render_as_string(hide_password=False)
+    result = cli("--config", make_config(url), "db", "upgrade")
+    assert result.code == 2
+    assert result.err.startswith("klachten: migration to head refused, nothing")
+    assert "ck_cases_channel" in result.err and len(result.err.splitlines()) == 1
+    assert current_revision(empty_engine) == "0001"
+    assert _contents(empty_engine)[0][2] == "letter"
+    _set(empty_engine, "cases", "channel", "post")
+    assert cli("--config", make_config(url), "db", "upgrade").code == 0
+    assert current_revision(empty_engine) == "0002"
+
+
 def test_sqlite_keeps_foreign_keys_on_after_a_migration(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'fk.db'}")
     upgrade(engine, "0001")

@@ -2,8 +2,10 @@
 
 ``read_attachment`` looks at what a file really is (its first bytes), never
 runs or unpacks anything beyond fixed limits, and says with flags why a file
-was not read. ``read_webform`` reads notification mails. Validation and the
-merge with what the mail itself tells live in ``validate`` and ``merge``.
+was not read. The service runs it in worker processes with limits on time
+and memory (``ingest.forms.pool``) for the files ``needs_worker`` names.
+``read_webform`` reads notification mails. Validation and the merge with
+what the mail itself tells live in ``validate`` and ``merge``.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ __all__ = [
     "FieldValue",
     "FormResult",
     "OcrTools",
+    "needs_worker",
     "read_attachment",
     "read_webform",
 ]
@@ -28,6 +31,20 @@ __all__ = [
 # Smaller images are logos and signatures, not scanned A4 pages.
 MIN_SCAN_BYTES = 16 * 1024
 _SUFFIX = {"jpeg": ".jpg", "png": ".png", "tiff": ".tif"}
+# Files whose reading costs time or memory the sender controls.
+_HEAVY = ("pdf", "zip")
+# The whole document once unpacked (DOCX), in bytes really inflated.
+MAX_UNPACKED = 50 * 1024 * 1024
+
+
+def needs_worker(data: bytes) -> bool:
+    """True for files read by pypdf, python-docx or OCR: PDF, zip, scans.
+
+    The others (old Office files, archives, small images, anything else) are
+    judged by their first bytes, which costs nothing.
+    """
+    kind = sniff(data)
+    return kind in _HEAVY or (kind in _SUFFIX and len(data) >= MIN_SCAN_BYTES)
 
 
 def _utf16(name: str) -> bytes:
@@ -42,6 +59,7 @@ def read_attachment(
     ocr_timeout: float = 30.0,
     max_pages: int = 5,
     ocr: OcrTools | None = None,
+    max_unpacked: int = MAX_UNPACKED,
 ) -> FormResult | None:
     """Read one attachment as a complaint form.
 
@@ -60,7 +78,7 @@ def read_attachment(
             data, filename, max_pages=max_pages, ocr=tools, ocr_timeout=ocr_timeout
         )
     if kind == "zip":
-        return _read_zip(data, filename)
+        return _read_zip(data, filename, max_unpacked)
     if kind == "ole":
         return _read_ole(data)
     if kind in _SUFFIX:
@@ -81,7 +99,7 @@ def _archive(note: str) -> FormResult:
     return flagged("none", (Flag.ATTACHMENT_ARCHIVE, Flag.NEEDS_REVIEW), note)
 
 
-def _read_zip(data: bytes, filename: str) -> FormResult | None:
+def _read_zip(data: bytes, filename: str, max_unpacked: int) -> FormResult | None:
     try:
         zf = zipfile.ZipFile(BytesIO(data))
         names = [name.lower() for name in zf.namelist()]
@@ -95,7 +113,7 @@ def _read_zip(data: bytes, filename: str) -> FormResult | None:
         if "word/document.xml" in names:
             from ingest.forms.word import read_docx
 
-            return read_docx(zf, data, filename)
+            return read_docx(zf, filename, max_unpacked=max_unpacked)
     if "[content_types].xml" in names or "mimetype" in names:
         return None  # a spreadsheet, presentation or ODF file: not our form
     return _archive(f"zip archive with {len(names)} members; not unpacked")

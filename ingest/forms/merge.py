@@ -2,59 +2,44 @@
 
 Form fields win over what was guessed from the mail; where the form's e-mail
 differs from the sender's, both are kept and the difference is reported.
+The values themselves are checked by `store.member.check_member`, as on
+every other channel.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from config.machine_addresses import DAEMONS, NO_REPLY, NOTIFIERS, local_part_pattern
+from ingest.addresses import usable_address
 from ingest.categories import category_from_form
 from ingest.forms.fields import DEFAULT_CATEGORIES
 from ingest.forms.labels import fold
 from ingest.forms.result import FormResult
-from ingest.forms.validate import (
-    check_insz,
-    normalise_phone,
-    valid_email,
-    valid_postcode,
-)
 from ingest.language import language_from_postcode
+from store.member import CheckedMember, Member, check_member
 from store.vocabulary import Flag
 
 _NO_REPLY = re.compile(
-    r"^(no-?reply|do-?not-?reply|ne-?pas-?repondre|niet-?antwoorden|"
-    r"mailer-daemon|postmaster|webform|e-?loket|notifications?)([+.\-_].*)?@",
+    rf"^({local_part_pattern((*NO_REPLY, *DAEMONS, *NOTIFIERS))})([+.\-_].*)?@",
     re.IGNORECASE,
 )
-_TEXT_KEYS = ("name", "street", "city", "member_number", "description")
-
-
-@dataclass(frozen=True)
-class MemberDetails:
-    """The member's details for a new case, checked and normalised."""
-
-    name: str | None = None
-    email: str | None = None
-    phone: str | None = None
-    street: str | None = None
-    postcode: str | None = None
-    city: str | None = None
-    member_number: str | None = None
-    insz: str | None = None
-    insz_valid: bool | None = None
-    category: str | None = None
-    description: str | None = None
-    desired_solution: str | None = None
-    language: str | None = None
 
 
 @dataclass(frozen=True)
 class MergeOutcome:
-    """Details plus flags and (field, from_email_value, from_form_value)."""
+    """The member and the case details the forms and the mail tell.
 
-    member: MemberDetails
+    `conflicts` holds (field, from_email_value, from_form_value).
+    """
+
+    member: Member
+    category: str | None
+    description: str | None
+    desired_solution: str | None
+    language: str
     flags: tuple[str, ...]
     conflicts: tuple[tuple[str, str, str], ...]
 
@@ -75,23 +60,31 @@ def merge_member(
 ) -> MergeOutcome:
     """Combine the sender's name/address and the forms into member details."""
     values, flags = _form_values(forms)
-    details: dict[str, str | bool | None] = {k: values.get(k) for k in _TEXT_KEYS}
-    details["name"] = details["name"] or (sender_name or "").strip() or None
-    details["desired_solution"] = values.get("desired_solution")
-    conflicts = _email(sender_email, values.get("email"), details, flags)
-    _insz(values.get("insz"), details, flags)
-    _postcode(values.get("postcode"), details, flags)
-    _phone(values.get("phone"), details, flags)
-    _category(values.get("category"), categories, details, flags)
+    checked = check_member(
+        name=values.get("name") or sender_name,
+        email=values.get("email"),
+        phone=values.get("phone"),
+        street=values.get("street"),
+        postcode=values.get("postcode"),
+        city=values.get("city"),
+        member_number=values.get("member_number"),
+        insz=values.get("insz"),
+    )
+    flags.extend(checked.flags)
+    member, conflicts = _email(sender_email, checked, flags)
     form_language = next((f.language for f in forms if f.language), None)
-    details["language"] = (
+    language = (
         form_language
         or text_language
-        or language_from_postcode(details.get("postcode"))  # type: ignore[arg-type]
+        or language_from_postcode(member.postcode)
         or default_language
     )
     return MergeOutcome(
-        member=MemberDetails(**details),  # type: ignore[arg-type]
+        member=member,
+        category=_category(values.get("category"), categories, flags),
+        description=values.get("description"),
+        desired_solution=values.get("desired_solution"),
+        language=language,
         flags=tuple(dict.fromkeys(flags)),
         conflicts=conflicts,
     )
@@ -111,56 +104,36 @@ def _form_values(forms: Sequence[FormResult]) -> tuple[dict[str, str], list[str]
     return values, flags
 
 
-def _email(sender: str | None, typed: str | None, details: dict, flags: list):
+def _email(
+    sender: str | None, checked: CheckedMember, flags: list[str]
+) -> tuple[Member, tuple[tuple[str, str, str], ...]]:
+    """The address to answer: the form's when valid, else the sender's."""
     sender = (sender or "").strip() or None
     usable_sender = sender if sender and not is_no_reply(sender) else None
-    details["email"] = usable_sender
+    member = checked.member
+    typed = member.email
     if typed is None:
         if usable_sender is None:
             flags.append(Flag.NO_CONTACT_ADDRESS)
-        return ()
-    if not valid_email(typed):
-        flags.append(Flag.EMAIL_INVALID)
-        details["email"] = usable_sender or typed
-        return ()
-    details["email"] = typed
-    if usable_sender and usable_sender.lower() != typed.lower():
-        return (("email", usable_sender, typed),)
-    return ()
-
-
-def _insz(typed: str | None, details: dict, flags: list) -> None:
-    if typed is None:
-        return
-    check = check_insz(typed)
-    details["insz"] = check.formatted if check.valid else check.typed
-    details["insz_valid"] = check.valid
-    if not check.valid:
-        flags.append(Flag.INSZ_INVALID)
-
-
-def _postcode(typed: str | None, details: dict, flags: list) -> None:
-    details["postcode"] = typed
-    if typed is not None and not valid_postcode(typed):
-        flags.append(Flag.POSTCODE_INVALID)
-
-
-def _phone(typed: str | None, details: dict, flags: list) -> None:
-    if typed is None:
-        return
-    normalised = normalise_phone(typed)
-    details["phone"] = normalised or typed
-    if normalised is None:
-        flags.append(Flag.PHONE_INVALID)
+        return replace(member, email=usable_sender), ()
+    if checked.problem("email") is not None:
+        # Kept for a person to correct, unless it could carry a header line
+        # or a terminal sequence: such a value is never stored.
+        kept = typed if usable_address(typed) else None
+        return replace(member, email=usable_sender or kept), ()
+    if usable_sender and usable_sender.lower() != typed:
+        return member, (("email", usable_sender, typed),)
+    return member, ()
 
 
 def _category(
-    typed: str | None, categories: Sequence[str], details: dict, flags: list
-) -> None:
+    typed: str | None, categories: Sequence[str], flags: list[str]
+) -> str | None:
     if typed is None:
-        return
-    details["category"] = category_from_form(typed, categories)
-    if details["category"] is None:
+        return None
+    category = category_from_form(typed, categories)
+    if category is None:
         # Free text such as the website's "Onderwerp: Klacht" is no category;
         # the value stays among the form fields.
         flags.append(Flag.CATEGORY_UNKNOWN)
+    return category

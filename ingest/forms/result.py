@@ -33,6 +33,8 @@ class FormResult:
     )
     flags: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    # The limit that stopped the reading ("cpu", "wall", "memory", ...), if any.
+    limit: str | None = None
 
 
 def flagged(kind: str, flags: tuple[str, ...], note: str) -> FormResult:

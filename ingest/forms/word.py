@@ -3,7 +3,9 @@
 Values come from content controls first (tag or title = field key or label),
 then from label/value tables, then from "Label: waarde" paragraphs. The zip
 is checked before python-docx opens it: too many members or too many bytes
-once unpacked, and the file is not read.
+once unpacked, and the file is not read. The bytes once unpacked are the ones
+really inflated (ingest/forms/unzip.py), not the sizes the zip declares:
+python-docx only sees a copy of the members as they really are.
 """
 
 from __future__ import annotations
@@ -17,29 +19,58 @@ from docx.oxml.ns import qn
 from ingest.forms.fields import FIELD_KEYS, LANGUAGES
 from ingest.forms.labels import ParsedText, match_label, parse_labelled
 from ingest.forms.result import FieldValue, FormResult, flagged
+from ingest.forms.unzip import (
+    TooMuchData,
+    UnsupportedMember,
+    inflate_members,
+    stored_zip,
+)
 from store.vocabulary import Flag
 
 MAX_MEMBERS = 1000
-MAX_UNCOMPRESSED = 20 * 1024 * 1024
+MAX_UNPACKED = 50 * 1024 * 1024
+_TOO_LARGE = (Flag.ATTACHMENT_TOO_LARGE, Flag.NEEDS_REVIEW)
 
 
-def zip_problem(zf: zipfile.ZipFile) -> FormResult | None:
-    """A flagged result when a zip is too big to open safely, else None."""
+def zip_problem(zf: zipfile.ZipFile, cap: int = MAX_UNPACKED) -> FormResult | None:
+    """A flagged result when a zip says it is too big to open safely, else None.
+
+    Only a first look: the sizes are the zip's own claims. `unpacked` counts
+    what really comes out.
+    """
     infos = zf.infolist()
     size = sum(info.file_size for info in infos)
-    if len(infos) > MAX_MEMBERS or size > MAX_UNCOMPRESSED:
+    if len(infos) > MAX_MEMBERS or size > cap:
         note = f"{len(infos)} members, {size} bytes unpacked: over the limits"
-        return flagged("none", (Flag.ATTACHMENT_TOO_LARGE, Flag.NEEDS_REVIEW), note)
+        return flagged("none", _TOO_LARGE, note)
     return None
 
 
-def read_docx(zf: zipfile.ZipFile, data: bytes, origin: str) -> FormResult:
-    """Read a DOCX (already checked for size and macros) as a form."""
-    problem = zip_problem(zf)
+def unpacked(zf: zipfile.ZipFile, cap: int) -> bytes | FormResult:
+    """The document re-packed without compression, or why it cannot be."""
+    try:
+        members = inflate_members(zf, cap)
+    except TooMuchData:
+        note = f"more than {cap} bytes once unpacked: over the limit"
+        return flagged("none", _TOO_LARGE, note)
+    except (UnsupportedMember, zipfile.BadZipFile, OSError, EOFError) as exc:
+        note = f"Word file could not be unpacked ({type(exc).__name__})"
+        return flagged("none", (Flag.ATTACHMENT_CORRUPT, Flag.NEEDS_REVIEW), note)
+    return stored_zip(members)
+
+
+def read_docx(
+    zf: zipfile.ZipFile, origin: str, *, max_unpacked: int = MAX_UNPACKED
+) -> FormResult:
+    """Read a DOCX (already checked for macros) as a form."""
+    problem = zip_problem(zf, max_unpacked)
     if problem:
         return problem
+    package = unpacked(zf, max_unpacked)
+    if isinstance(package, FormResult):
+        return package
     try:
-        document = docx.Document(BytesIO(data))
+        document = docx.Document(BytesIO(package))
     except Exception as exc:  # python-docx/lxml raise many kinds on bad files
         note = f"Word file could not be read ({type(exc).__name__})"
         return flagged("none", (Flag.ATTACHMENT_CORRUPT, Flag.NEEDS_REVIEW), note)

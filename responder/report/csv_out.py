@@ -5,6 +5,10 @@ JSON document, its path before the last key as the section
 ("received.by_channel", "previous_year.answer"), so a spreadsheet or script
 can filter it without knowing the layout. Case lines (``--with-cases``) have
 the section "cases.<number>".
+
+Text cells that a spreadsheet would read as a formula (a category or a
+member's name such as ``=HYPERLINK(...)``) get a leading apostrophe: see
+`safe_cell`. Numbers stay numbers.
 """
 
 from __future__ import annotations
@@ -37,12 +41,25 @@ def _join(section: str, key: str) -> str:
     return key if section == "report" else f"{section}.{key}"
 
 
+# What makes Excel, LibreOffice or Google Sheets start a formula (OWASP "CSV
+# injection"): =, +, - and @, and tab or carriage return before one of them.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(text: str) -> str:
+    """`text` with a leading apostrophe when a spreadsheet would run it."""
+    return f"'{text}" if text.startswith(FORMULA_START) else text
+
+
 def _text(value: Any) -> str:
+    """A cell: numbers as they are, text made safe for spreadsheets."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    if isinstance(value, int | float):
+        return str(value)
+    return safe_cell(str(value))
 
 
 def render_long_csv(figures: Figures) -> str:
@@ -51,7 +68,7 @@ def render_long_csv(figures: Figures) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(("section", "key", "value"))
     for section, key, value in long_rows(figures.to_dict()):
-        writer.writerow((section, key, _text(value)))
+        writer.writerow((safe_cell(section), safe_cell(key), _text(value)))
     return out.getvalue()
 
 
@@ -62,7 +79,7 @@ def render_csv_zip(figures: Figures, language: str) -> bytes:
         for table in build_tables(figures, language):
             out = io.StringIO()
             writer = csv.writer(out, lineterminator="\n")
-            writer.writerow(table.columns)
+            writer.writerow([_text(column) for column in table.columns])
             writer.writerows([[_text(v) for v in row] for row in table.rows])
             archive.writestr(f"{table.name}.csv", out.getvalue())
     return buffer.getvalue()

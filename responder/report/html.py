@@ -85,11 +85,13 @@ def render_html(figures: Figures, language: str, generated: str) -> str:
 def context(figures: Figures, language: str, generated: str) -> dict[str, Any]:
     """What the templates see: the figures, words, charts and helpers."""
 
+    cutoff = labels.cutoff_words(figures.cutoff, figures.timezone, language)
+
     def t(key: str, **values: Any) -> str:
-        return labels.text(language, key, **values)
+        return labels.text(language, key, **{"cutoff": cutoff, **values})
 
     def n(code: str | None) -> str:
-        return labels.name(language, code)
+        return labels.name(language, code, cutoff)
 
     return {
         "f": figures.to_dict(),
@@ -98,5 +100,6 @@ def context(figures: Figures, language: str, generated: str) -> dict[str, Any]:
         "charts": build_charts(figures, language),
         "t": t,
         "n": n,
+        "months": labels.MONTHS_SHORT[language],
         "internal": figures.cases is not None,
     }

@@ -1,4 +1,4 @@
-"""Words of the report in Dutch and French, shared by every output format.
+"""Words of the report in Dutch, French and German, shared by every output format.
 
 Values the store holds as codes (channels, outcomes, statuses, message
 classes) are shown through `name()`; an unknown code is shown as it is.
@@ -6,7 +6,10 @@ classes) are shown through `name()`; an unknown code is shown as it is.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+
+from responder.dates import date_long
 
 TEXT: dict[str, dict[str, str]] = {
     "nl": {
@@ -22,7 +25,7 @@ TEXT: dict[str, dict[str, str]] = {
         "by_month": "Per maand",
         "by_regional_office": "Per regionaal kantoor",
         "outcomes": "Beslissing",
-        "open_at_year_end": "Nog open op 31 december",
+        "open_at_year_end": "Nog open op {cutoff}",
         "acknowledgement": "Ontvangstmelding",
         "answer": "Antwoord",
         "count": "Aantal",
@@ -79,7 +82,7 @@ TEXT: dict[str, dict[str, str]] = {
         "by_month": "Par mois",
         "by_regional_office": "Par bureau régional",
         "outcomes": "Décision",
-        "open_at_year_end": "Encore ouvertes au 31 décembre",
+        "open_at_year_end": "Encore ouvertes au {cutoff}",
         "acknowledgement": "Accusé de réception",
         "answer": "Réponse",
         "count": "Nombre",
@@ -123,6 +126,63 @@ TEXT: dict[str, dict[str, str]] = {
         "chart_categories": "Plaintes par catégorie",
         "chart_answer": "Délai de réponse (jours)",
     },
+    "de": {
+        "title": "Beschwerdebericht {year}",
+        "subtitle": "Jährliche Analyse der Beschwerdebearbeitung",
+        "internal": "Internes Dokument — enthält personenbezogene Daten",
+        "generated": "Erstellt am {date}, Stand am {cutoff}",
+        "summary": "Zusammenfassung",
+        "received": "Eingegangene Beschwerden",
+        "by_channel": "Nach Kanal",
+        "by_category": "Nach Kategorie",
+        "by_language": "Nach Sprache",
+        "by_month": "Nach Monat",
+        "by_regional_office": "Nach Regionalbüro",
+        "outcomes": "Entscheidung",
+        "open_at_year_end": "Am {cutoff} noch offen",
+        "acknowledgement": "Eingangsbestätigung",
+        "answer": "Antwort",
+        "count": "Anzahl",
+        "median_days": "Median (Tage)",
+        "p90_days": "90. Perzentil (Tage)",
+        "share_within": "Innerhalb von {days} Tagen",
+        "distribution": "Zeit bis zur Antwort",
+        "overdue": "Verspätet bearbeitet",
+        "answered_late": "Verspätet beantwortet",
+        "open_late": "Nach der Frist offen",
+        "median_days_late": "Median der Verspätung (Tage)",
+        "max_days_late": "Maximale Verspätung (Tage)",
+        "follow_ups": "Folgenachrichten",
+        "follow_total": "Folgenachrichten insgesamt",
+        "cases_with": "Akten mit Folgenachrichten",
+        "mean_per_case": "Durchschnitt pro Akte",
+        "max_per_case": "Maximum pro Akte",
+        "repeat_members": "Mitglieder mit mehr als einer Beschwerde",
+        "ombudsdienst": "An den Ombudsdienst verwiesen",
+        "acks_not_sent": "Nicht versandte Eingangsbestätigungen",
+        "acknowledged_without_mail": "Eingangsbestätigung ohne E-Mail",
+        "non_complaints": "Nachrichten, die keine Beschwerde waren",
+        "comparison": "Vergleich mit {year}",
+        "no_previous": "Keine Daten für {year}.",
+        "figure": "Kennzahl",
+        "this_year": "{year}",
+        "difference": "Differenz",
+        "reason": "Grund",
+        "cases": "Akten",
+        "number": "Nummer",
+        "received_on": "Eingegangen",
+        "channel": "Kanal",
+        "category": "Kategorie",
+        "status": "Status",
+        "outcome": "Entscheidung",
+        "member_name": "Mitglied",
+        "days_to_answer": "Tage bis zur Antwort",
+        "total": "Insgesamt",
+        "none": "—",
+        "chart_months": "Beschwerden pro Monat",
+        "chart_categories": "Beschwerden pro Kategorie",
+        "chart_answer": "Zeit bis zur Antwort (Tage)",
+    },
 }
 
 NAMES: dict[str, dict[str, str]] = {
@@ -144,7 +204,7 @@ NAMES: dict[str, dict[str, str]] = {
         "closed_without_acknowledgement": "afgesloten zonder ontvangstmelding",
         "letter_sent": "per brief", "acknowledged_otherwise": "op een andere manier",
         "nl": "Nederlands", "fr": "Frans", "de": "Duits", "en": "Engels",
-        "received": "Ontvangen", "open_at_year_end": "Open op 31 december",
+        "received": "Ontvangen", "open_at_year_end": "Open op {cutoff}",
         "overdue": "Te laat", "repeat_members": "Leden met meer dan één klacht",
         "ombudsdienst": "Ombudsdienst",
         "acknowledgements_not_sent": "Ontvangstmeldingen niet verstuurd",
@@ -168,12 +228,37 @@ NAMES: dict[str, dict[str, str]] = {
         "closed_without_acknowledgement": "clôturée sans accusé de réception",
         "letter_sent": "par lettre", "acknowledged_otherwise": "autrement",
         "nl": "néerlandais", "fr": "français", "de": "allemand", "en": "anglais",
-        "received": "Reçues", "open_at_year_end": "Ouvertes au 31 décembre",
+        "received": "Reçues", "open_at_year_end": "Ouvertes au {cutoff}",
         "overdue": "En retard",
         "repeat_members": "Membres ayant introduit plus d'une plainte",
         "ombudsdienst": "Service de médiation",
         "acknowledgements_not_sent": "Accusés de réception non envoyés",
         "follow_ups": "Messages de suivi",
+    },
+    "de": {
+        "email": "E-Mail", "form": "Formular", "e-loket": "E-Schalter",
+        "contact-form": "Kontaktformular", "post": "Post", "oral": "mündlich",
+        "founded": "begründet", "partly-founded": "teilweise begründet",
+        "unfounded": "unbegründet", "withdrawn": "zurückgezogen",
+        "not-admissible": "unzulässig", "none": "noch keine Entscheidung",
+        "registered": "registriert",
+        "awaiting_confirmation": "wartet auf Bestätigung",
+        "acknowledged": "Eingang bestätigt", "in_progress": "in Bearbeitung",
+        "answered": "beantwortet", "closed": "abgeschlossen",
+        "auto_reply": "automatische Antworten", "bounce": "unzustellbar",
+        "list": "Mailinglisten", "spam": "Spam", "rejected": "abgelehnt",
+        "quarantined": "in Quarantäne", "complaint": "Beschwerden",
+        "follow_up": "Folgenachrichten", "unset": "nicht angegeben",
+        "awaiting_letter": "wartet auf Brief (keine E-Mail-Adresse)",
+        "closed_without_acknowledgement": "ohne Eingangsbestätigung abgeschlossen",
+        "letter_sent": "per Brief", "acknowledged_otherwise": "auf andere Weise",
+        "nl": "Niederländisch", "fr": "Französisch", "de": "Deutsch", "en": "Englisch",
+        "received": "Eingegangen", "open_at_year_end": "Offen am {cutoff}",
+        "overdue": "Verspätet",
+        "repeat_members": "Mitglieder mit mehr als einer Beschwerde",
+        "ombudsdienst": "Ombudsdienst",
+        "acknowledgements_not_sent": "Eingangsbestätigungen nicht versandt",
+        "follow_ups": "Folgenachrichten",
     },
 }  # fmt: skip
 
@@ -182,7 +267,10 @@ MONTHS_SHORT = {
            "jul", "aug", "sep", "okt", "nov", "dec"),
     "fr": ("janv", "févr", "mars", "avr", "mai", "juin",
            "juil", "août", "sept", "oct", "nov", "déc"),
+    "de": ("Jan", "Feb", "Mär", "Apr", "Mai", "Jun",
+           "Jul", "Aug", "Sep", "Okt", "Nov", "Dez"),
 }  # fmt: skip
+LANGUAGES = tuple(TEXT)
 
 
 def text(language: str, key: str, **values: Any) -> str:
@@ -190,11 +278,25 @@ def text(language: str, key: str, **values: Any) -> str:
     return TEXT[language][key].format(**values)
 
 
-def name(language: str, code: str | None) -> str:
-    """How a stored code reads; unknown codes (categories, offices) as they are."""
+def name(language: str, code: str | None, cutoff: str = "") -> str:
+    """How a stored code reads; unknown codes (categories, offices) as they are.
+
+    ``cutoff`` is the report's "situation on" date in words: the figure "open"
+    is open on that day (31 December for a past year, today for this one).
+    """
     if code is None:
         return TEXT[language]["none"]
-    return NAMES[language].get(code, code)
+    return NAMES[language].get(code, code).replace("{cutoff}", cutoff)
+
+
+def cutoff_words(cutoff: str, timezone: str, language: str) -> str:
+    """The report's cutoff (ISO 8601 with offset) as a date in words."""
+    return date_long(datetime.fromisoformat(cutoff), language, tz=timezone)
+
+
+def month_name(month: int | str, language: str) -> str:
+    """1 -> "jan" / "janv" / "Jan"."""
+    return MONTHS_SHORT[language][int(month) - 1]
 
 
 def number(value: float | int | None, language: str = "nl") -> str:
@@ -205,7 +307,7 @@ def number(value: float | int | None, language: str = "nl") -> str:
         text = f"{value:,.2f}".rstrip("0").rstrip(".")
     else:
         text = f"{int(value):,}"
-    separator = "." if language == "nl" else "\u202f"
+    separator = "\u202f" if language == "fr" else "."
     return text.replace(",", "\0").replace(".", ",").replace("\0", separator)
 
 

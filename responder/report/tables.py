@@ -46,13 +46,17 @@ def build_tables(figures: Figures, language: str) -> list[Table]:
     """Every table of the report, in reading order."""
     cur = figures.current
 
+    cutoff = labels.cutoff_words(figures.cutoff, figures.timezone, language)
+
     def t(key: str, **values: Any) -> str:
-        return labels.text(language, key, **values)
+        return labels.text(language, key, **{"cutoff": cutoff, **values})
 
     def counts(
         name: str, title: str, data: dict[str, int], coded: bool = True
     ) -> Table:
         def label(key: str) -> str:
+            if name == "by_month":
+                return labels.month_name(key, language)
             return labels.name(language, key) if coded or key == "unset" else key
 
         return Table(
@@ -104,6 +108,7 @@ def build_tables(figures: Figures, language: str) -> list[Table]:
 
 
 def _summary(figures: Figures, language: str) -> Table:
+    cutoff = labels.cutoff_words(figures.cutoff, figures.timezone, language)
     current = figures.current.main_counts()
     previous = figures.previous.main_counts() if figures.previous else None
     deltas = figures.deltas or {}
@@ -123,7 +128,7 @@ def _summary(figures: Figures, language: str) -> Table:
             labels.text(language, "difference"),
         ),
         rows,
-        [labels.name(language, key) for key in current],
+        [labels.name(language, key, cutoff) for key in current],
     )
 
 

@@ -6,15 +6,19 @@ import argparse
 import hashlib
 import json
 import mimetypes
-import re
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from service.app import App
-from service.output import print_json, print_table
+from service.output import print_json, print_table, printable, printable_tree
 from store.errors import UserError
-from store.vocabulary import Channel, Flag, Status
+from store.manual_registration import (
+    fill_address,
+    opening_flags,
+    opening_status,
+    received_instant,
+)
+from store.vocabulary import Status
 
 
 def list_cases(app: App, args: argparse.Namespace) -> int:
@@ -68,7 +72,16 @@ def show_case(app: App, args: argparse.Namespace) -> int:
 
 
 def render_case_text(case: dict[str, Any]) -> str:
-    """A readable page for one case, for a coordinator at a terminal."""
+    """A readable page for one case, for a coordinator at a terminal.
+
+    Every value is shown with its control characters as escapes (a newline in
+    a name is "\\n", not a line of its own); only the description keeps its
+    line breaks.
+    """
+    description = [
+        printable(line) for line in (case.get("description") or "").split("\n")
+    ]
+    case = printable_tree(case)
     member = case["member"]
     lines = [
         f"{case['number']}  [{case['status']}]  {case['channel']}  "
@@ -92,7 +105,7 @@ def render_case_text(case: dict[str, Any]) -> str:
     if case.get("description"):
         lines += [
             "description:",
-            *(f"  {ln}" for ln in case["description"].split("\n")),
+            *(f"  {ln}" for ln in description),
         ]
     if case.get("form_fields"):
         lines.append("form fields:")
@@ -140,9 +153,7 @@ def register_case(app: App, args: argparse.Namespace) -> int:
         number = case.number
     print(number)
     if acknowledge_to:
-        from service.delivery import deliver_pending
-
-        deliver_pending(app)  # what fails here, the daemon retries
+        app.delivery.deliver_pending()  # what fails here, the daemon retries
     return 0
 
 
@@ -150,16 +161,9 @@ def build_new_case(app: App, args: argparse.Namespace):
     from store.registration_input import NewCase
 
     description = _description(args)
-    if args.handled_immediately and args.channel != Channel.ORAL:
-        raise UserError("--handled-immediately applies to oral complaints only")
+    status = opening_status(args.channel, args.handled_immediately)
     member, flags = _member(args)
-    status = Status.REGISTERED
-    if args.channel == Channel.ORAL:
-        status = (
-            Status.CLOSED if args.handled_immediately else Status.AWAITING_CONFIRMATION
-        )
-    if not member.email and status != Status.CLOSED:
-        flags.append(Flag.AWAITING_LETTER)
+    flags.extend(opening_flags(status, member.email))
     return NewCase(
         channel=args.channel,
         received_at=received_instant(args.received_at, app.timezone),
@@ -172,15 +176,6 @@ def build_new_case(app: App, args: argparse.Namespace):
         flags=tuple(flags),
         status=status,
     )
-
-
-def received_instant(day: date, timezone: str) -> datetime:
-    """A received date as an instant: now if today, else noon that day; a
-    date in the future or before 2000 is refused (one rule with `case
-    confirm`)."""
-    from service.commands.lifecycle import instant_of
-
-    return instant_of(day, timezone, "received date")
 
 
 def _description(args: argparse.Namespace) -> str:
@@ -196,66 +191,48 @@ def _description(args: argparse.Namespace) -> str:
     return text.strip()
 
 
-_ADDRESS = re.compile(r"^(?P<street>.+?),?\s+(?P<postcode>\d{4})\s+(?P<city>.+)$")
-
-
 def _member(args: argparse.Namespace):
-    from ingest.forms.validate import (
-        check_insz,
-        normalise_phone,
-        valid_email,
-        valid_postcode,
-    )
-    from store.registration_input import MemberRecord
+    """The member as typed: refused on a wrong e-mail or postcode (exit 2),
+    flagged on a wrong INSZ or phone number, as intake flags them."""
+    from store.member import check_member
 
-    flags: list[str] = []
-    street, postcode, city = args.street, args.postcode, args.city
-    if args.address:
-        match = _ADDRESS.match(args.address.strip())
-        if match:
-            street = street or match["street"].strip()
-            postcode = postcode or match["postcode"]
-            city = city or match["city"].strip()
-        else:
-            street = street or args.address.strip()
-    if postcode and not valid_postcode(postcode):
-        raise UserError(f"invalid Belgian postcode {postcode!r}: expected 4 digits")
-    if args.email and not valid_email(args.email):
-        raise UserError(f"invalid e-mail address {args.email!r}")
-    phone = args.phone
-    if phone:
-        phone = normalise_phone(phone) or phone
-    insz, insz_valid = args.insz, None
-    if insz:
-        check = check_insz(insz)
-        insz_valid = check.valid
-        insz = check.formatted if check.valid else insz
-        if not check.valid:
-            flags.append(Flag.INSZ_INVALID)
-    member = MemberRecord(
+    street, postcode, city = fill_address(
+        args.address, args.street, args.postcode, args.city
+    )
+    checked = check_member(
         name=args.name,
-        email=args.email.lower() if args.email else None,
-        phone=phone,
+        email=args.email,
+        phone=args.phone,
         street=street,
         postcode=postcode,
         city=city,
         member_number=args.member_number,
-        insz=insz,
-        insz_valid=insz_valid,
+        insz=args.insz,
     )
-    return member, flags
+    for problem in checked.problems:
+        if problem.field in _REFUSED:
+            raise UserError(problem.message)
+    return checked.member, list(checked.flags)
+
+
+# A wrong address would send the acknowledgement (or the letter) nowhere.
+_REFUSED = ("email", "postcode")
 
 
 def _category(app: App, category: str | None) -> str | None:
+    """The configured category named (in any of its wordings, as on a form),
+    else exit 2."""
+    from ingest.categories import category_from_form
+
     if category is None:
         return None
-    known = {c.lower(): c for c in app.settings.cases.categories}
-    if category.lower() not in known:
+    known = category_from_form(category, app.settings.cases.categories)
+    if known is None:
         raise UserError(
             f"unknown category {category!r}: one of "
             + ", ".join(app.settings.cases.categories)
         )
-    return known[category.lower()]
+    return known
 
 
 def read_attachment(path: Path):

@@ -10,13 +10,16 @@ import argparse
 import smtplib
 from collections.abc import Callable
 
-from config.schema import SmtpSettings
+from config.schema import Settings, SmtpSettings
+from config.validate import plaintext_auth
 from service.app import App
 
 
 def check_config(app: App, args: argparse.Namespace) -> int:
     """Validate (done while loading), then try database, IMAP and SMTP."""
     print(f"config: ok ({app.config_path})")
+    for warning in config_warnings(app.settings):
+        print(f"warning: {warning}")
     checks: list[tuple[str, Callable[[], None]]] = [
         ("database", app.require_schema),
         (_source_name(app), lambda: _check_source(app)),
@@ -32,6 +35,25 @@ def check_config(app: App, args: argparse.Namespace) -> int:
             failed += 1
             print(f"{name}: FAILED ({_without_secrets(app, reason)})")
     return 1 if failed else 0
+
+
+def config_warnings(settings: Settings) -> list[str]:
+    """What works but should not be so in production: a password in clear
+    (allowed with allow_plaintext_auth = true) and TLS without verification."""
+    warnings = [
+        f"{reason} (allow_plaintext_auth = true)"
+        for reason in plaintext_auth(settings, allowed_too=True)
+    ]
+    servers = [("smtp", settings.smtp)]
+    if settings.source.kind == "imap":
+        servers.insert(0, ("imap", settings.imap))
+    for section, server in servers:
+        if server.security != "none" and not server.verify_certificate:
+            warnings.append(
+                f"[{section}] verify_certificate = false: anyone on the path "
+                f"to {server.host} can pose as the server"
+            )
+    return warnings
 
 
 def _source_name(app: App) -> str:
@@ -55,39 +77,25 @@ def _without_secrets(app: App, text: str) -> str:
 
 
 def _check_source(app: App) -> None:
-    from ingest.imap_source import ImapSource
-    from ingest.maildir_source import MaildirSource
+    """Connect to the configured source, look what waits, let go."""
+    from service.runner import make_source
 
-    if app.settings.source.kind == "maildir":
-        settings = app.settings.source
-        source = MaildirSource(settings.path, settings.processed_folder)
-        source.open()
-        source.waiting()
-        return
-    imap = ImapSource(app.settings.imap)
-    imap.connect()
-    imap.close()
+    source = make_source(app)
+    source.connect()
+    try:
+        source.waiting(0)
+    finally:
+        source.close()
 
 
 def check_smtp(settings: SmtpSettings) -> None:
     """Connect, secure, log in when configured, NOOP, QUIT. Raises on failure."""
-    from ingest.imap_source import tls_context
+    from mailconn.smtp import close_quietly, open_smtp
 
-    context = tls_context(settings.verify_certificate, settings.ca_file)
-    smtp: smtplib.SMTP
-    if settings.security == "ssl":
-        smtp = smtplib.SMTP_SSL(
-            settings.host, settings.port, timeout=settings.timeout, context=context
-        )
-    else:
-        smtp = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
-    with smtp:
-        smtp.ehlo()
-        if settings.security == "starttls":
-            smtp.starttls(context=context)
-            smtp.ehlo()
-        if settings.username:
-            smtp.login(settings.username, settings.password)
+    smtp = open_smtp(settings)
+    try:
         code, _ = smtp.noop()
         if code != 250:
             raise smtplib.SMTPResponseException(code, b"NOOP refused")
+    finally:
+        close_quietly(smtp)

@@ -12,25 +12,26 @@ from pathlib import Path
 
 from responder.context import mail_context
 from responder.dates import date_long
+from responder.delivery_run import build_delivery_setup
 from responder.letter import member_address_lines, render_letter_pdf
 from responder.render import render_mail
 from service.app import App
-from service.delivery import delivery_config, environment
+from service.output import write_private
 from store.errors import UserError
 from store.models import utcnow
 
 
 def letter(app: App, args: argparse.Namespace) -> int:
     """Write the letter's PDF; with --mark-sent also record it as posted."""
-    from store.outbox import case_facts_by_number, mark_letter_sent
+    from store.outbox import case_view_by_number, mark_letter_sent
 
     app.require_schema()
     with app.transaction() as session:
-        case = case_facts_by_number(session, args.number)
+        case = case_view_by_number(session, args.number)
     pdf = build_letter(app, case)
     target = Path(args.output or f"{case.number}-ontvangstmelding.pdf")
     try:
-        target.write_bytes(pdf)
+        write_private(target, pdf)
     except OSError as exc:
         raise UserError(f"cannot write {target}: {exc.strerror}") from None
     print(target)
@@ -42,10 +43,10 @@ def letter(app: App, args: argparse.Namespace) -> int:
 
 
 def build_letter(app: App, case) -> bytes:
-    """The PDF of the acknowledgement letter of `case` (store.outbox.CaseFacts)."""
+    """The PDF of the acknowledgement letter of `case` (store.case_view.CaseView)."""
     settings = app.settings
-    env = environment(settings.responder.templates_dir, settings.cases.timezone)
-    org = delivery_config(settings, app.rules).org
+    env = app.templates
+    org = build_delivery_setup(settings, app.rules).org
     context = mail_context(org, case, terms=app.rules)
     mail = render_mail(env, "member", "letter", case.language, context)
     responder = settings.responder

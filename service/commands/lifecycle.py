@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from service.app import App
 from store.errors import UserError
+from store.manual_registration import EARLIEST
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -25,8 +26,8 @@ if TYPE_CHECKING:
 
 
 def assign(app: App, args: argparse.Namespace) -> int:
-    from ingest.forms.validate import valid_email
     from store import lifecycle
+    from store.member_checks import valid_email
 
     address = args.to.strip().lower()
     if not valid_email(address):
@@ -49,7 +50,6 @@ def note(app: App, args: argparse.Namespace) -> int:
 
 
 def answer(app: App, args: argparse.Namespace) -> int:
-    from service.delivery import deliver_pending
     from store import lifecycle
 
     delivery = "email" if args.send else "post" if args.by_post else "none"
@@ -62,7 +62,7 @@ def answer(app: App, args: argparse.Namespace) -> int:
         lambda case: f"answered ({args.outcome}, {_how(delivery)})",
     )
     if delivery == "email":
-        deliver_pending(app)
+        app.delivery.deliver_pending()
     return 0
 
 
@@ -128,11 +128,6 @@ def _change(
         line = f"{case.number}: {says(case)}"
     print(line)
     return 0
-
-
-# No complaint of this service was received before; an earlier date is a typo
-# (1900 for 2000) that would open a case overdue for a century.
-EARLIEST = date(2000, 1, 1)
 
 
 def instant_of(

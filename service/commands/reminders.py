@@ -8,13 +8,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from service.app import App
-from service.output import print_json
+from service.output import print_json, printable
 
 
 def preview(app: App, args: argparse.Namespace) -> int:
     """Show what would be sent, and to whom, without sending or recording."""
+    from responder.reminder_job import preview as plan_at
     from responder.reminder_plan import parse_clock
-    from service.reminders_job import preview as plan_at
 
     app.require_schema()
     zone = ZoneInfo(app.timezone)
@@ -67,19 +67,18 @@ def _case_row(case: dict[str, Any]) -> str:
     row = (
         f"    {case['number']}  due {case['deadline'][:10]}  "
         f"{case['days_left']:+d} days  {case['assignee'] or '-'}  "
-        f"{case['subject'] or ''}"
+        f"{printable(case['subject'] or '')}"
     )
     return row.rstrip()
 
 
 def run(app: App, args: argparse.Namespace) -> int:
     """Send every due reminder now, whatever the hour."""
-    from service.delivery import deliver_pending
-    from service.reminders_job import run_due
+    from responder.reminder_job import run_due
 
     app.require_schema()
     report = run_due(app)
     print(f"reminders: {report.describe()}")
     if report.mails:
-        deliver_pending(app)
+        app.delivery.deliver_pending()
     return 0

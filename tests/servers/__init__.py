@@ -9,6 +9,21 @@ import socket
 import time
 from collections.abc import Callable, Collection, Iterable
 from pathlib import Path
+from typing import NoReturn
+
+import pytest
+
+# In CI every real server the tests speak to must be there: a missing one
+# fails the run instead of quietly skipping the tests that need it.
+IN_CI = bool(os.environ.get("KLACHTEN_CI"))
+
+
+def unavailable(reason: str) -> NoReturn:
+    """A server or tool the test needs is missing: skip with `reason` on a
+    developer's machine, fail in CI (KLACHTEN_CI=1)."""
+    if IN_CI:
+        pytest.fail(f"{reason} (required when KLACHTEN_CI is set)", pytrace=False)
+    pytest.skip(reason)
 
 
 def free_port(exclude: Collection[int] = ()) -> int:

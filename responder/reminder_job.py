@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 import structlog
 
 from config import Settings
+from responder.job_context import JobContext
 from responder.reminder_plan import (
     Plan,
     PlannedMail,
@@ -25,7 +26,6 @@ from responder.reminder_plan import (
     plan_reminders,
     within_send_window,
 )
-from service.app import App
 
 log = structlog.get_logger("klachten.reminders")
 
@@ -46,7 +46,7 @@ class ReminderReport:
         return f"{len(self.mails)} mail(s) queued for {self.cases} case(s)"
 
 
-def run_due(app: App, now: datetime | None = None) -> ReminderReport:
+def run_due(app: JobContext, now: datetime | None = None) -> ReminderReport:
     """Record and queue every reminder due at `now` (default: the clock)."""
     from store import reminder_records as store
 
@@ -83,7 +83,7 @@ def _to_record(mail: PlannedMail):
     )
 
 
-def preview(app: App, now: datetime | None = None) -> Plan:
+def preview(app: JobContext, now: datetime | None = None) -> Plan:
     """What `run_due` would queue at `now`, without locking or writing."""
     from store import reminder_records as store
 
@@ -94,7 +94,9 @@ def preview(app: App, now: datetime | None = None) -> Plan:
     return plan_reminders(cases, sent, Policy.from_settings(app.settings), now)
 
 
-def run_digest(app: App, now: datetime | None = None, *, force: bool = False) -> int:
+def run_digest(
+    app: JobContext, now: datetime | None = None, *, force: bool = False
+) -> int:
     """Queue the weekly digest when it is due (once per ISO week); returns the
     number of mails queued. `force` sends it whatever the day and hour, but
     still once a week."""
@@ -139,7 +141,7 @@ def due_at_send_time(settings: Settings, now: datetime) -> bool:
     )
 
 
-def tick(app: App, now: datetime | None = None) -> ReminderReport:
+def tick(app: JobContext, now: datetime | None = None) -> ReminderReport:
     """The daemon's scheduled job: reminders in working hours, the digest
     when due. Safe to call every few minutes: what was sent is recorded."""
     now = now or datetime.now(UTC)

@@ -1,8 +1,10 @@
-"""Exponential backoff with jitter for reconnecting to a mail server.
+"""Exponential backoff with jitter: the one formula every retry loop uses.
 
 Pure arithmetic whose randomness is a parameter, so tests need no waiting.
-The jitter keeps several instances that lost the same server from all
-knocking again at the same second.
+The intake's reconnect loop and the outbox's retries of a mail share it; they
+differ only in their jitter range. Jitter keeps several instances (or many
+mails queued in one outage) from all knocking again at the same second. It
+lives in `config` because both `ingest` and `responder` may import it.
 """
 
 from __future__ import annotations
@@ -10,23 +12,29 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
+# "Equal jitter": half of the step is fixed, the other half random, so the
+# wait grows steadily yet never exceeds the cap.
+EQUAL_JITTER = (0.5, 1.0)
+
 
 def backoff_delay(
     attempt: int,
     *,
     base: float = 1.0,
     cap: float = 300.0,
+    jitter: tuple[float, float] = EQUAL_JITTER,
     rand: Callable[[], float] = random.random,
 ) -> float:
     """Seconds to wait before retry number `attempt` (0 for the first retry).
 
-    "Equal jitter": half of the exponential step is fixed, the other half is
-    random, so the wait grows steadily yet never exceeds `cap`.
+    The step doubles from `base` up to `cap`; the wait is the step times a
+    random factor between `jitter[0]` and `jitter[1]`.
     """
     if attempt < 0:
         raise ValueError("attempt must not be negative")
     step = min(cap, base * 2.0 ** min(attempt, 60))
-    return step / 2 + rand() * step / 2
+    low, high = jitter
+    return step * low + rand() * step * (high - low)
 
 
 class Backoff:

@@ -12,17 +12,16 @@ from __future__ import annotations
 
 import socket
 from dataclasses import dataclass
-from datetime import datetime
-from typing import TYPE_CHECKING
+from datetime import datetime, timedelta
 
 import structlog
 
-from service.status import STALL_KEY, is_stalled
-
-if TYPE_CHECKING:
-    from service.app import App
+from responder.job_context import JobContext
+from store.vocabulary import Audience, MailKind
 
 log = structlog.get_logger("klachten.alarm")
+# The service_state key of the alarm's state (shown by `klachten status`).
+STALL_KEY = "stall_alarm"
 
 
 @dataclass(frozen=True)
@@ -32,7 +31,7 @@ class StallCheck:
     dedupe_key: str | None
 
 
-def check_stall(app: App, now: datetime, started_at: datetime) -> StallCheck:
+def check_stall(app: JobContext, now: datetime, started_at: datetime) -> StallCheck:
     """Queue the alarm mail when intake stalled; record the state either way.
 
     `started_at` stands in for the last success when no check ever succeeded,
@@ -57,8 +56,8 @@ def check_stall(app: App, now: datetime, started_at: datetime) -> StallCheck:
         enqueue_mail(
             session,
             app.rules,
-            kind="stall_alarm",
-            audience="operator",
+            kind=MailKind.STALL_ALARM,
+            audience=Audience.OPERATOR,
             template="stall_alarm",
             language="nl",
             recipients=app.settings.alarm_recipients,
@@ -83,6 +82,11 @@ def check_stall(app: App, now: datetime, started_at: datetime) -> StallCheck:
         )
     log.warning("alarm.stall_mail_queued", minutes=minutes)
     return StallCheck(True, True, key)
+
+
+def is_stalled(last_success: datetime | None, now: datetime, minutes: int) -> bool:
+    """True when the last successful check is older than `minutes` (or absent)."""
+    return last_success is None or now - last_success >= timedelta(minutes=minutes)
 
 
 def _iso(value: datetime) -> str:

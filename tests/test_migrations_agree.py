@@ -1,0 +1,37 @@
+"""The models and the migrations describe the same schema.
+
+`alembic upgrade head` on a fresh database (the `db_url` fixture: SQLite,
+then PostgreSQL), then Alembic's autogenerate comparison against
+store.models: no table, column, type, nullability, default, index, unique
+or foreign key differs. A model changed without its migration (or the other
+way round) fails here, on both databases.
+"""
+
+from __future__ import annotations
+
+import pprint
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from store.db import make_engine
+from store.migrate import current_revision, head_revision
+from store.models import Base
+
+OPTIONS = {"compare_type": True, "compare_server_default": True}
+
+
+def differences(url: str) -> list:
+    engine = make_engine(url)
+    try:
+        assert current_revision(engine) == head_revision()
+        with engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts=OPTIONS)
+            return compare_metadata(context, Base.metadata)
+    finally:
+        engine.dispose()
+
+
+def test_models_and_migrations_agree(db_url: str) -> None:
+    found = differences(db_url)
+    assert found == [], pprint.pformat(found)
