@@ -66,6 +66,10 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"config path is a directory: {path}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"config file {path} is not UTF-8 text (byte {exc.start})"
+        ) from None
 
 
 def _section_types() -> dict[str, type]:
@@ -102,12 +106,23 @@ def _apply_credentials(
             for filename in (f"{section}.{key}", f"{section}-{key}"):
                 candidate = Path(directory) / filename
                 if candidate.is_file():
-                    text = candidate.read_text(encoding="utf-8").rstrip("\r\n")
+                    text = _read_credential(candidate)
                     merged.setdefault(section, {})[key] = _coerce_text(
                         section, key, text, _field_types(cls)[key]
                     )
                     break
     return merged
+
+
+def _read_credential(path: Path) -> str:
+    """A credential file's text, without its final line break; one line of
+    error naming the file (never its content) when it cannot be read."""
+    try:
+        return path.read_text(encoding="utf-8").rstrip("\r\n")
+    except UnicodeDecodeError:
+        raise ConfigError(f"credential file {path} is not UTF-8 text") from None
+    except OSError as exc:
+        raise ConfigError(f"credential file {path}: {exc.strerror}") from None
 
 
 def _apply_environment(

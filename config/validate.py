@@ -7,6 +7,7 @@ import re
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from config.errors import ConfigError
+from config.listen import parse_listen
 from config.schema import Settings
 
 _ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -86,10 +87,7 @@ def check(settings: Settings) -> None:
             "config: [source] processed_folder must be a plain folder name"
             " (letters, digits, -, _ or spaces)"
         )
-    if settings.metrics.listen and not re.match(
-        r"^[\w.\-\[\]:]+:\d+$", settings.metrics.listen
-    ):
-        raise ConfigError("config: [metrics] listen must be HOST:PORT")
+    parse_listen(settings.metrics.listen)  # the check `run` makes, made here
     _check_web(settings)
 
 

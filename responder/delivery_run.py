@@ -37,7 +37,8 @@ if TYPE_CHECKING:
 __all__ = ["DeliveryReport", "OutboxDelivery", "build_delivery_setup"]
 
 log = structlog.get_logger("klachten.delivery")
-BATCH = 50
+# Rows per claim and SMTP connection (store/outbox_recovery.py: MAX_CLAIM).
+BATCH = 20
 
 
 def build_delivery_setup(settings: Settings, rules: CaseRules) -> DeliveryConfig:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import smtplib
-import socket
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,6 +13,7 @@ from config.schema import ServiceSettings
 from mailconn.smtp import SmtpSettingsLike
 from responder import policy
 from responder.context import Org
+from store.holders import process_holder
 from store.registration_input import CaseRules
 
 # How long a claimed row stays reserved: `[service] outbox_lease`, by default.
@@ -43,10 +42,10 @@ class DeliveryConfig:
     lease: timedelta = LEASE
     # Mails to members per hour, all addresses together; None: no limit.
     hourly_limit: int | None = None
+    # "host:pid:start:token": a claim of a process that is gone is taken
+    # back at once by the next worker on the same host (store/holders.py).
     worker: str = field(
-        default_factory=lambda: (
-            f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        )
+        default_factory=lambda: f"{process_holder()}:{uuid.uuid4().hex[:8]}"
     )
 
 

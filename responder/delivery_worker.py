@@ -35,6 +35,7 @@ from store import outbox
 from store.db import transaction
 from store.delivery_results import Sent, Skipped, record_batch
 from store.outbox import ClaimedMail
+from store.outbox_recovery import take_back_orphans
 from store.vocabulary import Audience, MailKind
 
 if TYPE_CHECKING:
@@ -72,6 +73,7 @@ def deliver_batch(
     """
     carry.settle(sessions, now)
     with transaction(sessions) as session:
+        taken_back = take_back_orphans(session)
         claimed = outbox.claim_due(
             session,
             worker=config.worker,
@@ -81,6 +83,8 @@ def deliver_batch(
             member_room=member_room,
         )
         recent = _recent(session, claimed, now)
+    if taken_back:
+        log.warning("outbox.taken_back", rows=taken_back)
     batch = _Batch(sessions, env, config, now, carry, recent)
     batch.report.members = sum(1 for m in claimed if m.audience == Audience.MEMBER)
     try:

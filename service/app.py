@@ -33,11 +33,17 @@ class App:
         self.settings = settings
         self.config_path = config_path
         self.actor = actor or _os_user()
+        # Only `db upgrade` makes a store; every other command needs one.
+        self.may_create_store = False
 
     @cached_property
     def engine(self) -> Engine:
-        from store.db import make_engine
+        from store.db import make_engine, missing_sqlite_file
+        from store.errors import UserError
 
+        missing = missing_sqlite_file(self.settings.store.url)
+        if missing is not None and not self.may_create_store:
+            raise UserError(f"no store at {missing}: run `klachten db upgrade`")
         return make_engine(self.settings.store.url)
 
     @cached_property

@@ -44,6 +44,27 @@ def positive_int(text: str) -> int:
     return value
 
 
+# A day count beyond a century is a typing error, and one beyond what dates
+# can hold would end in an OverflowError deep in the store.
+MAX_DAYS = 36_500
+
+
+def days(text: str) -> int:
+    """An argparse type: a number of days, 0 to MAX_DAYS."""
+    value = positive_int(text)
+    if value > MAX_DAYS:
+        raise argparse.ArgumentTypeError(f"at most {MAX_DAYS} days: {text!r}")
+    return value
+
+
+def year(text: str) -> int:
+    """An argparse type: a year a case can carry (2000-9998)."""
+    value = positive_int(text)
+    if not 2000 <= value <= 9998:
+        raise argparse.ArgumentTypeError(f"not a year from 2000 to 9998: {text!r}")
+    return value
+
+
 class Parser(argparse.ArgumentParser):
     """argparse with the contract's one-line errors (usage stays in --help)."""
 
@@ -117,8 +138,15 @@ def _service_commands(commands: argparse._SubParsersAction) -> None:
     )
     _handler(p, "importer:import_files")
 
-    p = commands.add_parser("status", help="health; non-zero exit when attention")
+    p = commands.add_parser(
+        "status", help="health; non-zero exit when operations need attention"
+    )
     _fmt(p, "text", "json")
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="also exit non-zero for the coordinators' backlog (overdue cases)",
+    )
     _handler(p, "status:status")
 
 
@@ -130,10 +158,10 @@ def _case_commands(commands: argparse._SubParsersAction) -> None:
     lst.add_argument("--status", choices=values(Status))
     lst.add_argument("--open", action="store_true")
     lst.add_argument("--overdue", action="store_true")
-    lst.add_argument("--due-within", type=positive_int, metavar="DAYS")
+    lst.add_argument("--due-within", type=days, metavar="DAYS")
     lst.add_argument("--assigned-to", metavar="ADDRESS")
     lst.add_argument("--channel", choices=values(Channel))
-    lst.add_argument("--year", type=positive_int)
+    lst.add_argument("--year", type=year)
     _fmt(lst, "table", "json")
     _handler(lst, "cases:list_cases")
     find = p.add_parser("search", help="find cases by number, member or text")

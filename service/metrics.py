@@ -8,40 +8,18 @@ from the store (so they are right even for work another daemon did). With
 
 from __future__ import annotations
 
-import ipaddress
-from dataclasses import dataclass
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client import start_http_server as _start_http_server
 
-from config import ConfigError
+from config.listen import Listen, parse_listen
+
+__all__ = ["Listen", "Metrics", "parse_listen"]
 
 PREFIX = "klachten"
 # Parsing a message with OCR'd attachments can take many seconds.
 PROCESSING_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
-
-
-@dataclass(frozen=True)
-class Listen:
-    host: str
-    port: int
-
-
-def parse_listen(value: str) -> Listen | None:
-    """ "127.0.0.1:9464" -> Listen; "" -> None. Only loopback addresses."""
-    if not value:
-        return None
-    host, _, port = value.rpartition(":")
-    host = host.strip("[]")
-    try:
-        number = int(port)
-        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        raise ConfigError(f"metrics.listen: not HOST:PORT: {value!r}") from None
-    if not loopback or not 0 < number < 65536:
-        raise ConfigError(f"metrics.listen: must be a loopback HOST:PORT: {value!r}")
-    return Listen(host, number)
 
 
 class Metrics:

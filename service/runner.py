@@ -40,12 +40,15 @@ class RunSummary:
     intake_error: str | None = None
     outbox: str | None = None
     reminders: str | None = None
+    # Mails that could have been sent now and were not (see _still_due).
+    unsent: int = 0
 
     @property
     def ok(self) -> bool:
-        """False (exit 1) when the mailbox or the store failed: a message that
-        could not be stored stays unmarked on the server for the next run."""
-        return self.intake_error is None and not self.intake.failed
+        """False (exit 1) when the mailbox or the store failed (a message that
+        could not be stored stays unmarked on the server for the next run), or
+        when mail that could be sent now is still unsent."""
+        return self.intake_error is None and not self.intake.failed and not self.unsent
 
     def line(self) -> str:
         parts = [f"intake: {self.intake.describe()}"]
@@ -55,6 +58,8 @@ class RunSummary:
             parts.append(f"outbox: {self.outbox}")
         if self.reminders is not None:
             parts.append(f"reminders: {self.reminders}")
+        if self.unsent:
+            parts.append(f"UNSENT: {self.unsent} mail(s) due now still in the outbox")
         return "; ".join(parts)
 
 
@@ -130,8 +135,31 @@ def run_once(app: App) -> RunSummary:
     early.failures = []
     report.add(early)
     summary.outbox = _describe(report)
+    if not report.outage:  # with the server away, nothing can be sent now
+        summary.unsent = _still_due(app)
     log.info("run.once_done", ok=summary.ok)
     return summary
+
+
+def _still_due(app: App) -> int:
+    """Mails due now that no live worker is sending, after this run's delivery.
+
+    A run that leaves such mail did not finish its work (a worker of its own
+    died, the store failed under it): exit 1 says so. Mail waiting for a
+    retry time, claimed by a live daemon, or held back by [responder]
+    hourly_limit (store/outbox_limit.py) does not count.
+    """
+    from store.models import utcnow
+    from store.outbox_limit import held_by_limit
+    from store.outbox_recovery import due_now, take_back_orphans
+
+    limit = app.delivery.setup.hourly_limit
+    now = utcnow()
+    with app.transaction() as session:
+        take_back_orphans(session)
+        due = due_now(session, now)
+        held = 0 if limit is None or not due else held_by_limit(session, now, limit)
+    return max(due - held, 0)
 
 
 class _DeliveryAlongside:
@@ -169,12 +197,15 @@ class _DeliveryAlongside:
         self._stop.set()
         try:
             sent, retried, failed, skipped, failures = self._results.get(timeout=120)
-        except queue.Empty:  # it died; its rows wait for their lease
+        except queue.Empty:  # it died; the final delivery takes its rows back
             log.warning("outbox.delivery_alongside_lost")
         else:
             report.add(DeliveryReport(sent, retried, failed, skipped))
             report.failures = list(failures)
         self._process.join(timeout=30)
+        if self._process.is_alive():  # its claims are taken back once it is gone
+            self._process.kill()
+            self._process.join(timeout=10)
         return report
 
 

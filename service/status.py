@@ -4,18 +4,23 @@ Everything comes from the store, so `status` works beside a running daemon
 (and on the other host of a failover pair). The daemon writes the facts only
 it knows (next scheduled runs, the stall alarm) into `service_state`.
 
-Attention rules (exit code 1 when any holds):
+Attention rules: the operators' business (exit code 1 when any holds):
 
 - schema: the database schema is not the one this version needs;
 - stall: no successful mailbox check for `service.stall_alarm_minutes`
   (or never one at all);
 - outbox_failed: a mail was given up on (status "failed");
-- quarantined: a message waits in quarantine for a person;
+- quarantined: a message waits in quarantine for a person.
+
+Backlog rules: the coordinators' business, shown but exit 0 (exit 1 only
+with `--strict`), so monitoring pages no operator for a late answer:
+
 - overdue: an open case is past its answer date.
 
 JSON keys (`--format json`), times ISO 8601 in the configured time zone:
 
-- healthy (bool), attention (list of "rule: text" lines), checked_at;
+- healthy (bool: no attention rule holds), attention and backlog (lists of
+  "rule: text" lines), checked_at;
 - schema: current, head, up_to_date;
 - mailbox: last_success_at, waiting (as last seen; null: never), stalled,
   stall_alarm_minutes; mailboxes: one object per mailbox with source,
@@ -88,6 +93,7 @@ def collect(app: App, now: datetime | None = None) -> dict[str, Any]:
         report.update(_store_part(app, read_health(app, now), now))
         report["outbox"]["held"] = read_held(app, now)
     report["attention"] = attention(report)
+    report["backlog"] = backlog(report)
     report["healthy"] = not report["attention"]
     return report
 
@@ -148,9 +154,14 @@ def attention(report: dict[str, Any]) -> list[str]:
         reasons.append(f"outbox_failed: {report['outbox']['failed']} mail(s) failed")
     if report["quarantined"]:
         reasons.append(f"quarantined: {report['quarantined']} message(s) to review")
-    if report["cases"]["overdue"]:
-        reasons.append(f"overdue: {report['cases']['overdue']} open case(s) overdue")
     return reasons
+
+
+def backlog(report: dict[str, Any]) -> list[str]:
+    """The coordinators' backlog, as short lines: shown, not an operations
+    alarm (only `status --strict` fails on it)."""
+    overdue = report.get("cases", {}).get("overdue", 0)
+    return [f"overdue: {overdue} open case(s) overdue"] if overdue else []
 
 
 def summary_line(health: Health) -> str:
@@ -169,6 +180,7 @@ def render_text(report: dict[str, Any]) -> str:
     head = "OK" if report["healthy"] else f"ATTENTION ({len(report['attention'])})"
     lines = [f"klachten status: {head}"]
     lines += [f"  - {reason}" for reason in report["attention"]]
+    lines += [f"  backlog: {reason}" for reason in report.get("backlog", [])]
     schema = report["schema"]
     state = "up to date" if schema["up_to_date"] else f"needs {schema['head']}"
     if "mailbox" in report:

@@ -19,6 +19,7 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
 from store.errors import UserError
+from store.nul import without_nul
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -36,6 +37,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             **kwargs,
         )
         _configure_sqlite(engine)
+        _strip_nul(engine)
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.drivername in (
         "postgresql",
@@ -44,7 +46,43 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         parsed = parsed.set(drivername="postgresql+psycopg")
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("connect_args", {"connect_timeout": 10})
-    return create_engine(parsed, **kwargs)
+    engine = create_engine(parsed, **kwargs)
+    _strip_nul(engine)
+    return engine
+
+
+def missing_sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite `url` when it does not exist, else None.
+
+    SQLite creates an empty file on first connect; only `klachten db upgrade`
+    may make a store, so every other command asks this first.
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None  # make_engine says what is wrong with it
+    database = parsed.database or ""
+    if parsed.get_backend_name() != "sqlite" or database in ("", ":memory:"):
+        return None
+    if database.startswith("file:"):  # a URI filename: SQLite's own rules
+        return None
+    path = Path(database)
+    return None if path.exists() else path
+
+
+def _strip_nul(engine: Engine) -> None:
+    """No NUL reaches a text column, on either engine (store/nul.py)."""
+
+    @event.listens_for(engine, "before_cursor_execute", retval=True)
+    def _before(
+        _conn: Any,
+        _cursor: Any,
+        statement: str,
+        parameters: Any,
+        _context: Any,
+        _executemany: bool,
+    ) -> tuple[str, Any]:
+        return statement, without_nul(parameters)
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -8,7 +8,8 @@ message, which capped the intake far below what a backlog needs. A single
 message is a batch of one, so there is one way to register mail.
 
 Idempotent on the message key and on the IMAP UID: a message already stored,
-or repeated within the batch, is reported as a duplicate. A concurrent
+or repeated within the batch, is reported as a duplicate; a different mail
+under a known Message-ID is not (store/message_identity.py). A concurrent
 registration of the same message by another process surfaces as an
 IntegrityError on the unique key; the caller rolls back and retries, and the
 retry finds the duplicate.
@@ -16,14 +17,15 @@ retry finds the duplicate.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, insert, or_, select
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from store import blobs, search
+from store import message_identity as identity
 from store.lifecycle import confirm_case
 from store.models import (
     Attachment,
@@ -66,81 +68,20 @@ def register_many(
     session: Session, rules: CaseRules, records: Sequence[InboundRecord]
 ) -> list[Registered]:
     """Store `records` in order; one `Registered` per record, in the same order."""
-    results: dict[int, Registered] = _stored_duplicates(session, records)
-    repeats: dict[int, int] = {}  # index -> index of the first in this batch
-    fresh: list[int] = []
-    first_of: dict[Hashable, int] = {}
-    for index, record in enumerate(records):
-        if index in results:
-            continue
-        keys = _keys(record)
-        earlier = next((first_of[k] for k in keys if k in first_of), None)
-        if earlier is not None:
-            repeats[index] = earlier
-            continue
-        first_of.update(dict.fromkeys(keys, index))
-        fresh.append(index)
-    batch = _Batch(session, rules, [records[i] for i in fresh])
-    for index, registered in zip(fresh, batch.store(), strict=True):
-        results[index] = registered
-    for index, earlier in repeats.items():
-        first = results[earlier]
-        results[index] = Registered(first.message_id, "duplicate", first.case_number)
+    plans = identity.plan(session, records)
+    fresh = [(i, p) for i, p in enumerate(plans) if isinstance(p, InboundRecord)]
+    batch = _Batch(session, rules, [record for _, record in fresh])
+    stored = batch.store()
+    results = {i: done for (i, _), done in zip(fresh, stored, strict=True)}
+    for index, step in enumerate(plans):
+        if isinstance(step, identity.Stored):
+            results[index] = Registered(step.id, "duplicate", step.case_number)
+        elif isinstance(step, int):
+            first = results[step]
+            results[index] = Registered(
+                first.message_id, "duplicate", first.case_number
+            )
     return [results[i] for i in range(len(records))]
-
-
-def _keys(record: InboundRecord) -> list[Hashable]:
-    keys: list[Hashable] = [record.dedupe_key]
-    if record.uid is not None:
-        keys.append((record.mailbox, record.uidvalidity, record.uid))
-    return keys
-
-
-def _stored_duplicates(
-    session: Session, records: Sequence[InboundRecord]
-) -> dict[int, Registered]:
-    """The records already in the store (same key, or same IMAP UID), by index."""
-    if not records:
-        return {}
-    conditions = [Message.dedupe_key.in_({r.dedupe_key for r in records})]
-    mailboxes: dict[tuple[str | None, int | None], set[int]] = {}
-    for record in records:
-        if record.uid is not None:
-            mailboxes.setdefault((record.mailbox, record.uidvalidity), set()).add(
-                record.uid
-            )
-    for (mailbox, uidvalidity), uids in mailboxes.items():
-        conditions.append(
-            and_(
-                Message.mailbox == mailbox,
-                Message.uidvalidity == uidvalidity,
-                Message.uid.in_(uids),
-            )
-        )
-    rows = session.execute(
-        select(
-            Message.id,
-            Message.dedupe_key,
-            Message.mailbox,
-            Message.uidvalidity,
-            Message.uid,
-            Case.number,
-        )
-        .outerjoin(Case, Case.id == Message.case_id)
-        .where(or_(*conditions))
-    ).all()
-    stored: dict[Hashable, Registered] = {}
-    for row in rows:
-        registered = Registered(row[0], "duplicate", row[5])
-        stored[row[1]] = registered
-        if row[4] is not None:
-            stored[(row[2], row[3], row[4])] = registered
-    found = {}
-    for index, record in enumerate(records):
-        match = next((stored[k] for k in _keys(record) if k in stored), None)
-        if match is not None:
-            found[index] = match
-    return found
 
 
 class _Batch:

@@ -17,6 +17,10 @@ from zoneinfo import ZoneInfo
 from store.errors import UserError
 from store.vocabulary import Channel, Flag, Status
 
+# No complaint of this service was received before; an earlier date is a typo
+# (1900 for 2000) that would open a case overdue for a century.
+EARLIEST = date(2000, 1, 1)
+
 _ADDRESS = re.compile(r"^(?P<street>.+?),?\s+(?P<postcode>\d{4})\s+(?P<city>.+)$")
 
 
@@ -29,7 +33,8 @@ class Address(NamedTuple):
 def received_instant(day: date, timezone: str, now: datetime | None = None) -> datetime:
     """A received date as an instant: now if today, else noon that day (local).
 
-    A date after today is refused: a complaint cannot arrive in the future.
+    A date after today is refused: a complaint cannot arrive in the future;
+    one before EARLIEST is a typo (the same rule as `case confirm`).
     """
     zone = ZoneInfo(timezone)
     now = (now or datetime.now(zone)).astimezone(zone)
@@ -37,6 +42,10 @@ def received_instant(day: date, timezone: str, now: datetime | None = None) -> d
         raise UserError(f"received date {day.isoformat()} lies in the future")
     if day == now.date():
         return now
+    if day < EARLIEST:
+        raise UserError(
+            f"received date {day.isoformat()} lies before {EARLIEST.isoformat()}"
+        )
     return datetime.combine(day, time(12, 0), tzinfo=zone)
 
 

@@ -8,8 +8,10 @@ serialises writers.
 
 Delivery is at least once: a worker that dies after the SMTP server accepted a
 mail but before its `record_batch` (store/delivery_results.py) committed leaves
-the row in "sending"; when its lease runs out another run sends it again with
-the same Message-ID, so the member's mail program can recognise the duplicate.
+the row in "sending"; another run sends it again with the same Message-ID, so
+the member's mail program can recognise the duplicate. That run takes the row
+back at once when the dead worker was a process of its own host
+(store/outbox_recovery.py), else when the lease runs out.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from store.case_view import CaseView
 from store.db import is_postgres
 from store.models import Case, OutboxMail
 from store.outbox_limit import MEMBER, within_limit
+from store.outbox_recovery import MAX_CLAIM
 from store.registration import add_event, case_by_number, enqueue_mail
 from store.registration_input import CaseRules
 from store.vocabulary import Audience, Flag, MailKind, MailStatus, Status
@@ -82,14 +85,15 @@ def claim_due(
 ) -> list[ClaimedMail]:
     """Mark up to `limit` due rows "sending" for `worker`; the caller commits.
 
-    With `member_room` (what is left of the hourly limit, see
-    store/outbox_limit.py), mails to members beyond it stay pending; mail to
-    coordinators and operators is never held.
+    Never more than MAX_CLAIM rows (store/outbox_recovery.py): a worker that
+    is killed holds back little. With `member_room` (what is left of the
+    hourly limit, see store/outbox_limit.py), mails to members beyond it stay
+    pending; mail to coordinators and operators is never held.
 
     Three statements for the batch (ids, one UPDATE, the rows with their
-    cases) and no ORM objects: a claim is as cheap for 50 rows as for one.
+    cases) and no ORM objects: a claim is as cheap for 20 rows as for one.
     """
-    ids = _claimable(session, now, limit, member_room)
+    ids = _claimable(session, now, min(limit, MAX_CLAIM), member_room)
     if not ids:
         return []
     session.execute(

@@ -132,9 +132,14 @@ class InboundRecord:
     # True when that is the From address and DMARC verified it: only then may
     # the acknowledgement repeat the sender's subject and name.
     acknowledge_verified: bool = False
+    # Set by the store for a different mail under a Message-ID it knows
+    # (store/message_identity.py): the message then gets a key of its own.
+    content_key: str | None = None
 
     @property
     def dedupe_key(self) -> str:
+        if self.message_id and self.content_key:
+            return f"mid+{self.content_key}:{self.message_id}"[:1000]
         if self.message_id:
             return f"mid:{self.message_id}"[:1000]
         return f"sha256:{self.sha256}"

@@ -14,8 +14,6 @@ SQLite a lease row with an expiry serves the same purpose.
 from __future__ import annotations
 
 import hashlib
-import os
-import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,6 +26,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from store.db import transaction
+from store.holders import is_gone
 from store.models import (
     Case,
     MailboxState,
@@ -224,21 +223,12 @@ def _take_lease(
 
 
 def _alive(holder: str) -> bool:
-    """False when `holder` ("host:pid") is a process of this host that is gone.
+    """False when `holder` is a process of this host that is gone.
 
     A SQLite store is a local file, so its daemons share the host: a lease of
     a killed daemon is taken over at once instead of when it runs out.
     """
-    host, _, pid = holder.rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
-        return True
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # alive, another user's
-        return True
-    return True
+    return not is_gone(holder)
 
 
 def _drop_lease(factory: sessionmaker[Session], name: str, holder: str) -> None:

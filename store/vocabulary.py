@@ -132,6 +132,9 @@ class Flag(StrEnum):
     ATTACHMENT_ENCRYPTED = "attachment_encrypted"
     # An attachment that is the member's written confirmation.
     CONFIRMATION = "confirmation"
+    # The mail came under a Message-ID an earlier, different mail carried
+    # (store/message_identity.py); also the kind of the message's event.
+    MESSAGE_ID_REUSED = "message_id_reused"
     # A case whose messages, attachments and events moved into another one.
     MERGED = "merged"
 

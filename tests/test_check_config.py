@@ -60,8 +60,20 @@ def test_closed_ports_and_bad_password_fail(
 
 
 def test_database_without_schema_fails(tmp_path, imap, smtp_server, make_config, cli):
+    (tmp_path / "empty.db").touch()  # a store file without tables
     path = _config(make_config, f"sqlite:///{tmp_path}/empty.db", imap, smtp_server)
     result = cli("--config", path, "check-config")
     assert result.code == 1
     assert "database: FAILED (SchemaOutdated" in result.out
     assert "imap: ok" in result.out
+
+
+def test_missing_store_fails_and_is_not_created(
+    tmp_path, imap, smtp_server, make_config, cli
+):
+    path = _config(make_config, f"sqlite:///{tmp_path}/none.db", imap, smtp_server)
+    result = cli("--config", path, "check-config")
+    assert result.code == 1
+    assert "database: FAILED (UserError: no store at" in result.out
+    assert "run `klachten db upgrade`" in result.out
+    assert not (tmp_path / "none.db").exists()

@@ -27,6 +27,7 @@ TOP_KEYS = {
     "stall_alarm",
     "daemon",
     "attention",
+    "backlog",
     "healthy",
 }
 
@@ -115,7 +116,6 @@ def test_healthy_store_exits_0_with_every_key(db_url, make_config, cli) -> None:
         ((), "stall"),  # never checked at all
         ((checked(1), outbox_row("failed")), "outbox_failed"),
         ((checked(1), quarantined), "quarantined"),
-        ((checked(1), case(datetime(2020, 1, 6, tzinfo=UTC))), "overdue"),
     ],
 )
 def test_attention_exits_1_naming_the_rule(
@@ -129,7 +129,31 @@ def test_attention_exits_1_naming_the_rule(
     assert result.json()["healthy"] is False
 
 
+def test_overdue_cases_are_backlog_shown_and_fail_only_when_strict(
+    sqlite_url, make_config, cli
+) -> None:
+    """Lateness is the coordinators' business: monitoring pages no operator."""
+    _fill(sqlite_url, checked(1), case(datetime(2020, 1, 6, tzinfo=UTC)))
+    config = make_config(sqlite_url)
+    result = cli("--config", config, "status", "--format", "json")
+    assert result.code == 0, result.out + result.err
+    report = result.json()
+    assert report["healthy"] is True and report["attention"] == []
+    assert report["backlog"] == ["overdue: 1 open case(s) overdue"]
+    text = cli("--config", config, "status")
+    assert text.code == 0
+    assert text.out.startswith("klachten status: OK")
+    assert "backlog: overdue: 1 open case(s) overdue" in text.out
+    assert cli("--config", config, "status", "--strict").code == 1
+
+
+def test_strict_is_quiet_without_a_backlog(sqlite_url, make_config, cli) -> None:
+    _fill(sqlite_url, checked(1), case(utcnow()))
+    assert cli("--config", make_config(sqlite_url), "status", "--strict").code == 0
+
+
 def test_outdated_schema_is_reported_not_crashed_on(tmp_path, make_config, cli) -> None:
+    (tmp_path / "empty.db").touch()  # a store file without tables
     url = f"sqlite:///{tmp_path / 'empty.db'}"
     result = cli("--config", make_config(url), "status", "--format", "json")
     assert result.code == 1

@@ -10,6 +10,7 @@ from service.app import App
 def upgrade(app: App, args: argparse.Namespace) -> int:
     from store.migrate import upgrade as apply
 
+    app.may_create_store = True  # the one command that makes a new store
     before, after = apply(app.engine)
     if before == after:
         print(f"schema is up to date ({after})")

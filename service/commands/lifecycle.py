@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from service.app import App
 from store.errors import UserError
+from store.manual_registration import EARLIEST
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -133,14 +134,16 @@ def instant_of(
     day: date | None, timezone: str, what: str, now: datetime | None = None
 ) -> datetime:
     """A date given on the command line as an instant: now when it is today
-    (or not given), noon local time on an earlier day; a future date is bad
-    input."""
+    (or not given), noon local time on an earlier day; a future date, or one
+    before 2000, is bad input."""
     zone = ZoneInfo(timezone)
     now = (now or datetime.now(zone)).astimezone(zone)
     if day is None or day == now.date():
         return now
     if day > now.date():
         raise UserError(f"{what} {day.isoformat()} lies in the future")
+    if day < EARLIEST:
+        raise UserError(f"{what} {day.isoformat()} lies before {EARLIEST.isoformat()}")
     return datetime.combine(day, time(12, 0), tzinfo=zone)
 
 

@@ -52,7 +52,12 @@ def report(app: App, args: argparse.Namespace) -> int:
         app.close()  # one report, one run: leave no pooled connection behind
     generated = datetime.now(ZoneInfo(app.timezone)).date().isoformat()
     payload = render(figures, args.format, args.language, generated, args.output)
-    write(payload, args.output)
+    try:
+        write(payload, args.output)
+    except OSError as exc:  # the directory went away, the disk is full, ...
+        if args.output is None:  # stdout closed: the CLI's BrokenPipe rule
+            raise
+        raise UserError(f"cannot write {args.output}: {exc.strerror}") from None
     return 0
 
 
@@ -67,6 +72,9 @@ def check_arguments(year: int, fmt: str, output: str | None) -> None:
         )
     if suffix in SUFFIXES and SUFFIXES[suffix] != fmt:
         raise UserError(f"--output {output} does not fit --format {fmt}")
+    if output and not Path(output).absolute().parent.is_dir():
+        # Checked first: a large report is not built for nothing.
+        raise UserError(f"cannot write {output}: no such directory")
 
 
 def build_figures(

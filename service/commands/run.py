@@ -11,7 +11,9 @@ from service.app import App
 def run(app: App, args: argparse.Namespace) -> int:
     """The daemon; with `--once` one pass of everything, a summary line, exit 0.
 
-    `--once` exits 1 when the mail source could not be read.
+    `--once` exits 1 when the mail source could not be read, and when mail
+    that could be sent now is still unsent (the count is on the summary line
+    and on stderr).
     """
     if not args.once:
         from service.daemon import run_forever
@@ -28,4 +30,10 @@ def run(app: App, args: argparse.Namespace) -> int:
     finally:
         app.close()  # the process may live on (tests): return the connections
     print(summary.line())
+    if summary.unsent:
+        print(
+            f"klachten: {summary.unsent} mail(s) that could be sent now are "
+            "still unsent",
+            file=sys.stderr,
+        )
     return 0 if summary.ok else 1

@@ -1,4 +1,8 @@
-"""`klachten status [--format text|json]`: health, exit 1 when attention is due."""
+"""`klachten status [--format text|json] [--strict]`: health.
+
+Exit 1 when operations need attention (stall, quarantine, failed mail); the
+coordinators' backlog (overdue cases) is shown and fails only with --strict.
+"""
 
 from __future__ import annotations
 
@@ -19,4 +23,7 @@ def status(app: App, args: argparse.Namespace) -> int:
         print_json(report)
     else:
         print(render_text(report))
-    return 0 if report["healthy"] else 1
+    if not report["healthy"]:
+        return 1
+    strict = getattr(args, "strict", False)
+    return 1 if strict and report.get("backlog") else 0
