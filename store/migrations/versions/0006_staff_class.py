@@ -1,7 +1,7 @@
 """staff class: mail from the fund's own people is stored as class "staff"
 
 Revision ID: 0006
-Revises: 0002
+Revises: 0005
 Create Date: 2026-12-07 03:20:00
 
 The CHECK on messages.class lists the words of MessageClass; this drops it by
@@ -15,7 +15,7 @@ from alembic import op
 from store.vocabulary import MessageClass
 
 revision = "0006"
-down_revision = "0002"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
