@@ -204,6 +204,17 @@ class IngestSettings:
 
 
 @dataclass(frozen=True)
+class StaffSettings:
+    # The fund's people: their mail is never a complaint (classed "staff").
+    addresses: list[str] = field(default_factory=list)
+    # Their mail domains; empty: the domain of smtp.from_address.
+    domains: list[str] = field(default_factory=list)
+    # Believe staff mail without a trusted dmarc=pass (the weaker choice, for
+    # a mail server that writes no Authentication-Results).
+    trust_unauthenticated: bool = False
+
+
+@dataclass(frozen=True)
 class MetricsSettings:
     listen: str = ""  # e.g. "127.0.0.1:9464"; empty: no listener
 
@@ -250,6 +261,7 @@ class Settings:
     source: SourceSettings = field(default_factory=SourceSettings)
     responder: ResponderSettings = field(default_factory=ResponderSettings)
     ingest: IngestSettings = field(default_factory=IngestSettings)
+    staff: StaffSettings = field(default_factory=StaffSettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
     service: ServiceSettings = field(default_factory=ServiceSettings)
     web: WebSettings = field(default_factory=WebSettings)
@@ -259,6 +271,13 @@ class Settings:
         """The configured ids, else the domain of the sending address."""
         if self.responder.trusted_authserv_ids:
             return list(self.responder.trusted_authserv_ids)
+        return [self.smtp.from_address.rpartition("@")[2].lower()]
+
+    @property
+    def staff_domains(self) -> list[str]:
+        """The configured staff domains, else the domain of the sending address."""
+        if self.staff.domains:
+            return [d.lower().strip().rstrip(".") for d in self.staff.domains]
         return [self.smtp.from_address.rpartition("@")[2].lower()]
 
     @property

@@ -11,6 +11,7 @@ from config.listen import parse_listen
 from config.schema import Settings
 
 _ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_DOMAIN = re.compile(r"^[^@\s.]+(\.[^@\s.]+)+\.?$")
 _STORE_URL = re.compile(r"^(sqlite(\+pysqlite)?|postgresql(\+psycopg)?)://")
 _TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -154,10 +155,14 @@ def _check_addresses(settings: Settings) -> None:
         ("reminders", "coordinators", settings.reminders.coordinators),
         ("reminders", "escalation", settings.reminders.escalation),
         ("service", "operators", settings.service.operators),
+        ("staff", "addresses", settings.staff.addresses),
     ):
         for value in values:
             if not _ADDRESS.match(value):
                 raise ConfigError(f"config: [{section}] {key} holds an invalid address")
+    for domain in settings.staff.domains:
+        if not _DOMAIN.match(domain.strip()):
+            raise ConfigError("config: [staff] domains holds an invalid domain")
 
 
 def _check_web(settings: Settings) -> None:

@@ -3,7 +3,14 @@
 The decision is separate from the action: classify() only returns a Verdict with
 a reason a person can read; registering, answering or ignoring is done elsewhere.
 Rule groups run in a fixed order and the first rule that answers wins: bounce,
-auto_reply, list, spam, follow_up, and complaint for everything else.
+auto_reply, list, spam, staff, follow_up, and complaint for everything else.
+
+Staff mail (From one of `[staff] addresses` or a domain of `[staff] domains`)
+is never a complaint: it is classed "staff" and joins the case it refers to.
+A no-reply or form-notification sender is never staff (it names a member),
+and a trusted dmarc=fail makes a staff From a stranger's forgery: a member's
+mail as before. Staff mail is *believed* only with a trusted dmarc=pass for
+its domain, or when the operator trusts unauthenticated staff mail.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from ingest import rules
+from ingest.forms.merge import is_no_reply
 from ingest.parse import ParsedMessage
 from store.vocabulary import MessageClass
 
@@ -49,6 +57,10 @@ class ClassifierSettings:
     max_message_bytes: int | None = None
     # The fund's own mail domains: its people may write about any case.
     staff_domains: tuple[str, ...] = ()
+    # The fund's people by address ([staff] addresses), besides the domains.
+    staff_addresses: tuple[str, ...] = ()
+    # Believe staff mail without a trusted dmarc=pass ([staff] trust_unauthenticated).
+    trust_unauthenticated_staff: bool = False
 
 
 @dataclass(frozen=True)
@@ -66,6 +78,9 @@ class Verdict:
     # A follow-up that names a case from an address that is neither the
     # member's nor the fund's: linked to that case, but for a person to judge.
     stranger: bool = False
+    # Staff mail that is not believed (no trusted dmarc=pass): it acts on
+    # nothing and a person looks at it.
+    staff_unverified: bool = False
 
 
 _FIELD = re.compile(r"\{(\w+)(?::0?(\d+)d)?\}")
@@ -103,6 +118,13 @@ def classify(
     """Classify ``msg``; the first rule group that answers decides the class."""
     klass, reason, number = _decide(msg, settings, lookup)
     failure = dmarc_failed(msg, settings.trusted_authserv_ids)
+    passed = failure is None and dmarc_passed(msg, settings.trusted_authserv_ids)
+    staff_unverified = False
+    if klass == MessageClass.STAFF and not (
+        passed or settings.trust_unauthenticated_staff
+    ):
+        staff_unverified = True
+        reason += "; not verified (no trusted dmarc=pass): for a person to check"
     stranger = (
         klass == MessageClass.FOLLOW_UP
         and number is not None
@@ -117,9 +139,9 @@ def classify(
         case_number=number,
         sender_unverified=failure is not None,
         sender_unverified_reason=failure,
-        sender_verified=failure is None
-        and dmarc_passed(msg, settings.trusted_authserv_ids),
+        sender_verified=passed,
         stranger=stranger,
+        staff_unverified=staff_unverified,
     )
 
 
@@ -139,8 +161,27 @@ def _may_write_about(
         return False
     if member_email and sender == member_email.lower():
         return True
-    domain = sender.rpartition("@")[2]
-    return domain in {d.lower() for d in settings.staff_domains}
+    if dmarc_failed(msg, settings.trusted_authserv_ids):
+        return False  # a forged staff From: not the fund's
+    return _staff_sender(msg, settings) is not None
+
+
+def _staff_sender(msg: ParsedMessage, settings: ClassifierSettings) -> str | None:
+    """Why the From address is one of the fund's people, or None.
+
+    A no-reply sender or a form / e-Loket notification is never staff, built
+    in: it speaks for the member it names.
+    """
+    sender = (msg.from_address or "").strip().lower()
+    if "@" not in sender or is_no_reply(sender):
+        return None
+    if sender in {a.strip().lower() for a in settings.staff_addresses}:
+        return "sender is a staff address"
+    domain = sender.rpartition("@")[2].rstrip(".")
+    domains = {d.strip().lower().rstrip(".") for d in settings.staff_domains}
+    if domain in domains:
+        return f"sender in staff domain {domain}"
+    return None
 
 
 def _decide(
@@ -164,6 +205,12 @@ def _decide(
             reason = rule(msg, settings)
             if reason:
                 return klass, reason, None
+    staff = _staff_sender(msg, settings)
+    if staff is not None and not dmarc_failed(msg, settings.trusted_authserv_ids):
+        number, joined = _follow_up(msg, settings, lookup)
+        if number is not None:
+            return MessageClass.STAFF, f"{staff}; {joined}", number
+        return MessageClass.STAFF, f"{staff}; refers to no case", None
     number, reason = _follow_up(msg, settings, lookup)
     if number is not None:
         return MessageClass.FOLLOW_UP, reason, number

@@ -82,6 +82,8 @@ def build_record(
         return replace(
             base, follow_up_number=verdict.case_number, stranger=verdict.stranger
         )
+    if verdict.klass == MessageClass.STAFF and verdict.case_number:
+        return replace(base, follow_up_number=verdict.case_number, staff=True)
     return base
 
 
@@ -92,6 +94,8 @@ def _base(
     if verdict.sender_unverified:
         reason = verdict.sender_unverified_reason
         events.append(EventRecord("sender_unverified", {"reason": reason}))
+    if verdict.staff_unverified:
+        events.append(EventRecord("staff_unverified", {"reason": verdict.reason}))
     return InboundRecord(
         **_origin(item),
         sha256=msg.sha256,

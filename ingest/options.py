@@ -37,7 +37,9 @@ class IntakeOptions:
             spam_headers=tuple(_spam_rule(r) for r in settings.ingest.spam_headers),
             trusted_authserv_ids=tuple(settings.trusted_authserv_ids),
             own_addresses=own,
-            staff_domains=(settings.smtp.from_address.rpartition("@")[2].lower(),),
+            staff_domains=tuple(settings.staff_domains),
+            staff_addresses=tuple(a.lower() for a in settings.staff.addresses),
+            trust_unauthenticated_staff=settings.staff.trust_unauthenticated,
         )
         record = RecordOptions(
             default_language=settings.cases.default_language,

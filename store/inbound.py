@@ -107,6 +107,8 @@ class _Batch:
         search.reindex(self.session, self.case_ids)
         for index, case in followed.items():
             record = self.records[index]
+            if record.staff:
+                continue  # staff mail changes nothing on the case
             if record.stranger:
                 self._needs_review(case, record)
             elif case.status == Status.AWAITING_CONFIRMATION:

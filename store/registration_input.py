@@ -125,6 +125,9 @@ class InboundRecord:
     # member's nor the fund's: it joins as a message for review, flags the
     # case needs_review, and never counts as the member's confirmation.
     stranger: bool = False
+    # Staff mail joining its case: no confirmation, no status change, no
+    # acknowledgement; only stored with the case.
+    staff: bool = False
     form_fields: tuple[FormFieldRecord, ...] = ()
     events: tuple[EventRecord, ...] = ()
     # Where the acknowledgement goes; None: no acknowledgement is queued.

@@ -206,7 +206,7 @@ def event_rows(
     if new is None and record.follow_up_number is not None:
         events.append(
             event_row(
-                "follow_up_received",
+                "staff_message_received" if record.staff else "follow_up_received",
                 {},
                 case_id=case_id,
                 message_id=message_id,

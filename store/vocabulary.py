@@ -70,6 +70,8 @@ class MessageClass(StrEnum):
 
     COMPLAINT = "complaint"
     FOLLOW_UP = "follow_up"
+    # Mail from the fund's own people: never a complaint, never acknowledged.
+    STAFF = "staff"
     AUTO_REPLY = "auto_reply"
     BOUNCE = "bounce"
     LIST = "list"

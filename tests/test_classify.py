@@ -342,3 +342,77 @@ def test_a_stranger_quoting_a_case_number_is_for_review() -> None:
     with_staff = replace(SETTINGS, staff_domains=("libmutov.be",))
     assert not classify(parse_message(staff), with_staff, LOOKUP).stranger
     assert classify(parse_message(staff), SETTINGS, LOOKUP).stranger
+
+
+STAFF = replace(
+    SETTINGS, staff_domains=("libmutov.be",), staff_addresses=("an@partner.be",)
+)
+_PASS = "Authentication-Results: mx.libmutov.be; dmarc=pass header.from=libmutov.be\n"
+_FAIL = "Authentication-Results: mx.libmutov.be; dmarc=fail header.from=libmutov.be\n"
+
+
+def staff_verdict(sender: str, headers: str, settings=STAFF) -> Verdict:
+    raw = f"From: {sender}\n{headers}\nIk kijk ernaar.\n".encode()
+    return classify(parse_message(raw), settings, LOOKUP)
+
+
+def test_believed_staff_reply_joins_its_case_as_staff() -> None:
+    result = staff_verdict(
+        "Els <els@libmutov.be>", _PASS + "Subject: Re: [Klachten] KL-2026-00003\n"
+    )
+    assert (result.klass, result.case_number) == ("staff", "KL-2026-00003")
+    assert result.reason.startswith("sender in staff domain libmutov.be; case number")
+    assert not result.staff_unverified and not result.stranger
+
+
+def test_staff_by_address_and_by_references() -> None:
+    result = staff_verdict(
+        "an@partner.be", "Subject: x\nReferences: <ack-3@libmutov.be>\n"
+    )
+    assert (result.klass, result.case_number) == ("staff", "KL-2026-00003")
+    assert result.reason.startswith("sender is a staff address")
+
+
+def test_staff_mail_without_a_case_is_stored_as_staff() -> None:
+    result = staff_verdict("els@LIBMUTOV.be", _PASS + "Subject: Vergadering\n")
+    assert (result.klass, result.case_number) == ("staff", None)
+    assert "refers to no case" in result.reason
+
+
+def test_unauthenticated_staff_mail_is_staff_but_flagged() -> None:
+    result = staff_verdict("els@libmutov.be", "Subject: Re: KL-2026-00003\n")
+    assert (result.klass, result.case_number) == ("staff", "KL-2026-00003")
+    assert result.staff_unverified
+    assert "not verified" in result.reason
+    trusting = replace(STAFF, trust_unauthenticated_staff=True)
+    trusted = staff_verdict("els@libmutov.be", "Subject: Re: KL-2026-00003\n", trusting)
+    assert trusted.klass == "staff" and not trusted.staff_unverified
+
+
+def test_pass_from_an_untrusted_server_does_not_believe_staff() -> None:
+    forged = "Authentication-Results: mx.evil.example; dmarc=pass\n"
+    result = staff_verdict("els@libmutov.be", forged + "Subject: Vraag\n")
+    assert result.klass == "staff" and result.staff_unverified
+
+
+def test_forged_staff_from_with_trusted_dmarc_fail_is_a_members_mail() -> None:
+    result = staff_verdict("els@libmutov.be", _FAIL + "Subject: Mijn klacht\n")
+    assert result.klass == "complaint" and result.sender_unverified
+    quoting = staff_verdict("els@libmutov.be", _FAIL + "Subject: Re: KL-2026-00003\n")
+    assert quoting.klass == "follow_up" and quoting.stranger
+
+
+@pytest.mark.parametrize(
+    "sender",
+    ["noreply@libmutov.be", "webform@libmutov.be", "e-loket@libmutov.be",
+     "notifications+site@libmutov.be", "no-reply@partner.be"],
+)  # fmt: skip
+def test_no_reply_and_notifiers_are_never_staff(sender: str) -> None:
+    settings = replace(STAFF, staff_addresses=("no-reply@partner.be",))
+    result = staff_verdict(sender, _PASS + "Subject: Contactformulier\n", settings)
+    assert result.klass == "complaint"
+
+
+def test_other_domains_are_not_staff() -> None:
+    result = staff_verdict("els@libmutov.be.evil.example", "Subject: Vraag\n")
+    assert result.klass == "complaint"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -144,3 +145,31 @@ def test_cli_bad_config_exits_2_with_one_line(tmp_path: Path, cli) -> None:
     assert "[smtp] port must be an integer" in result.err
     assert "geheim" not in result.err
     assert "Traceback" not in result.err
+
+
+def test_staff_defaults_to_the_sending_domain(tmp_path: Path) -> None:
+    settings = load_settings(write(tmp_path, FOUNDATION), environ={})
+    assert settings.staff.addresses == []
+    assert settings.staff.trust_unauthenticated is False
+    assert settings.staff_domains == ["libmutov.be"]
+    text = FOUNDATION + (
+        '\n[staff]\naddresses = ["an@partner.be"]\ndomains = ["LM.be"]\n'
+        "trust_unauthenticated = true\n"
+    )
+    settings = load_settings(write(tmp_path, text), environ={})
+    assert settings.staff_domains == ["lm.be"]
+    assert settings.staff.addresses == ["an@partner.be"]
+    assert settings.staff.trust_unauthenticated is True
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ('addresses = ["an"]', "[staff] addresses holds an invalid address"),
+        ('domains = ["a@b.be"]', "[staff] domains holds an invalid domain"),
+        ('trust_unauthenticated = "yes"', "[staff] trust_unauthenticated must be"),
+    ],
+)
+def test_staff_bad_values_are_one_line(tmp_path: Path, body: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_settings(write(tmp_path, FOUNDATION + f"\n[staff]\n{body}\n"), environ={})

@@ -229,7 +229,7 @@ EXPECTED_2024: dict[str, Any] = {
         "acknowledged_without_mail": {"letter_sent": 1, "acknowledged_otherwise": 0},
     },
     "non_complaint_messages": {"auto_reply": 2, "bounce": 1, "list": 1, "spam": 3,
-                               "rejected": 1, "quarantined": 1},
+                               "rejected": 1, "quarantined": 1, "staff": 0},
     "messages_by_class": {"complaint": 4, "follow_up": 3, "spam": 3,
                           "auto_reply": 2, "bounce": 1, "list": 1,
                           "quarantined": 1, "rejected": 1},

@@ -55,6 +55,7 @@ def test_the_words_are_the_strings_of_the_contract() -> None:
     assert values(MessageClass) == (
         "complaint",
         "follow_up",
+        "staff",
         "auto_reply",
         "bounce",
         "list",

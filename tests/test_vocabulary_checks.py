@@ -170,3 +170,17 @@ def test_every_word_is_accepted_and_nothing_else(db_url, table, column, words):
 def _set(engine: Engine, table: str, column: str, value: str) -> None:
     with engine.begin() as connection:
         connection.execute(text(f'UPDATE {table} SET "{column}" = :v'), {"v": value})
+
+
+def test_0006_widens_the_class_check_to_staff_and_back(empty_engine) -> None:
+    """A database made before "staff" existed gets it from 0006; the undo
+    takes it away again (issue 16)."""
+    upgrade(empty_engine, "0006")
+    _seed(empty_engine)
+    _set(empty_engine, "messages", "class", "staff")
+    _set(empty_engine, "messages", "class", "complaint")
+    assert downgrade(empty_engine, "0005") == ("0006", "0005")
+    with pytest.raises(IntegrityError):
+        _set(empty_engine, "messages", "class", "staff")
+    assert upgrade(empty_engine, "0006") == ("0005", "0006")
+    _set(empty_engine, "messages", "class", "staff")

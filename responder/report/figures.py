@@ -31,7 +31,7 @@
   "failed:<kind>", "awaiting_letter", "closed_without_acknowledgement");
   ``acknowledged_without_mail`` ("letter_sent", "acknowledged_otherwise").
 - ``non_complaint_messages``: auto_reply, bounce, list, spam, rejected,
-  quarantined -> messages received in the year; ``messages_by_class``: all.
+  quarantined, staff -> messages received in the year; ``messages_by_class``: all.
 - ``previous_year``: the same figures for the year before (null without
   cases then); ``deltas``: this year minus last year for the main counts.
 - ``cases`` (only with --with-cases): number, received (local date), channel,
