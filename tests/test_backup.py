@@ -158,6 +158,8 @@ def test_backup_while_mail_flows_restores_to_the_same_cases(
         daemon.wait_for_event("service.ready", timeout=30)
         for sender in (4, 5, 6):
             imap.append(complaint(sender=sender))
+        # The daemon is registering them: the backup runs beside its writes.
+        daemon.wait_for_event("intake.case_opened", timeout=30)
         backup = tmp_path / "backups" / "klachten.backup"
         backup.parent.mkdir()
         result = cli("--config", live, "backup", "--output", backup)
@@ -193,8 +195,11 @@ def test_backup_while_mail_flows_restores_to_the_same_cases(
         for number in settled:
             assert held[number] == after[number]
             assert _show(cli, restored, number) == _show(cli, live, number)
+        # A case in flight at the backup may have moved on since; what it
+        # was registered with has not.
         for number, case in held.items():
-            assert case["number"] == after[number]["number"]
+            for key in ("channel", "received_at", "member", "subject"):
+                assert case[key] == after[number][key], key
 
         # The restored store works: a new complaint is registered on it with
         # the next number, and acknowledged.
