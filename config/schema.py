@@ -86,6 +86,31 @@ class CasesSettings:
         ]
     )
     regional_offices: list[str] = field(default_factory=list)
+    # What a coordinator records for the yearly analysis (issue 17, item 13):
+    # the cause of the complaint and the department it concerns.
+    causes: list[str] = field(
+        default_factory=lambda: [
+            "communicatie",
+            "termijn overschreden",
+            "fout in het dossier",
+            "regelgeving",
+            "houding van een medewerker",
+            "technisch probleem",
+            "andere",
+        ]
+    )
+    services: list[str] = field(
+        default_factory=lambda: [
+            "uitkeringen",
+            "terugbetalingen",
+            "aansluitingen en bijdragen",
+            "onthaal",
+            "medische dienst",
+            "dienst maatschappelijk werk",
+            "aanvullende verzekering",
+            "andere",
+        ]
+    )
     # Words that suggest a category when a complaint names none (word starts,
     # accents and case ignored; nl/fr/de). A suggested category is flagged
     # `category_suggested` until a person confirms or changes it.

@@ -15,9 +15,13 @@ from store.vocabulary import (
     Channel,
     MessageClass,
     Outcome,
+    Reclassification,
     Status,
     values,
 )
+
+MEMBER_TEMPLATES = ("request-info", "request-confirmation", "delay")
+ROLES = ("viewer", "coordinator", "admin")
 
 
 def iso_date(text: str) -> date:
@@ -140,6 +144,10 @@ def _case_commands(commands: argparse._SubParsersAction) -> None:
     lst.add_argument("--year", type=positive_int)
     _fmt(lst, "table", "json")
     _handler(lst, "cases:list_cases")
+    find = p.add_parser("search", help="find cases by number, member or text")
+    find.add_argument("text")
+    _fmt(find, "table", "json")
+    _handler(find, "case_edit:search")
 
     case = commands.add_parser("case", help="act on one case").add_subparsers(
         dest="case_command", metavar="ACTION", required=True
@@ -180,6 +188,7 @@ def _case_commands(commands: argparse._SubParsersAction) -> None:
     _handler(reg, "cases:register_case")
 
     _lifecycle_commands(case)
+    _correction_commands(case)
 
 
 def _lifecycle_commands(case: argparse._SubParsersAction) -> None:
@@ -232,7 +241,81 @@ def _lifecycle_commands(case: argparse._SubParsersAction) -> None:
     _handler(p, "letter:letter")
 
 
+def _correction_commands(case: argparse._SubParsersAction) -> None:
+    p = case.add_parser("edit", help="correct or complete a case's details")
+    p.add_argument("number")
+    for option in (
+        "--category",
+        "--regional-office",
+        "--subject",
+        "--cause",
+        "--service",
+        "--measure",
+        "--member-name",
+        "--member-email",
+        "--member-phone",
+        "--member-street",
+        "--member-postcode",
+        "--member-city",
+        "--member-number",
+        "--member-insz",
+    ):
+        p.add_argument(option, metavar="TEXT")
+    p.add_argument("--language", choices=("nl", "fr", "de", "en"))
+    _handler(p, "case_edit:edit")
+
+    p = case.add_parser("reclassify", help="not a complaint after all")
+    p.add_argument("number")
+    p.add_argument("--as", dest="as_", choices=values(Reclassification), required=True)
+    p.add_argument("--of", metavar="NUMBER", help="the case a duplicate repeats")
+    _handler(p, "case_edit:reclassify")
+
+    p = case.add_parser("merge", help="move a case into another one")
+    p.add_argument("number")
+    p.add_argument("--into", metavar="NUMBER", required=True)
+    _handler(p, "case_edit:merge")
+
+    p = case.add_parser("write", help="mail the member from a template")
+    p.add_argument("number")
+    p.add_argument("--template", choices=MEMBER_TEMPLATES, required=True)
+    p.add_argument("--message-file", metavar="F")
+    _handler(p, "case_edit:write")
+
+    p = case.add_parser("attachment", help="save an attachment's bytes (0600)")
+    p.add_argument("number")
+    p.add_argument("id", type=positive_int)
+    p.add_argument("--output", metavar="F", required=True)
+    _handler(p, "case_edit:attachment")
+
+
+def _user_commands(commands: argparse._SubParsersAction) -> None:
+    sub = commands.add_parser(
+        "user", help="accounts of the web workspace"
+    ).add_subparsers(dest="user_command", metavar="ACTION", required=True)
+    p = sub.add_parser("add", help="create an account")
+    p.add_argument("email")
+    p.add_argument("--name", required=True)
+    p.add_argument("--role", choices=ROLES, required=True)
+    how = p.add_mutually_exclusive_group()
+    how.add_argument("--password-file", metavar="F")
+    how.add_argument(
+        "--sso-only", action="store_true", help="no password: single sign-on only"
+    )
+    _handler(p, "users:add")
+    p = sub.add_parser("list", help="every account")
+    _fmt(p, "table", "json")
+    _handler(p, "users:list_users")
+    p = sub.add_parser("disable", help="an account that may no longer sign in")
+    p.add_argument("email")
+    _handler(p, "users:disable")
+    p = sub.add_parser("passwd", help="set an account's password")
+    p.add_argument("email")
+    p.add_argument("--password-file", metavar="F")
+    _handler(p, "users:passwd")
+
+
 def _other_commands(commands: argparse._SubParsersAction) -> None:
+    _user_commands(commands)
     p = commands.add_parser("messages", help="stored messages").add_subparsers(
         dest="messages_command", metavar="ACTION", required=True
     )

@@ -46,6 +46,12 @@ class CaseView:
     outcome: str | None
     referred_at: datetime | None
     letter_sent_at: datetime | None
+    # What the yearly analysis learns (`case edit`), and a reclassification.
+    cause: str | None = None
+    service: str | None = None
+    measure: str | None = None
+    reclassified_as: str | None = None
+    duplicate_of: str | None = None
 
     @classmethod
     def of(cls, case: Any) -> CaseView:

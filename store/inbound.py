@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import and_, insert, or_, select
 from sqlalchemy.orm import Session
 
-from store import blobs
+from store import blobs, search
 from store.lifecycle import confirm_case
 from store.models import (
     Attachment,
@@ -163,6 +163,7 @@ class _Batch:
         self._open_cases()
         self._insert_messages()
         self._insert_details()
+        search.reindex(self.session, self.case_ids)
         for index, case in followed.items():
             record = self.records[index]
             if record.stranger:

@@ -43,12 +43,23 @@ def assign(session: Session, number: str, to: str, actor: str) -> Case:
     A case still waiting for the member's written confirmation keeps that
     status: assigning it does not mean the confirmation arrived.
     """
-    case = case_by_number(session, number, lock=True)
+    case = _complaint(session, number)
     previous = case.assigned_to
     case.assigned_to = to
     if case.status not in (*DONE_STATUSES, Status.AWAITING_CONFIRMATION):
         case.status = Status.IN_PROGRESS
     add_event(session, "assigned", case=case, actor=actor, to=to, previous=previous)
+    return case
+
+
+def _complaint(session: Session, number: str) -> Case:
+    """The case, locked; refused when a person found it is not a complaint."""
+    case = case_by_number(session, number, lock=True)
+    if case.status == Status.RECLASSIFIED:
+        raise WrongState(
+            f"case {number} is not a complaint ({case.reclassified_as}): "
+            "no lifecycle step applies"
+        )
     return case
 
 
@@ -70,7 +81,7 @@ def answer(
     now: datetime | None = None,
 ) -> Case:
     """Record the answer (stops the answer clock); queue the mail if asked."""
-    case = case_by_number(session, number, lock=True)
+    case = _complaint(session, number)
     if case.status in DONE_STATUSES:
         raise WrongState(f"case {number} is {case.status}: reopen it first")
     if reply.delivery == "email" and not case.member_email:
@@ -132,7 +143,7 @@ def close(
     session: Session, number: str, actor: str, now: datetime | None = None
 ) -> Case:
     """Close the case; closing twice is refused."""
-    case = case_by_number(session, number, lock=True)
+    case = _complaint(session, number)
     if case.status == Status.CLOSED:
         raise WrongState(f"case {number} is already closed")
     previous = case.status
@@ -175,7 +186,7 @@ def reopen(session: Session, number: str, reason: str, actor: str) -> Case:
 
 def refer(session: Session, number: str, at: datetime, actor: str) -> Case:
     """Record that the member turned to the ombudsdienst of the Landsbond."""
-    case = case_by_number(session, number, lock=True)
+    case = _complaint(session, number)
     if Flag.OMBUDSDIENST in (case.flags or []):
         raise WrongState(f"case {number} was already referred to the ombudsdienst")
     case.referred_at = at

@@ -145,6 +145,15 @@ class Case(Base):
     referred_at: Mapped[datetime | None]
     letter_sent_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(nullable=False, default=utcnow)
+    # What the yearly analysis learns from the case (issue 17, item 13).
+    cause: Mapped[str | None] = mapped_column(String(80))
+    service: Mapped[str | None] = mapped_column(String(80))
+    measure: Mapped[str | None] = mapped_column(Text)
+    # Set when a person decided the case is not a complaint (staff, question,
+    # spam, duplicate); `duplicate_of` names the case it duplicates or was
+    # merged into.
+    reclassified_as: Mapped[str | None] = mapped_column(String(20))
+    duplicate_of: Mapped[str | None] = mapped_column(String(40))
 
     messages: Mapped[list[Message]] = relationship(back_populates="case")
     events: Mapped[list[Event]] = relationship(
@@ -342,3 +351,44 @@ class ServiceState(Base):
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
     value: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
     updated_at: Mapped[datetime] = mapped_column(nullable=False, default=utcnow)
+
+
+class CaseSearch(Base):
+    """One folded text per case (accents and case removed) that search scans.
+
+    Kept up to date by the write paths (store.search.reindex). The migration
+    adds what indexes it, outside this model: a trigram GIN index on
+    PostgreSQL, the FTS5 table `case_search_fts` and its triggers on SQLite.
+    """
+
+    __tablename__ = "case_search"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    text: Mapped[str] = mapped_column(Text, nullable=False)
+
+
+class Account(Base):
+    """A person who may use the workspace. E-mail is stored lower-cased."""
+
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    role: Mapped[str] = mapped_column(String(20), nullable=False)
+    # None: the account signs in only through the single sign-on header.
+    password_hash: Mapped[str | None] = mapped_column(String(300))
+    disabled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    created_at: Mapped[datetime] = mapped_column(nullable=False, default=utcnow)
+    last_sign_in_at: Mapped[datetime | None]
+
+
+class SignInFailures(Base):
+    """Failed sign-ins per account ("account:<email>") or address ("addr:<ip>")."""
+
+    __tablename__ = "sign_in_failures"
+
+    key: Mapped[str] = mapped_column(String(400), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    window_start: Mapped[datetime] = mapped_column(nullable=False)
+    locked_until: Mapped[datetime | None]

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from store.models import Attachment, Case, Message, utcnow
 from store.registration import case_by_number
+from store.search import matches
 from store.views import case_detail, case_dict, message_dict
 from store.vocabulary import OPEN_STATUSES
 
@@ -24,9 +25,13 @@ class CaseFilter:
     assigned_to: str | None = None
     channel: str | None = None
     year: int | None = None
+    regional_office: str | None = None
+    category: str | None = None
+    # Free text: number, member, national or phone number, message text.
+    q: str | None = None
 
 
-def _filtered(query: Select[Any], filters: CaseFilter, now: datetime) -> Select[Any]:
+def filtered(query: Select[Any], filters: CaseFilter, now: datetime) -> Select[Any]:
     if filters.status:
         query = query.where(Case.status == filters.status)
     if filters.open or filters.overdue or filters.due_within is not None:
@@ -42,6 +47,13 @@ def _filtered(query: Select[Any], filters: CaseFilter, now: datetime) -> Select[
         query = query.where(Case.channel == filters.channel)
     if filters.year is not None:
         query = query.where(Case.year == filters.year)
+    if filters.regional_office:
+        query = query.where(Case.regional_office == filters.regional_office)
+    if filters.category:
+        query = query.where(Case.category == filters.category)
+    match = matches(Case.id, filters.q) if filters.q else None
+    if match is not None:
+        query = query.where(match)
     return query
 
 
@@ -76,7 +88,7 @@ def list_cases(
         .outerjoin(attachments, attachments.c.case_id == Case.id)
         .order_by(Case.year, Case.seq)
     )
-    rows = session.execute(_filtered(query, filters, now)).all()
+    rows = session.execute(filtered(query, filters, now)).all()
     return [case_dict(case, timezone, m, a) for case, m, a in rows]
 
 

@@ -18,7 +18,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from store import blobs, deadlines
+from store import blobs, deadlines, search
 from store.errors import NotFound
 from store.models import (
     Attachment,
@@ -100,6 +100,7 @@ def register_case(
             rules, case_id, number, new.language, acknowledge_to, verified=True
         )
         session.execute(insert(OutboxMail.__table__), [row])
+    search.reindex(session, [case_id])
     case = session.get(Case, case_id)
     assert case is not None
     return case

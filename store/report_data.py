@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from store.case_view import case_columns
 from store.deadlines import end_of_day
 from store.models import Case, Message, OutboxMail
-from store.vocabulary import Flag, MailKind, MailStatus, MessageClass
+from store.vocabulary import Flag, MailKind, MailStatus, MessageClass, Status
 
 BATCH = 5_000
 
@@ -102,7 +102,13 @@ class CaseLine(NamedTuple):
 
 
 def _in_year(window: YearWindow) -> ColumnElement[bool]:
-    return and_(Case.received_at >= window.start, Case.received_at < window.stop)
+    """Complaints received in the window: a case a person reclassified as not
+    a complaint (staff, question, spam, duplicate) is left out."""
+    return and_(
+        Case.received_at >= window.start,
+        Case.received_at < window.stop,
+        Case.status != Status.RECLASSIFIED,
+    )
 
 
 def count_cases(session: Session, window: YearWindow) -> int:

@@ -23,11 +23,25 @@ class Status(StrEnum):
     IN_PROGRESS = "in_progress"
     ANSWERED = "answered"
     CLOSED = "closed"
+    # A person decided it is not a complaint (`Reclassification`): out of the
+    # open list, the reminders and the yearly counts.
+    RECLASSIFIED = "reclassified"
 
 
 # A case is done once answered or closed: no reminders, no lateness.
 DONE_STATUSES: tuple[Status, ...] = (Status.ANSWERED, Status.CLOSED)
-OPEN_STATUSES: tuple[Status, ...] = tuple(s for s in Status if s not in DONE_STATUSES)
+OPEN_STATUSES: tuple[Status, ...] = tuple(
+    s for s in Status if s not in (*DONE_STATUSES, Status.RECLASSIFIED)
+)
+
+
+class Reclassification(StrEnum):
+    """What a case that is not a complaint is instead (`case reclassify --as`)."""
+
+    STAFF = "staff"
+    QUESTION = "question"
+    SPAM = "spam"
+    DUPLICATE = "duplicate"
 
 
 class Channel(StrEnum):
@@ -118,6 +132,8 @@ class Flag(StrEnum):
     ATTACHMENT_ENCRYPTED = "attachment_encrypted"
     # An attachment that is the member's written confirmation.
     CONFIRMATION = "confirmation"
+    # A case whose messages, attachments and events moved into another one.
+    MERGED = "merged"
 
 
 class MailKind(StrEnum):
@@ -125,6 +141,8 @@ class MailKind(StrEnum):
 
     ACKNOWLEDGEMENT = "acknowledgement"
     ANSWER = "answer"
+    # A coordinator's mail to the member from a template (`case write`).
+    MEMBER_MAIL = "member_mail"
     REMINDER = "reminder"
     DIGEST = "digest"
     DELIVERY_FAILED = "delivery_failed"

@@ -85,6 +85,15 @@ def test_store_scale_finds_overdue_cases() -> None:
     )
 
 
+def test_search_finds_each_kind_of_query() -> None:
+    figures = bench("bench_search", "--n", "300", "--repeat", "1")
+    for label in ("name", "email", "insz", "phone", "number"):
+        assert figures[f"found.search.{label}"] == "1", label
+        assert figures[f"found.page.q.{label}"] == "1", label
+    assert figures["found.search.miss"] == "0"
+    assert float(figures["overview.p95"]) > 0
+
+
 def test_startup_times_help() -> None:
     figures = bench("bench_startup", "--n", "2")
     assert float(figures["startup.help_median"]) > 0

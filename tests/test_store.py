@@ -271,8 +271,11 @@ def test_post_and_mail_take_one_write_path(sessions) -> None:
         assert _columns(by_mail, moving) == _columns(by_post, moving)
         acks = session.scalars(select(OutboxMail).order_by(OutboxMail.id)).all()
         threading = {"in_reply_to", "references", "message_id", "next_attempt_at"}
-        skip = moving | threading | {"dedupe_key"}
+        skip = moving | threading | {"dedupe_key", "context"}
         assert _columns(acks[0], skip) == _columns(acks[1], skip)
+        # A coordinator typed the letter's address: that one may be quoted; an
+        # unverified mail's may not (responder/context.py).
+        assert (acks[0].context, acks[1].context) == ({}, {"recipient_verified": True})
         assert acks[1].dedupe_key == "ack:KL-2026-00002"
         assert (acks[1].in_reply_to, acks[1].references) == (None, None)
         kinds = [(e.case_id, e.kind, e.actor) for e in session.scalars(select(Event))]

@@ -35,6 +35,7 @@ def test_the_words_are_the_strings_of_the_contract() -> None:
         "in_progress",
         "answered",
         "closed",
+        "reclassified",
     )
     assert values(Channel) == (
         "email",
@@ -78,8 +79,9 @@ def test_a_word_is_its_string_in_json_and_text() -> None:
     assert {"in_progress": 1}[Status.IN_PROGRESS] == 1
 
 
-def test_open_and_done_divide_the_statuses() -> None:
-    assert set(OPEN_STATUSES) | set(DONE_STATUSES) == set(Status)
+def test_open_done_and_reclassified_divide_the_statuses() -> None:
+    assert set(OPEN_STATUSES) | set(DONE_STATUSES) | {"reclassified"} == set(Status)
+    assert Status.RECLASSIFIED not in OPEN_STATUSES
     assert not set(OPEN_STATUSES) & set(DONE_STATUSES)
     assert set(DONE_STATUSES) == {"answered", "closed"}
 

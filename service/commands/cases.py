@@ -93,8 +93,19 @@ def render_case_text(case: dict[str, Any]) -> str:
         f"  answer due:   {case['answer_due']}   answered: "
         f"{case['answered_at'] or '-'}",
         f"  category:     {case['category'] or '-'}",
+        f"  cause:        {case.get('cause') or '-'}   service: "
+        f"{case.get('service') or '-'}",
+        f"  measure:      {case.get('measure') or '-'}",
         f"  assigned to:  {case['assigned_to'] or '-'}",
         f"  flags:        {', '.join(case['flags']) or '-'}",
+        *(
+            [
+                f"  not a complaint: {case['reclassified_as']}"
+                + (f" of {case['duplicate_of']}" if case.get("duplicate_of") else "")
+            ]
+            if case.get("reclassified_as")
+            else []
+        ),
         "member:",
     ]
     for key in ("name", "email", "phone", "street", "postcode", "city"):
