@@ -139,6 +139,18 @@ def _service_commands(commands: argparse._SubParsersAction) -> None:
     _handler(p, "importer:import_files")
 
     p = commands.add_parser(
+        "backup", help="a consistent copy of the store, also while `run` runs"
+    )
+    p.add_argument(
+        "--output",
+        required=True,
+        metavar="FILE",
+        help="SQLite: a SQLite database file; PostgreSQL: a pg_dump custom-format "
+        "archive (pg_restore). Written 0600, replaced atomically",
+    )
+    _handler(p, "backup:backup")
+
+    p = commands.add_parser(
         "status", help="health; non-zero exit when operations need attention"
     )
     _fmt(p, "text", "json")

@@ -84,3 +84,51 @@ def test_memory_max_leaves_room_for_the_form_workers() -> None:
     workers_mib = ingest.form_workers * ingest.form_memory_mb
     main_mib = 250  # the 25 MB attachment's figure in bench/README.md
     assert workers_mib + main_mib <= unit_mib, (workers_mib, unit_mib)
+
+
+BACKUP_UNIT = UNIT.with_name("klachten-backup.service")
+BACKUP_TIMER = UNIT.with_name("klachten-backup.timer")
+
+
+def test_backup_unit_security_exposure_is_at_most_two() -> None:
+    result = _analyze("security", "--offline=true", "--no-pager", str(BACKUP_UNIT))
+    found = re.search(r"Overall exposure level for \S+: (\d+\.\d+)", result.stdout)
+    assert found, result.stdout + result.stderr
+    assert float(found.group(1)) <= MAX_EXPOSURE, result.stdout
+
+
+def test_backup_unit_and_timer_verify(tmp_path: Path) -> None:
+    text = BACKUP_UNIT.read_text()
+    assert f"ExecStart={INSTALLED_BINARY} " in text
+    (tmp_path / BACKUP_UNIT.name).write_text(
+        text.replace(INSTALLED_BINARY, sys.executable)
+    )
+    shutil.copy(BACKUP_TIMER, tmp_path / BACKUP_TIMER.name)
+    result = _analyze(
+        "verify", str(tmp_path / BACKUP_UNIT.name), str(tmp_path / BACKUP_TIMER.name)
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout + result.stderr == ""
+
+
+def test_backup_unit_runs_as_the_service_with_its_hardening() -> None:
+    """Same user, state dir, credentials and every hardening line as the daemon."""
+    lines = set(BACKUP_UNIT.read_text().splitlines())
+    assert "Type=oneshot" in lines
+    assert (
+        "ExecStart=/opt/klachten/bin/klachten --config /etc/klachten/klachten.toml "
+        "backup --output /var/lib/klachten/backup/klachten.backup"
+    ) in lines
+    main = UNIT.read_text().splitlines()
+    hardening = main[main.index("CapabilityBoundingSet=") : main.index("[Install]")]
+    shared = [
+        "User=klachten",
+        "Group=klachten",
+        *(line for line in main if line.startswith("LoadCredential=")),
+        *(line for line in hardening if line and not line.startswith("#")),
+    ]
+    assert [line for line in shared if line not in lines] == []
+    assert "StateDirectory=klachten klachten/backup" in lines
+    timer = set(BACKUP_TIMER.read_text().splitlines())
+    assert {"Persistent=true", "Unit=klachten-backup.service"} <= timer
+    assert any(line.startswith("OnCalendar=") for line in timer)
