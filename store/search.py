@@ -135,7 +135,12 @@ def case_text(row: Any, extra: Iterable[str | None]) -> str:
         row.desired_solution,
         *extra,
     ]
-    return "\n".join(fold(p) for p in parts if p)
+    # A text that is already there once adds nothing to a substring search:
+    # a complaint by mail has its description and its message's text alike,
+    # and storing (and indexing) them twice doubled a case's write, enough
+    # for the WAL and its checkpoint not to fit a disk the case itself fits.
+    folded = dict.fromkeys(fold(p) for p in parts if p)
+    return "\n".join(text for text in folded if text)
 
 
 def reindex(session: Session | Connection, case_ids: Iterable[int]) -> None:

@@ -56,7 +56,13 @@ def backlog(imap: Any, count: int, *, body: str | None = None) -> list[str]:
     Distinct senders, because acknowledgements per address are limited.
     """
     ids = [f"fault-{n}-{random.getrandbits(48):012x}@example.be" for n in range(count)]
-    extra = {"body": body} if body is not None else {}
+    extra: dict[str, Any] = {"body": body} if body is not None else {}
+    # A DMARC-verified sender: only then does the acknowledgement answer the
+    # complaint in its thread (In-Reply-To), which assert_exactly_once checks
+    # (issue 14: an unverified address gets no threading headers).
+    extra["headers"] = {
+        "Authentication-Results": "libmutov.be; dmarc=pass header.from=example.be"
+    }
     imap.append_many(
         complaint(
             sender=f"lid{n + 1}@example.be",
