@@ -8,12 +8,11 @@ changed.
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
 from service.app import App
 from service.commands.lifecycle import read_text
-from service.output import print_json, print_table
+from service.output import print_json, print_table, write_private
 from store.errors import UserError
 
 # Command-line option (dest) -> the store's field name.
@@ -101,20 +100,14 @@ def attachment(app: App, args: argparse.Namespace) -> int:
     app.require_schema()
     with app.transaction() as session:
         found = attachment_file(session, args.number, args.id)
-    write_private(Path(args.output), found.data)
+    target = Path(args.output)
+    try:
+        write_private(target, found.data)
+    except OSError as exc:
+        raise UserError(f"cannot write {target}: {exc.strerror}") from None
     print(f"{args.output}: {found.filename} ({found.content_type}, {found.size} bytes)")
     return 0
 
-
-def write_private(path: Path, data: bytes) -> None:
-    """Write `data` to `path`, readable by its owner only (0600)."""
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    except OSError as exc:
-        raise UserError(f"cannot write {path}: {exc.strerror}") from None
-    with os.fdopen(fd, "wb") as handle:
-        os.fchmod(handle.fileno(), 0o600)  # an existing file keeps no wider mode
-        handle.write(data)
 
 
 def search(app: App, args: argparse.Namespace) -> int:
