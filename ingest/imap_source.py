@@ -45,6 +45,9 @@ class ImapSource:
             f"/{settings.mailbox}"
         )[:400]
         self._uidvalidity: int | None = None
+        # The highest UID the last `waiting()` saw: mail above it arrived since.
+        self._highest_seen = 0
+        self._highest_of: int | None = None
 
     # -- connection ---------------------------------------------------------------
 
@@ -89,6 +92,8 @@ class ImapSource:
         else:
             info = self.connected.select_folder(self.settings.mailbox)
             self._uidvalidity = int(info[b"UIDVALIDITY"])
+        if self._uidvalidity != self._highest_of:  # UIDs of another mailbox life
+            self._highest_seen, self._highest_of = 0, self._uidvalidity
         return self._uidvalidity
 
     def waiting(self, after_uid: int) -> list[int]:
@@ -98,7 +103,9 @@ class ImapSource:
             criteria += ["UID", f"{after_uid + 1}:*"]
         found = self.connected.search(criteria)
         # "n:*" always matches the highest UID, even when it is below n.
-        return sorted(uid for uid in found if uid > after_uid)
+        uids = sorted(uid for uid in found if uid > after_uid)
+        self._highest_seen = max([self._highest_seen, after_uid, *uids[-1:]])
+        return uids
 
     def batches(self, keys: Sequence[int]) -> Iterator[list[Incoming]]:
         """Messages in FETCHes of bounded size; too large ones as header only."""
@@ -149,6 +156,8 @@ class ImapSource:
 
     def _idle(self, timeout: float, should_stop: Callable[[], bool]) -> bool:
         client = self.connected
+        if self._arrived_unseen():
+            return True
         deadline = time.monotonic() + timeout
         while not should_stop() and time.monotonic() < deadline:
             renew_at = time.monotonic() + self.settings.idle_renew
@@ -172,6 +181,20 @@ class ImapSource:
         return False
 
     # -- internals -----------------------------------------------------------------
+
+    def _arrived_unseen(self) -> bool:
+        """Mail that arrived after the last look, before IDLE began.
+
+        The server announces a new message once, in the untagged EXISTS of
+        whatever command runs next; when that was a STORE or FETCH of the
+        intake pass, imapclient drops it and IDLE would wait for the next
+        message. Only UIDs above the highest one seen count, so a message
+        that stays unmarked (a stop mid-batch) does not spin the loop.
+        """
+        above = self._highest_seen + 1
+        criteria = ["UNKEYWORD", self.settings.processed_keyword, "UID", f"{above}:*"]
+        found = self.connected.search(criteria)
+        return any(uid >= above for uid in found)
 
     def _sizes(self, uids: list[int]) -> dict[int, int]:
         data = self.connected.fetch(uids, [b"RFC822.SIZE"])

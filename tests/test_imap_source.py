@@ -200,3 +200,27 @@ def test_idle_wait_fails_when_the_server_goes_away(imap) -> None:
     finally:
         source.close()
         imap.start()
+
+
+def test_mail_announced_during_the_intake_pass_is_not_left_for_later(imap) -> None:
+    """A message whose EXISTS went to an earlier command still ends the wait.
+
+    The STORE that marks the first message swallows the announcement of the
+    second; IDLE alone would then sleep until a third message arrived.
+    """
+    source = ImapSource(_settings(imap, idle=True, idle_renew=30))
+    source.connect()
+    try:
+        imap.append(complaint())
+        source.open()
+        [first] = source.waiting(0)
+        imap.append(complaint())  # arrives while the first is being handled
+        source.connected.add_flags([first], [b"$Klachten"])  # the EXISTS lands here
+        started = time.monotonic()
+        assert source.wait_for_mail(5) is True
+        assert time.monotonic() - started < 2
+        [second] = source.waiting(0)
+        source.connected.add_flags([second], [b"$Klachten"])
+        assert source.wait_for_mail(1.5) is False  # nothing new: no spinning
+    finally:
+        source.close()
