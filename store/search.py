@@ -36,6 +36,8 @@ from sqlalchemy import (
     and_,
     column,
     delete,
+    exists,
+    func,
     insert,
     or_,
     select,
@@ -222,24 +224,59 @@ class _Match(ColumnElement[bool]):
         self.case_id, self.terms, self.any_of = case_id, terms, any_of
 
 
+def _matching_ids(dialect: str, terms: list[str], any_of: bool) -> Any:
+    """The ids of the cases whose text has the terms, from the engine's index."""
+    if dialect == "sqlite":
+        # One GLOB per term on the FTS5 trigram table: each is answered from
+        # the index. OR is not pushed into a virtual table, so "any of" is a
+        # union.
+        globs = [FTS.c.text.op("GLOB")(_glob(t)) for t in terms]
+        if any_of:
+            return union(*(select(FTS.c.rowid).where(g) for g in globs))
+        return select(FTS.c.rowid).where(and_(*globs))
+    return select(SEARCH.c.case_id).where(_likes(terms, any_of))
+
+
+def _likes(terms: list[str], any_of: bool) -> ColumnElement[bool]:
+    likes = [SEARCH.c.text.like(_like(t), escape="\\") for t in terms]
+    return or_(*likes) if any_of else and_(*likes)
+
+
 @compiles(_Match)
 def _compile_like(element: _Match, compiler: Any, **kw: Any) -> str:
-    likes = [SEARCH.c.text.like(_like(t), escape="\\") for t in element.terms]
-    where = or_(*likes) if element.any_of else and_(*likes)
-    ids = select(SEARCH.c.case_id).where(where)
+    ids = _matching_ids("default", element.terms, element.any_of)
     return compiler.process(element.case_id.in_(ids), **kw)
 
 
 @compiles(_Match, "sqlite")
 def _compile_fts(element: _Match, compiler: Any, **kw: Any) -> str:
-    # One GLOB per term on the FTS5 trigram table: each is answered from the
-    # index. OR is not pushed into a virtual table, so "any of" is a union.
-    globs = [FTS.c.text.op("GLOB")(_glob(t)) for t in element.terms]
-    if element.any_of:
-        ids: Any = union(*(select(FTS.c.rowid).where(g) for g in globs))
-    else:
-        ids = select(FTS.c.rowid).where(and_(*globs))
+    ids = _matching_ids("sqlite", element.terms, element.any_of)
     return compiler.process(element.case_id.in_(ids), **kw)
+
+
+def count_upto(session: Session, query: str, limit: int) -> int:
+    """How many cases match `query`, counting no further than `limit`.
+
+    Cheap however common the words are: the index stops at `limit`."""
+    terms, any_of = query_terms(query)
+    if not terms:
+        return 0
+    dialect = session.get_bind().dialect.name
+    ids = _matching_ids(dialect, terms, any_of).limit(limit).subquery()
+    return int(session.scalar(select(func.count()).select_from(ids)) or 0)
+
+
+def each_matches(case_id: ColumnElement[Any], query: str) -> ColumnElement[bool]:
+    """"This case's text has the terms", tested row by row (no index).
+
+    For a query most cases match: walking the cases in a page's order and
+    testing each finds a page after about as many tests as it has rows,
+    where the index would first list (and check) every match."""
+    terms, any_of = query_terms(query)
+    found = select(SEARCH.c.case_id).where(
+        SEARCH.c.case_id == case_id, _likes(terms, any_of)
+    )
+    return exists(found)
 
 
 def matches(case_id: ColumnElement[Any], query: str) -> ColumnElement[bool] | None:

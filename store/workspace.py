@@ -7,7 +7,7 @@ pages, the JSON API and the command line show the same thing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import String, and_, case, cast, func, select
 from sqlalchemy.orm import Session
 
+from store import search
 from store.errors import NotFound, UserError
 from store.models import Attachment, Case, Message, utcnow
 from store.queries import CaseFilter, filtered
@@ -28,6 +29,9 @@ ORDERS = {
     "received": (Case.received_at.desc(), Case.id.desc()),
 }
 MAX_PER_PAGE = 200
+# A search more cases match than this is paged by testing cases in order,
+# and its total shown as "more than MANY".
+MANY = 1000
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,8 @@ class CasePage:
     total: int
     page: int
     per_page: int
+    # True when more cases match than were counted (`total` is MANY + 1).
+    more: bool = False
 
     @property
     def pages(self) -> int:
@@ -86,7 +92,12 @@ def find_cases(
     now = now or utcnow()
     offset = (page - 1) * per_page
     total: int | None = None
-    if filters.q and filters.q.strip():
+    q = filters.q.strip() if filters.q else ""
+    if q and search.count_upto(session, q, MANY + 1) > MANY:
+        return _common_words_page(
+            session, filters, timezone, page, per_page, order, now
+        )
+    if q:
         # A search: the total rides along on every row (a window over the
         # matches), so the text is scanned once, not once more to count.
         over = func.count().over().label("total")
@@ -104,6 +115,29 @@ def find_cases(
     return CasePage(
         with_counts(session, cases, timezone), int(total or 0), page, per_page
     )
+
+
+def _common_words_page(
+    session: Session,
+    filters: CaseFilter,
+    timezone: str,
+    page: int,
+    per_page: int,
+    order: str,
+    now: datetime,
+) -> CasePage:
+    """A page for words more than MANY cases have ("terugbetaling"): the
+    cases are walked in the page's order and each is tested, so a page costs
+    about per_page tests; the total is counted up to MANY + 1 only."""
+    match = search.each_matches(Case.id, filters.q or "")
+    query = filtered(select(Case), replace(filters, q=None), now).where(match)
+    ordered = query.order_by(*ORDERS[order])
+    offset = (page - 1) * per_page
+    cases = list(session.scalars(ordered.limit(per_page).offset(offset)))
+    upto = query.with_only_columns(Case.id).limit(MANY + 1).subquery()
+    total = int(session.scalar(select(func.count()).select_from(upto)) or 0)
+    items = with_counts(session, cases, timezone)
+    return CasePage(items, total, page, per_page, more=total > MANY)
 
 
 def search_cases(

@@ -228,3 +228,39 @@ def test_search_is_answered_from_an_index(sessions):
             )
             assert "ix_case_search_text_trgm" in names
         assert len(session.execute(statement).all()) == 1
+
+
+def test_words_most_cases_have_are_paged_in_order_with_a_capped_total(
+    sessions, monkeypatch
+):
+    """Above MANY matches the page tests cases in order instead of listing
+    every match from the index: same cases on the page, total "MANY+"."""
+    import store.workspace as workspace
+
+    numbers = [
+        mail_case(sessions, 60 + i, body=f"Overal hetzelfde {i}") for i in range(6)
+    ]
+    mail_case(sessions, 70, body="Iets anders")
+    with transaction(sessions) as session:
+        exact = find_cases(session, CaseFilter(q="hetzelfde"), TZ, per_page=4)
+        two = find_cases(session, CaseFilter(q="hetzelfde 5"), TZ)
+    assert (exact.total, exact.more) == (6, False)
+    monkeypatch.setattr(workspace, "MANY", 3)
+    with transaction(sessions) as session:
+        first = find_cases(session, CaseFilter(q="hetzelfde"), TZ, per_page=4)
+        second = find_cases(
+            session, CaseFilter(q="HETZELFDE"), TZ, page=2, per_page=4
+        )
+        both = find_cases(session, CaseFilter(q="hetzelfde 5"), TZ)
+        rare = find_cases(session, CaseFilter(q="anders"), TZ)
+    assert _numbers(first.items) == _numbers(exact.items) == numbers[:4]
+    assert (first.total, first.more) == (4, True)
+    assert _numbers(second.items) == numbers[4:]
+    # Two words, few matches ("5" is also in the number KL-...-00005): the
+    # index path, with an exact total, as before the cap.
+    assert (_numbers(both.items), both.total, both.more) == (
+        _numbers(two.items),
+        two.total,
+        False,
+    )
+    assert (rare.total, rare.more) == (1, False)

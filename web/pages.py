@@ -84,7 +84,7 @@ def cases(request: Request, ws: Workspace, person: Person | None) -> Response:
         request,
         "cases.html.j2",
         cases=found.items,
-        total=found.total,
+        total=f"{found.total - 1}+" if found.more else found.total,
         query=query,
         pages=found.pages,
         link=lambda **changes: "/cases?" + _encode(query.args(**changes)),
