@@ -34,28 +34,19 @@ from bench.common import (
 )
 
 PERSON = "bench@libmutov.be"
-INDEX_BATCH = 2_000
 
 
 def index_and_account(url: str) -> float:
     """Search rows for every case (as migration 0005 fills them) and the
     account the requests sign on as; returns the seconds of the indexing."""
-    from sqlalchemy import select
-
     from store import accounts, search
     from store.db import make_engine, session_factory, transaction
-    from store.models import Case
 
     engine = make_engine(url)
     sessions = session_factory(engine)
     started = time.perf_counter()
-    with engine.connect() as connection:
-        ids = list(connection.scalars(select(Case.id).order_by(Case.id)))
-    # A transaction per batch, as cases arrive in life (one transaction for
-    # all 100,000 grows the FTS5 table's pending changes without bound).
-    for start in range(0, len(ids), INDEX_BATCH):
-        with transaction(sessions) as session:
-            search.reindex(session, ids[start : start + INDEX_BATCH])
+    with transaction(sessions) as session:
+        search.rebuild_all(session)
     seconds = time.perf_counter() - started
     with transaction(session_factory(engine)) as session:
         accounts.add_account(session, PERSON, "Bench", "coordinator", None, "bench")

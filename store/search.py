@@ -42,6 +42,7 @@ from sqlalchemy import (
     or_,
     select,
     table,
+    text,
     union,
 )
 from sqlalchemy.engine import Connection
@@ -156,6 +157,36 @@ def reindex_all(session: Session | Connection) -> None:
     """Rebuild every case's search row (the migration, and repairs)."""
     ids = session.execute(select(_CASES.c.id).order_by(_CASES.c.id)).scalars()
     reindex(session, list(ids))
+
+
+def rebuild_all(session: Session | Connection) -> None:
+    """Every case's search row made anew, the SQLite index built in one pass.
+
+    For a store that already holds many cases (a repair, a benchmark): the
+    FTS5 triggers are set aside while the rows are written, then the index
+    is rebuilt from them and the triggers put back as they were, all in the
+    caller's transaction. Growing the index a trigger at a time costs
+    superlinearly (20,000 cases: 27.7 s against 12.6 s).
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        session.execute(delete(SEARCH))
+        reindex_all(session)
+        return
+    triggers = session.execute(
+        text(
+            "SELECT name, sql FROM sqlite_master "
+            "WHERE type = 'trigger' AND tbl_name = 'case_search'"
+        )
+    ).all()
+    for name, _ in triggers:
+        session.execute(text(f'DROP TRIGGER "{name}"'))
+    session.execute(delete(SEARCH))
+    reindex_all(session)
+    session.execute(
+        text("INSERT INTO case_search_fts(case_search_fts) VALUES ('rebuild')")
+    )
+    for _, sql in triggers:
+        session.execute(text(sql))
 
 
 def _reindex_batch(session: Session | Connection, ids: Sequence[int]) -> None:

@@ -264,3 +264,23 @@ def test_words_most_cases_have_are_paged_in_order_with_a_capped_total(
         False,
     )
     assert (rare.total, rare.more) == (1, False)
+
+
+def test_rebuild_all_indexes_every_case_and_keeps_the_index_in_step(sessions):
+    """The bulk rebuild sets the FTS5 triggers aside and puts them back: what
+    was stored before is found, and so is a case registered after it."""
+    before = mail_case(sessions, 80, name="Voor Herbouw")
+    with transaction(sessions) as session:
+        session.execute(search.SEARCH.delete())
+        if session.get_bind().dialect.name == "sqlite":
+            session.connection().exec_driver_sql(
+                "INSERT INTO case_search_fts(case_search_fts) VALUES ('delete-all')"
+            )
+    assert _search(sessions, "herbouw") == []
+    with transaction(sessions) as session:
+        search.rebuild_all(session)
+    after = mail_case(sessions, 81, name="Na Herbouw")
+    assert _search(sessions, "herbouw") == [before, after]
+    with transaction(sessions) as session:
+        search.rebuild_all(session)  # again, over rows that exist
+    assert _search(sessions, "herbouw") == [before, after]
