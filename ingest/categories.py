@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from functools import cache
 
 from ingest.forms.fields import CATEGORY_LABELS_DE, CATEGORY_LABELS_FR
 from ingest.forms.labels import fold
@@ -58,10 +59,16 @@ def suggest_category(
         return None
     scores: Counter[str] = Counter()
     for category in categories:
-        stems = tuple(fold(k).strip() for k in keywords.get(category, ()) if k.strip())
+        stems = _stems(tuple(keywords.get(category, ())))
         if stems:
             scores[category] = sum(1 for w in words if w.startswith(stems))
     ranked = [pair for pair in scores.most_common(2) if pair[1] > 0]
     if not ranked or (len(ranked) == 2 and ranked[0][1] == ranked[1][1]):
         return None
     return ranked[0][0]
+
+
+@cache
+def _stems(keywords: tuple[str, ...]) -> tuple[str, ...]:
+    """The folded keywords, once per configuration instead of once per mail."""
+    return tuple(fold(k).strip() for k in keywords if k.strip())

@@ -55,13 +55,24 @@ def guess_language(text: str, max_chars: int = MAX_CHARS) -> str | None:
     language the fund does not answer in.
     """
     sample = text[:max_chars]
-    if sum(ch.isalpha() for ch in sample) < 3:
+    if not _has_letters(sample, 3):
         return None
     values = _detector().compute_language_confidence_values(sample)
     if not values or values[0].value < MIN_CONFIDENCE:
         return None
     code = values[0].language.iso_code_639_1.name.lower()
     return code if code in ANSWERED else None
+
+
+def _has_letters(text: str, wanted: int) -> bool:
+    """Whether `text` has at least `wanted` letters; stops at the last one
+    needed instead of counting a whole sample character by character."""
+    for char in text:
+        if char.isalpha():
+            wanted -= 1
+            if wanted <= 0:
+                return True
+    return False
 
 
 def language_from_postcode(postcode: str | None) -> str | None:

@@ -34,7 +34,11 @@ def open_smtp(settings: SmtpSettingsLike) -> smtplib.SMTP:
     """
     if settings.security not in SECURITY_MODES:
         raise ValueError(f"smtp.security must be one of {SECURITY_MODES}")
-    context = tls_context(settings.verify_certificate, settings.ca_file)
+    # Building a context reads the system's certificate store (about 30 ms):
+    # only a connection that uses TLS pays for it.
+    context = None
+    if settings.security != "none":
+        context = tls_context(settings.verify_certificate, settings.ca_file)
     client: smtplib.SMTP
     if settings.security == "ssl":
         client = smtplib.SMTP_SSL(
