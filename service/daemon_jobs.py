@@ -1,7 +1,8 @@
 """The daemon's scheduled jobs on an APScheduler 3 BackgroundScheduler.
 
 Jobs: outbox delivery every `service.outbox_interval` seconds, reminders at
-`reminders.send_time`, the weekly digest, housekeeping (gauges, status facts,
+`reminders.send_time`, the weekly digest, the daily retention purge
+(03:30), housekeeping (gauges, status facts,
 the STATUS= line) and the stall alarm check. Every job re-reads the database
 and is idempotent, runs at most once at a time here (max_instances=1,
 coalesce=True) and, through `job_lock`, at most once at a time across
@@ -36,6 +37,8 @@ if TYPE_CHECKING:
 log = structlog.get_logger("klachten.scheduler")
 HOUSEKEEPING_SECONDS = 15
 STALL_CHECK_SECONDS = 60
+# The daily retention purge, at night in the configured time zone.
+RETENTION_HOUR, RETENTION_MINUTE = 3, 30
 
 
 def _now() -> datetime:
@@ -120,6 +123,18 @@ def reminders(daemon: Daemon) -> None:
     daemon.metrics.reminders.inc(len(report.mails))
 
 
+def retention(daemon: Daemon) -> None:
+    """Erase the personal data of cases closed beyond `[privacy]
+    retention_years` (store/retention.py); idempotent, so daily is enough."""
+    from store.retention import purge
+
+    years = daemon.app.settings.privacy.retention_years
+    with daemon.app.transaction() as session:
+        done = purge(session, now=_now(), years=years)
+    if done.cases:
+        log.info("retention.purged", cases=len(done.cases), years=years)
+
+
 def stall_check(daemon: Daemon) -> None:
     check_stall(daemon.app, _now(), daemon.started_at)
 
@@ -186,6 +201,13 @@ def build_scheduler(daemon: Daemon) -> BackgroundScheduler:
         "interval",
         id="stall_check",
         seconds=STALL_CHECK_SECONDS,
+    )
+    add(
+        guarded(daemon, "retention", retention),
+        "cron",
+        id="retention",
+        hour=RETENTION_HOUR,
+        minute=RETENTION_MINUTE,
     )
     schedule_reminders(daemon, scheduler)
     return scheduler
