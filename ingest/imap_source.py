@@ -100,6 +100,11 @@ class ImapSource:
         # "n:*" always matches the highest UID, even when it is below n.
         return sorted(uid for uid in found if uid > after_uid)
 
+    def processed(self) -> list[int]:
+        """UIDs carrying the processed keyword, ascending (`reconcile`)."""
+        criteria = ["KEYWORD", self.settings.processed_keyword]
+        return sorted(self.connected.search(criteria))
+
     def batches(self, keys: Sequence[int]) -> Iterator[list[Incoming]]:
         """Messages in FETCHes of bounded size; too large ones as header only."""
         for chunk in _chunks(list(keys), FETCH_COUNT):

@@ -2,7 +2,8 @@
 
 Jobs: outbox delivery every `service.outbox_interval` seconds, reminders at
 `reminders.send_time`, the weekly digest, the daily retention purge
-(03:30), housekeeping (gauges, status facts,
+(03:30), reconcile once at start when the store was restored from a
+backup (store/restore_state.py), housekeeping (gauges, status facts,
 the STATUS= line) and the stall alarm check. Every job re-reads the database
 and is idempotent, runs at most once at a time here (max_instances=1,
 coalesce=True) and, through `job_lock`, at most once at a time across
@@ -135,6 +136,22 @@ def retention(daemon: Daemon) -> None:
         log.info("retention.purged", cases=len(done.cases), years=years)
 
 
+def reconcile_after_restore(daemon: Daemon) -> None:
+    """At start: when the store was restored from a backup, register again
+    the mail the mailbox shows processed but the store lacks (no second
+    acknowledgement). A no-op on a store without the restore marker."""
+    from service.restore import reconcile_if_restored
+
+    done = reconcile_if_restored(daemon.app)
+    if done is not None:
+        log.info(
+            "reconcile.after_restore",
+            seen=done.seen,
+            missing=len(done.missing),
+            failed=done.stats.failed,
+        )
+
+
 def stall_check(daemon: Daemon) -> None:
     check_stall(daemon.app, _now(), daemon.started_at)
 
@@ -208,6 +225,12 @@ def build_scheduler(daemon: Daemon) -> BackgroundScheduler:
         id="retention",
         hour=RETENTION_HOUR,
         minute=RETENTION_MINUTE,
+    )
+    add(
+        guarded(daemon, "reconcile", reconcile_after_restore),
+        "date",
+        id="reconcile",
+        run_date=_now(),
     )
     schedule_reminders(daemon, scheduler)
     return scheduler
