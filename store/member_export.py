@@ -19,13 +19,14 @@ import zipfile
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from store.member_lookup import MemberQuery, require_member
-from store.models import Attachment, Case, Message, utcnow
+from store.models import Attachment, Case, Event, Message, utcnow
 from store.queries import loaded_case
 from store.registration import add_event
-from store.views import case_detail, iso, message_dict
+from store.views import case_detail, event_dict, iso, message_dict
 
 EXPORTED_KIND = "exported"
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
@@ -42,7 +43,7 @@ def export_member(
         "exported_at": iso(now, timezone),
         "member": {"email": query.email, "insz": query.insz},
         "cases": [_case(session, case, timezone, files) for case in cases],
-        "messages": [_message(m, timezone, "messages", files) for m in loose],
+        "messages": [_message(session, m, timezone, files) for m in loose],
     }
     for case in cases:
         add_event(session, EXPORTED_KIND, case=case, actor=actor)
@@ -67,15 +68,18 @@ def _case(
 
 
 def _message(
-    message: Message, timezone: str, folder: str, files: dict[str, bytes]
+    session: Session, message: Message, timezone: str, files: dict[str, bytes]
 ) -> dict[str, Any]:
+    """A message of no case, with its attachments and its audit events."""
     body = message_dict(message, timezone)
     body["text"] = message.new_text or message.body_text
-    body["file"] = _eml(message, folder, files)
+    body["file"] = _eml(message, "messages", files)
     body["attachments"] = [
-        {"filename": a.filename, "file": _attachment(a, folder, files)}
+        {"filename": a.filename, "file": _attachment(a, "messages", files)}
         for a in message.attachments
     ]
+    events = select(Event).where(Event.message_id == message.id).order_by(Event.id)
+    body["events"] = [event_dict(e, timezone) for e in session.scalars(events)]
     return body
 
 

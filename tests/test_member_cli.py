@@ -144,3 +144,62 @@ def test_purge_dry_run_then_purge(run: Cli, sessions) -> None:
     assert done.out.splitlines()[1:] == [old]
     assert show(run, old)["member"]["email"] is None
     assert run("purge").out.startswith("purged 0 cases")
+
+
+def test_erase_with_an_empty_reason_changes_nothing(run: Cli, anna) -> None:
+    before = show(run, anna[0])
+    refused(
+        run("member", "erase", "--insz", "85073003328", "--reason", "  "),
+        "--reason must not be empty",
+    )
+    assert show(run, anna[0]) == before
+
+
+def test_a_bad_retention_period_is_refused(cli, db_url, make_config) -> None:
+    config = make_config(db_url, privacy={"retention_years": 0})
+    refused(cli("--config", config, "purge"), "[privacy] retention_years")
+
+
+def test_reconcile_without_a_mail_server_is_one_line_exit_1(run: Cli) -> None:
+    result = run("reconcile", "--dry-run")
+    assert result.code == 1
+    lines = [ln for ln in result.err.splitlines() if ln.startswith("klachten:")]
+    assert len(lines) == 1 and "mail source unavailable" in lines[0], result.err
+
+
+def _loose_auto_reply(sessions) -> None:
+    import hashlib
+
+    from store.inbound import register_inbound
+    from store.registration_input import CaseRules, InboundRecord
+
+    raw = b"From: anna@example.be\r\nSubject: Afwezig\r\n\r\nIk ben afwezig.\r\n"
+    record = InboundRecord(
+        raw=raw, sha256=hashlib.sha256(raw).hexdigest(), source="import",
+        received_at=datetime.now(UTC), klass="auto_reply", reason="auto-submitted",
+        message_id="afwezig-1@example.be", sender="anna@example.be",
+        subject="Afwezig", body_text="Ik ben afwezig.",
+    )  # fmt: skip
+    with transaction(sessions) as session:
+        register_inbound(session, CaseRules(), record)
+
+
+def test_mail_of_no_case_is_exported_and_erased(
+    run: Cli, anna, sessions, tmp_path
+) -> None:
+    _loose_auto_reply(sessions)
+    target = tmp_path / "a.zip"
+    result = run("member", "export", "--email", "anna@example.be", "--output", target)
+    assert result.code == 0, result.err
+    with zipfile.ZipFile(target) as archive:
+        index = json.loads(archive.read("index.json"))
+        (loose,) = index["messages"]
+        assert archive.read(loose["file"]).endswith(b"Ik ben afwezig.\r\n")
+    assert loose["class"] == "auto_reply" and loose["case"] is None
+    result = run(
+        "member", "erase", "--email", "anna@example.be", "--reason", "x", "--force"
+    )
+    assert result.code == 0, result.err
+    assert "3 messages" in result.out
+    listed = run("messages", "list", "--class", "auto_reply", "--format", "json")
+    assert [(m["sender"], m["subject"]) for m in listed.json()] == [(None, None)]
