@@ -129,7 +129,7 @@ def erase_cases(
     ids = [case.id for case in cases]
     messages = [*case_messages(session, ids), *loose]
     for case in cases:
-        _erase_case(session, case, key)
+        _erase_case(case, key)
     for message in messages:
         _erase_message(message, key)
     _drop_attachments_and_forms(session, ids, [m.id for m in messages])
@@ -147,7 +147,7 @@ def erase_cases(
     return Erased(tuple(c.number for c in cases), len(messages))
 
 
-def _erase_case(session: Session, case: Case, key: bytes) -> None:
+def _erase_case(case: Case, key: bytes) -> None:
     member = member_key_of(case)
     if case.member_pseudonym is None and member is not None:
         case.member_pseudonym = keyed(key, member)
