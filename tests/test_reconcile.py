@@ -16,8 +16,8 @@ import pytest
 
 from store.db import make_engine, session_factory, transaction
 from store.restore_state import RESTORE_MARKER, restore_pending
-from tests.conftest import own_postgres
-from tests.daemonproc import DaemonProcess, complaint
+from tests.conftest import base_sections, own_postgres, write_config
+from tests.daemonproc import DaemonProcess, complaint, daemon_sections
 from tests.test_backup import _cases, _config, _restore
 
 
@@ -138,3 +138,36 @@ def test_the_daemon_reconciles_at_start_after_a_restore(
     assert _pending(url) is None
     assert len(smtp_server.received) == acks
     assert RESTORE_MARKER == "restore:pending"
+
+
+@pytest.mark.slow
+def test_reconcile_reads_the_processed_mailbox_too(
+    cli, sqlite_url, imap, smtp_server, tmp_path: Path
+) -> None:
+    """With `processed_mailbox` the processed mail was moved away from the
+    inbox: reconcile finds it there."""
+
+    def config(path: Path, db: str) -> Path:
+        sections = base_sections(db)
+        for name, values in daemon_sections(imap, smtp_server).items():
+            sections.setdefault(name, {}).update(values)
+        sections["imap"]["processed_mailbox"] = "Verwerkt"
+        return write_config(path, sections)
+
+    live = config(tmp_path / "live.toml", sqlite_url)
+    _flow(cli, live, imap, range(1, 3))
+    backup = tmp_path / "klachten.backup"
+    assert cli("--config", live, "backup", "--output", backup).code == 0
+    _flow(cli, live, imap, range(3, 6))
+    acks = len(smtp_server.wait_for(5, timeout=30))
+    assert imap.list_uids("INBOX") == []
+    restored = config(
+        tmp_path / "restored.toml", _restore(sqlite_url, backup, tmp_path, "")
+    )
+    done = cli("--config", restored, "reconcile")
+    assert done.code == 0, done.err
+    assert "5 processed messages in the mailbox, 3 missing" in done.out
+    assert _members(_cases(cli, restored)) == _members(_cases(cli, live))
+    assert cli("--config", restored, "run", "--once").code == 0
+    time.sleep(1)
+    assert len(smtp_server.received) == acks
