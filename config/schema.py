@@ -252,6 +252,15 @@ class WebSettings:
 
 
 @dataclass(frozen=True)
+class PrivacySettings:
+    """What the store keeps about members, and for how long (issue 19)."""
+
+    # Personal data of a case closed more than this many years ago is erased
+    # (`klachten purge`, and the daemon daily); the anonymous facts stay.
+    retention_years: int = 5
+
+
+@dataclass(frozen=True)
 class Settings:
     imap: ImapSettings = field(default_factory=ImapSettings)
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
@@ -265,6 +274,7 @@ class Settings:
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
     service: ServiceSettings = field(default_factory=ServiceSettings)
     web: WebSettings = field(default_factory=WebSettings)
+    privacy: PrivacySettings = field(default_factory=PrivacySettings)
 
     @property
     def trusted_authserv_ids(self) -> list[str]:

@@ -90,6 +90,8 @@ def check(settings: Settings) -> None:
         )
     parse_listen(settings.metrics.listen)  # the check `run` makes, made here
     _check_web(settings)
+    if not 1 <= settings.privacy.retention_years <= 100:
+        raise ConfigError("config: [privacy] retention_years must be from 1 to 100")
 
 
 def _check_plaintext_auth(settings: Settings) -> None:

@@ -107,6 +107,11 @@ class ImapSource:
         self._highest_seen = max([self._highest_seen, after_uid, *uids[-1:]])
         return uids
 
+    def processed(self) -> list[int]:
+        """UIDs carrying the processed keyword, ascending (`reconcile`)."""
+        criteria = ["KEYWORD", self.settings.processed_keyword]
+        return sorted(self.connected.search(criteria))
+
     def batches(self, keys: Sequence[int]) -> Iterator[list[Incoming]]:
         """Messages in FETCHes of bounded size; too large ones as header only."""
         for chunk in _chunks(list(keys), FETCH_COUNT):

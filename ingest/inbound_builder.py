@@ -30,6 +30,8 @@ from store.registration_input import (
 )
 from store.vocabulary import Channel, Flag, MessageClass
 
+RESTORED = Flag.RESTORED  # case flag and event kind
+
 # Column sizes of the store, read from the models: longer values are cut
 # rather than failing the whole transaction on PostgreSQL.
 _CATEGORY_LIMIT = Case.__table__.c.category.type.length
@@ -48,6 +50,11 @@ class RecordOptions:
     # is registered without an acknowledgement (flag ack_not_sent), unless the
     # operator asked for one (--acknowledge).
     acknowledge_received_after: datetime | None = None
+    # `klachten reconcile` after a restore: the mailbox had the mail marked
+    # processed, the restored store lacked it. Its case is flagged
+    # `restored` and it is not acknowledged (again) unless `acknowledge`.
+    restored: bool = False
+    acknowledge_restored: bool = False
     own_addresses: tuple[str, ...] = ()
     ocr_timeout: float = 30.0
     ocr_max_pages: int = 5
@@ -75,6 +82,32 @@ def build_record(
     options: RecordOptions,
 ) -> InboundRecord:
     """The record of one message: stored only, a new case, or a follow-up."""
+    record = _record(item, msg, verdict, forms, options)
+    return _restored(record, options) if options.restored else record
+
+
+def _restored(record: InboundRecord, options: RecordOptions) -> InboundRecord:
+    """A record `reconcile` registers again: flagged, acknowledged only when
+    the operator asked (the member had the first acknowledgement)."""
+    events = (*record.events, EventRecord(RESTORED, {}))
+    new_case = record.new_case
+    if new_case is None:
+        return replace(record, events=events)
+    new_case = replace(
+        new_case, flags=tuple(dict.fromkeys((*new_case.flags, RESTORED)))
+    )
+    if options.acknowledge_restored:
+        return replace(record, new_case=new_case, events=events)
+    return replace(record, new_case=new_case, events=events, acknowledge_to=None)
+
+
+def _record(
+    item: Incoming,
+    msg: ParsedMessage,
+    verdict: Verdict,
+    forms: Forms,
+    options: RecordOptions,
+) -> InboundRecord:
     base = _base(item, msg, verdict, forms)
     if verdict.klass == MessageClass.COMPLAINT:
         return _complaint(base, item, msg, verdict, forms, options)

@@ -38,15 +38,15 @@ class MaildirSource(LocalSource):
         poll_interval: float = 60.0,
     ) -> None:
         self.path = Path(path)
-        self.processed = self.path / f".{processed_folder}"
+        self.processed_path = self.path / f".{processed_folder}"
         self.poll_interval = poll_interval
         self.state_key = f"maildir:{self.path.resolve()}"[:400]
 
     def open(self) -> int | None:
-        for folder in (self.path, self.processed):
+        for folder in (self.path, self.processed_path):
             for sub in ("new", "cur", "tmp"):
                 (folder / sub).mkdir(parents=True, exist_ok=True)
-        (self.processed / "maildirfolder").touch()  # marks a Maildir++ folder
+        (self.processed_path / "maildirfolder").touch()  # marks a Maildir++ folder
         return None
 
     def waiting(self, after_uid: int = 0) -> list[Path]:
@@ -55,6 +55,16 @@ class MaildirSource(LocalSource):
             p
             for sub in ("new", "cur")
             for p in (self.path / sub).iterdir()
+            if _is_mail(p)
+        ]
+        return sorted(found, key=_delivery_order)
+
+    def processed(self) -> list[Path]:
+        """Every message in the processed folder (`reconcile`)."""
+        found = [
+            p
+            for sub in ("new", "cur")
+            for p in (self.processed_path / sub).iterdir()
             if _is_mail(p)
         ]
         return sorted(found, key=_delivery_order)
@@ -70,7 +80,7 @@ class MaildirSource(LocalSource):
             path = Path(str(item.key))
             base, flags = split_info(path.name)
             flags = "".join(sorted(set(flags) | {"S"}))
-            target = self.processed / "cur" / f"{base}{_INFO}{flags}"
+            target = self.processed_path / "cur" / f"{base}{_INFO}{flags}"
             try:
                 os.replace(path, target)
             except FileNotFoundError:  # moved by someone else meanwhile

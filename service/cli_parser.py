@@ -10,6 +10,7 @@ import argparse
 from datetime import date
 from typing import NoReturn
 
+from service.cli_privacy import add_privacy_commands
 from store.vocabulary import (
     REGISTER_CHANNELS,
     Channel,
@@ -99,6 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     _service_commands(commands)
     _case_commands(commands)
     _other_commands(commands)
+    add_privacy_commands(commands)
     return parser
 
 

@@ -1,7 +1,9 @@
 """The daemon's scheduled jobs on an APScheduler 3 BackgroundScheduler.
 
 Jobs: outbox delivery every `service.outbox_interval` seconds, reminders at
-`reminders.send_time`, the weekly digest, housekeeping (gauges, status facts,
+`reminders.send_time`, the weekly digest, the daily retention purge
+(03:30), reconcile once at start when the store was restored from a
+backup (store/restore_state.py), housekeeping (gauges, status facts,
 the STATUS= line) and the stall alarm check. Every job re-reads the database
 and is idempotent, runs at most once at a time here (max_instances=1,
 coalesce=True) and, through `job_lock`, at most once at a time across
@@ -36,6 +38,8 @@ if TYPE_CHECKING:
 log = structlog.get_logger("klachten.scheduler")
 HOUSEKEEPING_SECONDS = 15
 STALL_CHECK_SECONDS = 60
+# The daily retention purge, at night in the configured time zone.
+RETENTION_HOUR, RETENTION_MINUTE = 3, 30
 
 
 def _now() -> datetime:
@@ -120,6 +124,34 @@ def reminders(daemon: Daemon) -> None:
     daemon.metrics.reminders.inc(len(report.mails))
 
 
+def retention(daemon: Daemon) -> None:
+    """Erase the personal data of cases closed beyond `[privacy]
+    retention_years` (store/retention.py); idempotent, so daily is enough."""
+    from store.retention import purge
+
+    years = daemon.app.settings.privacy.retention_years
+    with daemon.app.transaction() as session:
+        done = purge(session, now=_now(), years=years)
+    if done.cases:
+        log.info("retention.purged", cases=len(done.cases), years=years)
+
+
+def reconcile_after_restore(daemon: Daemon) -> None:
+    """At start: when the store was restored from a backup, register again
+    the mail the mailbox shows processed but the store lacks (no second
+    acknowledgement). A no-op on a store without the restore marker."""
+    from service.restore import reconcile_if_restored
+
+    done = reconcile_if_restored(daemon.app)
+    if done is not None:
+        log.info(
+            "reconcile.after_restore",
+            seen=done.seen,
+            missing=len(done.missing),
+            failed=done.stats.failed,
+        )
+
+
 def stall_check(daemon: Daemon) -> None:
     check_stall(daemon.app, _now(), daemon.started_at)
 
@@ -186,6 +218,19 @@ def build_scheduler(daemon: Daemon) -> BackgroundScheduler:
         "interval",
         id="stall_check",
         seconds=STALL_CHECK_SECONDS,
+    )
+    add(
+        guarded(daemon, "retention", retention),
+        "cron",
+        id="retention",
+        hour=RETENTION_HOUR,
+        minute=RETENTION_MINUTE,
+    )
+    add(
+        guarded(daemon, "reconcile", reconcile_after_restore),
+        "date",
+        id="reconcile",
+        run_date=_now(),
     )
     schedule_reminders(daemon, scheduler)
     return scheduler

@@ -6,16 +6,23 @@ is itself a SQLite database. PostgreSQL: `pg_dump` (custom format, for
 `pg_restore`), which dumps from one snapshot. Either way the copy is written
 to a temporary file beside the target, mode 0600, and renamed into place, so
 a reader never sees half a backup and a failure leaves nothing behind.
+
+Every copy carries the restore marker (store/restore_state.py): a daemon
+started on a restored store sees it and runs `reconcile` once. SQLite: the
+marker is written into the copy only. PostgreSQL: it is committed to the
+live store just before pg_dump's snapshot and removed right after.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sqlite3
 import subprocess
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +30,8 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 from store.errors import KlachtenError, UserError
+from store.models import utcnow
+from store.restore_state import RESTORE_MARKER, marker_value
 
 PG_DUMP_TIMEOUT_S = 3600
 
@@ -66,7 +75,8 @@ def backup(url: str, output: Path) -> BackupResult:
         if program is None:
             raise KlachtenError("pg_dump is not installed (PATH); no backup written")
         _require_postgres_schema(url)
-        _write_atomically(target, lambda tmp: _pg_dump(program, parsed, tmp))
+        with _marked_for_the_dump(url):
+            _write_atomically(target, lambda tmp: _pg_dump(program, parsed, tmp))
         return BackupResult("postgresql", parsed.database or "", target)
     raise UserError(f"backup of a {backend} store is not supported")
 
@@ -109,12 +119,48 @@ def _sqlite_copy(source: Path, temporary: Path) -> None:
         dst = sqlite3.connect(temporary)
         try:
             src.backup(dst)
+            _mark_copy(dst)
             dst.execute("PRAGMA journal_mode=DELETE")
             (result,) = dst.execute("PRAGMA quick_check").fetchone()
             if result != "ok":
                 raise KlachtenError(f"backup copy failed its integrity check: {result}")
         finally:
             dst.close()
+
+
+def _mark_copy(copy: sqlite3.Connection) -> None:
+    """Write the restore marker into the SQLite copy (as the store's own
+    JSON and naive-UTC time columns hold values)."""
+    now = utcnow()
+    copy.execute(
+        "INSERT OR REPLACE INTO service_state (key, value, updated_at)"
+        " VALUES (?, ?, ?)",
+        (
+            RESTORE_MARKER,
+            json.dumps(marker_value(now)),
+            now.replace(tzinfo=None).isoformat(sep=" "),
+        ),
+    )
+    copy.commit()
+
+
+@contextmanager
+def _marked_for_the_dump(url: str) -> Iterator[None]:
+    """The restore marker in the live PostgreSQL store while pg_dump runs."""
+    from store.db import make_engine, session_factory, transaction
+    from store.restore_state import clear_restore_marker
+    from store.service_state import put_state
+
+    engine = make_engine(url)
+    sessions = session_factory(engine)
+    try:
+        with transaction(sessions) as session:
+            put_state(session, RESTORE_MARKER, marker_value(utcnow()))
+        yield
+    finally:
+        with transaction(sessions) as session:
+            clear_restore_marker(session)
+        engine.dispose()
 
 
 def _require_postgres_schema(url: str) -> None:

@@ -24,6 +24,7 @@ from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from store.models import Case, Message
+from store.privacy_keys import erased_key, known_secret
 from store.registration_input import EventRecord, InboundRecord
 from store.vocabulary import Flag
 
@@ -37,6 +38,9 @@ class Stored:
 
     id: int
     case_number: str | None
+    # Its personal data was erased (store/erasure.py): known by a keyed hash
+    # of its dedupe key only, and never registered again.
+    erased: bool = False
 
 
 # What becomes of each record: the stored message it is, the index of an
@@ -144,7 +148,7 @@ class _Planner:
         the stored message or earlier record it is, if any."""
         key = record.dedupe_key
         found, earlier = stored.get(key), first_of.get(key)
-        if not record.message_id:
+        if not record.message_id or (found is not None and found.erased):
             return record, found, earlier
         if found is not None:
             theirs = self._stored_key(found)
@@ -188,7 +192,21 @@ class _Planner:
                     Message.uid.in_(uids),
                 )
             )
-        return self._select(or_(*conditions))
+        found = self._select(or_(*conditions))
+        self._erased(records, found)
+        return found
+
+    def _erased(
+        self, records: Sequence[InboundRecord], found: dict[Hashable, Stored]
+    ) -> None:
+        """Add the erased messages the records are, under the records' keys."""
+        key = known_secret(self.session)
+        if key is None:
+            return
+        erased = {erased_key(key, r.dedupe_key): r.dedupe_key for r in records}
+        for stored_key, stored in self._select(Message.dedupe_key.in_(erased)).items():
+            if isinstance(stored_key, str):
+                found[erased[stored_key]] = replace(stored, erased=True)
 
     def _stored_reuses(self, stored: dict[Hashable, Stored]) -> None:
         """Add the stored messages that took a reused Message-ID under their

@@ -154,6 +154,10 @@ class Case(Base):
     # merged into.
     reclassified_as: Mapped[str | None] = mapped_column(String(20))
     duplicate_of: Mapped[str | None] = mapped_column(String(40))
+    # Set when the member's details were erased (store/erasure.py): a keyed
+    # hash of who the member was, so the yearly report still counts members
+    # with more than one complaint without holding the address.
+    member_pseudonym: Mapped[str | None] = mapped_column(String(64))
 
     messages: Mapped[list[Message]] = relationship(back_populates="case")
     events: Mapped[list[Event]] = relationship(

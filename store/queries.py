@@ -95,9 +95,14 @@ def list_cases(
 def show_case(session: Session, number: str, timezone: str) -> dict[str, Any]:
     case = case_by_number(session, number)
     session.refresh(case)
-    loaded = session.scalars(
+    return case_detail(loaded_case(session, case.id), timezone)
+
+
+def loaded_case(session: Session, case_id: int) -> Case:
+    """The case with its messages, events, attachments and form fields."""
+    return session.scalars(
         select(Case)
-        .where(Case.id == case.id)
+        .where(Case.id == case_id)
         .options(
             selectinload(Case.messages),
             selectinload(Case.events),
@@ -105,7 +110,6 @@ def show_case(session: Session, number: str, timezone: str) -> dict[str, Any]:
             selectinload(Case.form_fields),
         )
     ).one()
-    return case_detail(loaded, timezone)
 
 
 def list_messages(

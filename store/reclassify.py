@@ -28,7 +28,7 @@ from store.vocabulary import Flag, MailStatus, Reclassification, Status, values
 RECLASSIFIED = Status.RECLASSIFIED
 RECLASSIFY_AS = values(Reclassification)
 MERGED_FLAG = Flag.MERGED
-_MEMBER_COLUMNS = (
+MEMBER_COLUMNS = (
     "member_name",
     "member_email",
     "member_phone",
@@ -156,7 +156,7 @@ def _move_children(session: Session, source: Case, target: Case) -> dict[str, in
 def _complete_member(source: Case, target: Case) -> list[str]:
     """Copy member details the target lacks from the source; their names."""
     filled = []
-    for column in _MEMBER_COLUMNS:
+    for column in MEMBER_COLUMNS:
         mine, theirs = getattr(target, column), getattr(source, column)
         if mine is None and theirs is not None:
             setattr(target, column, theirs)

@@ -11,6 +11,7 @@ local 1 January 00:00 of the next year, in the configured time zone.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -24,6 +25,7 @@ from sqlalchemy.orm import Session
 from store.case_view import case_columns
 from store.deadlines import end_of_day
 from store.models import Case, Message, OutboxMail
+from store.privacy_keys import keyed, known_secret
 from store.vocabulary import Flag, MailKind, MailStatus, MessageClass, Status
 
 BATCH = 5_000
@@ -178,17 +180,44 @@ def member_key() -> ColumnElement[str | None]:
     )
 
 
+def member_key_of(case: Case) -> str | None:
+    """`member_key` of one loaded case, computed in Python (same rule)."""
+    if case.member_insz_valid and case.member_insz is not None:
+        return "i:" + case.member_insz
+    if case.member_number is not None:
+        return "n:" + case.member_number
+    if case.member_email is not None:
+        return "e:" + case.member_email.lower()
+    return None
+
+
 def _repeat_members(session: Session, window: YearWindow) -> int:
+    """Members with more than one complaint in the year. An erased case
+    holds only the keyed pseudonym of its member (store/erasure.py), so when
+    any case was ever erased every key is compared in that keyed form."""
     key = member_key().label("member")
-    repeated = (
-        select(key)
-        .where(_in_year(window), key.is_not(None))
-        .group_by(key)
-        .having(func.count() > 1)
-        .subquery()
+    secret = known_secret(session)
+    if secret is None:
+        repeated = (
+            select(key)
+            .where(_in_year(window), key.is_not(None))
+            .group_by(key)
+            .having(func.count() > 1)
+            .subquery()
+        )
+        statement = select(func.count()).select_from(repeated)
+        return int(session.execute(statement).scalar_one())
+    rows = session.execute(
+        select(key, Case.member_pseudonym)
+        .where(_in_year(window))
+        .execution_options(yield_per=BATCH)
     )
-    statement = select(func.count()).select_from(repeated)
-    return int(session.execute(statement).scalar_one())
+    seen: Counter[str] = Counter(
+        pseudonym or keyed(secret, member)
+        for member, pseudonym in rows
+        if pseudonym or member
+    )
+    return sum(1 for count in seen.values() if count > 1)
 
 
 def _follow_ups(session: Session, window: YearWindow) -> tuple[int, int, int]:

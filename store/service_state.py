@@ -70,6 +70,16 @@ def put_state(
     session.expire_all()
 
 
+def put_state_once(session: Session, key: str, value: dict[str, Any]) -> None:
+    """Store `value` under `key` unless a value is there already."""
+    module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = module.insert(ServiceState).values(
+        key=key, value=value, updated_at=utcnow()
+    )
+    session.execute(statement.on_conflict_do_nothing(index_elements=["key"]))
+    session.expire_all()
+
+
 def outbox_has(session: Session, dedupe_key: str) -> bool:
     """True when a mail with this dedupe key was queued already."""
     found = session.scalar(

@@ -139,6 +139,12 @@ class Flag(StrEnum):
     MESSAGE_ID_REUSED = "message_id_reused"
     # A case whose messages, attachments and events moved into another one.
     MERGED = "merged"
+    # The member's personal data was removed (erasure on request or
+    # retention, store/erasure.py); the anonymous facts stay.
+    ERASED = "erased"
+    # Registered again by `klachten reconcile` after a restore: the mailbox
+    # showed it processed, the restored store did not hold it.
+    RESTORED = "restored"
 
 
 class MailKind(StrEnum):

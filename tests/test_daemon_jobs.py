@@ -178,3 +178,30 @@ def test_lease_of_a_dead_local_daemon_is_taken_over(sqlite_url) -> None:
     with job_lock(engine, "digest", "b") as held:
         assert not held
     engine.dispose()
+
+
+def test_the_daily_retention_job_purges(db_url, make_config, app_for) -> None:
+    """The scheduler holds the retention job; run as the scheduler runs it
+    (guarded: job lock), it erases a case closed beyond retention_years."""
+    from service.daemon_jobs import Daemon, build_scheduler, guarded, retention
+    from service.metrics import Metrics
+    from service.notify import Notifier
+    from store.lifecycle import close
+    from tests.casefactory import mail_case
+
+    app = app_for(make_config(db_url, privacy={"retention_years": 2}))
+    now = utcnow()
+    old = mail_case(app.sessions, 1, received=now - timedelta(days=1000))
+    kept = mail_case(app.sessions, 2, received=now - timedelta(days=1000))
+    with app.transaction() as session:
+        close(session, old, "els", now=now - timedelta(days=800))
+        close(session, kept, "els", now=now - timedelta(days=600))
+    daemon = Daemon(app, Signals(), Notifier(), Metrics())
+    job = build_scheduler(daemon).get_job("retention")
+    assert (str(job.trigger.fields[5]), str(job.trigger.fields[6])) == ("3", "30")
+    guarded(daemon, "retention", retention)()
+    from store.registration import case_by_number
+
+    with app.transaction() as session:
+        assert case_by_number(session, old).member_email is None
+        assert case_by_number(session, kept).member_email == "member2@example.be"

@@ -1,0 +1,74 @@
+"""`klachten member export|erase` and `klachten purge`: wiring only.
+
+The behaviour is in the store (store/member_export.py, store/erasure.py,
+store/retention.py), one function each, in one transaction: bad input ends
+with one line and exit 2, nothing changed or written.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from service.app import App
+from service.output import write_private
+from store.errors import UserError
+
+
+def _target(output: str) -> Path:
+    target = Path(output).expanduser()
+    if target.is_dir():
+        raise UserError(f"output is a directory: {output}")
+    if not target.absolute().parent.is_dir():
+        raise UserError(f"output directory does not exist: {target.parent}")
+    return target
+
+
+def export(app: App, args: argparse.Namespace) -> int:
+    from store.member_export import export_member
+    from store.member_lookup import member_query
+
+    query = member_query(args.email, args.insz)
+    target = _target(args.output)
+    app.require_schema()
+    with app.transaction() as session:
+        data = export_member(session, query, actor=app.actor, timezone=app.timezone)
+        try:  # inside: the audit events stand only when the file was written
+            write_private(target, data)
+        except OSError as exc:
+            raise UserError(f"cannot write {target}: {exc.strerror}") from None
+    print(f"{args.output}: export written ({len(data)} bytes)")
+    return 0
+
+
+def erase(app: App, args: argparse.Namespace) -> int:
+    from store.erasure import erase_member
+    from store.member_lookup import member_query
+
+    query = member_query(args.email, args.insz)
+    app.require_schema()
+    with app.transaction() as session:
+        done = erase_member(
+            session, query, reason=args.reason, actor=app.actor, force=args.force
+        )
+    numbers = ", ".join(done.cases) or "no case"
+    print(f"erased: {numbers}; {done.messages} messages")
+    return 0
+
+
+def purge(app: App, args: argparse.Namespace) -> int:
+    from store.models import utcnow
+    from store.retention import purge as purge_cases
+
+    app.require_schema()
+    years = app.settings.privacy.retention_years
+    with app.transaction() as session:
+        done = purge_cases(
+            session, now=utcnow(), years=years, dry_run=args.dry_run, actor=app.actor
+        )
+    verb = "would purge" if args.dry_run else "purged"
+    cutoff = done.cutoff.date().isoformat()
+    print(f"{verb} {len(done.cases)} cases closed before {cutoff}")
+    for number in done.cases:
+        print(number)
+    return 0

@@ -1,0 +1,33 @@
+"""`klachten reconcile [--dry-run] [--acknowledge]`: wiring only."""
+
+from __future__ import annotations
+
+import argparse
+
+from service.app import App
+from store.errors import KlachtenError
+
+
+def reconcile(app: App, args: argparse.Namespace) -> int:
+    from ingest.source import SOURCE_ERRORS
+    from service.restore import run_reconcile
+    from store.restore_state import clear_restore_marker
+
+    app.require_schema()
+    try:
+        done = run_reconcile(app, dry_run=args.dry_run, acknowledge=args.acknowledge)
+    except SOURCE_ERRORS as exc:
+        raise KlachtenError(f"mail source unavailable: {exc}") from None
+    verb = "would register" if args.dry_run else "registered"
+    print(
+        f"reconcile: {done.seen} processed messages in the mailbox, "
+        f"{len(done.missing)} missing from the store; {verb} {len(done.missing)}"
+    )
+    for item in done.missing:
+        print(f"  {item.received_at.isoformat(timespec='seconds')} {item.key}")
+    if not args.dry_run:
+        print(f"reconcile: {done.stats.describe()}")
+        if not done.stats.failed:
+            with app.transaction() as session:
+                clear_restore_marker(session)
+    return 1 if done.stats.failed else 0

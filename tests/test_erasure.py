@@ -1,0 +1,215 @@
+"""Erasure and retention in the store (issue 19), on SQLite and PostgreSQL:
+what goes, what stays, the keyed hashes that keep erased mail out, and the
+yearly report's figures unchanged."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from store.db import transaction
+from store.erasure import erase_cases, erase_member
+from store.errors import UserError
+from store.inbound import register_inbound
+from store.lifecycle import close
+from store.member_lookup import member_query
+from store.models import Attachment, Case, Event, FormFieldValue, Message
+from store.privacy_keys import known_secret
+from store.registration import case_by_number
+from store.registration_input import CaseRules, InboundRecord
+from store.retention import purge
+from store.workspace import search_cases
+from tests.casefactory import mail_case
+from tests.test_report import build_year
+
+TZ = "Europe/Brussels"
+
+
+def _two_cases_of_anna(sessions) -> tuple[str, str, str]:
+    first = mail_case(
+        sessions, 1, email="Anna@Example.be", insz="85.07.30-033.28",
+        attachment=b"%PDF-1.4 formulier", fields=(("name", "Anna Peeters"),),
+    )  # fmt: skip
+    second = mail_case(sessions, 2, email="anna@example.be", body="Nog steeds niets.")
+    other = mail_case(sessions, 3, email="bert@example.be", name="Bert Claes")
+    return first, second, other
+
+
+def _close(sessions, *numbers: str) -> None:
+    with transaction(sessions) as session:
+        for number in numbers:
+            close(session, number, "els")
+
+
+def _erase(sessions, force: bool = False, **who: str):
+    with transaction(sessions) as session:
+        query = member_query(who.get("email"), who.get("insz"))
+        return erase_member(
+            session, query, reason="verzoek 12", actor="els", force=force
+        )
+
+
+def test_erasure_removes_the_members_data_and_keeps_the_facts(sessions) -> None:
+    first, second, other = _two_cases_of_anna(sessions)
+    _close(sessions, first, second)
+    done = _erase(sessions, email="ANNA@example.BE")
+    assert done.cases == (first, second)
+    with transaction(sessions) as session:
+        case = case_by_number(session, first)
+        assert case.member_name is None and case.member_email is None
+        assert case.member_insz is None and case.description is None
+        assert case.subject is None and "erased" in case.flags
+        assert case.member_pseudonym and len(case.member_pseudonym) == 64
+        assert (case.channel, case.status) == ("email", "closed")
+        assert case.closed_at is not None
+        messages = session.scalars(select(Message).where(Message.case_id == case.id))
+        for message in messages:
+            assert message.raw == b"" and message.sender is None
+            assert message.body_text is None and message.message_id is None
+            assert message.dedupe_key.startswith("erased:")
+            assert message.klass == "complaint"
+        assert session.scalar(select(func.count()).select_from(Attachment)) == 0
+        assert session.scalar(select(func.count()).select_from(FormFieldValue)) == 0
+        events = session.scalars(select(Event).where(Event.case_id == case.id)).all()
+        erased = [e for e in events if e.kind == "erased"]
+        assert [(e.actor, e.details) for e in erased] == [
+            ("els", {"how": "request", "reason": "verzoek 12"})
+        ]
+        trail = json.dumps([e.details for e in events])
+        assert "anna" not in trail.lower()
+        assert search_cases(session, "Anna", TZ) == []
+        assert [c["number"] for c in search_cases(session, "Bert", TZ)] == [other]
+        kept = case_by_number(session, other)
+        assert kept.member_email == "bert@example.be"
+
+
+def test_open_cases_are_refused_without_force(sessions) -> None:
+    first, second, _ = _two_cases_of_anna(sessions)
+    _close(sessions, first)
+    with pytest.raises(UserError, match=f"open cases {second}"):
+        _erase(sessions, email="anna@example.be")
+    with transaction(sessions) as session:
+        assert case_by_number(session, first).member_email == "Anna@Example.be"
+        assert known_secret(session) is None  # nothing written, not even that
+    done = _erase(sessions, force=True, email="anna@example.be")
+    assert done.cases == (first, second)
+
+
+@pytest.mark.parametrize(
+    "typed", ["85.07.30-033.28", "85073003328", "850730 033 28", "85/07/30-03328"]
+)
+def test_a_national_number_in_any_formatting(sessions, typed: str) -> None:
+    first, _, _ = _two_cases_of_anna(sessions)
+    _close(sessions, first)
+    assert _erase(sessions, insz=typed).cases == (first,)
+
+
+@pytest.mark.parametrize(
+    ("who", "fragment"),
+    [
+        ({"email": "nobody@example.be"}, "no case or message"),
+        ({"insz": "12345"}, "11 digits"),
+        ({"email": "not an address"}, "not an e-mail address"),
+    ],
+)
+def test_unknown_or_bad_member(sessions, who: dict[str, str], fragment: str) -> None:
+    _two_cases_of_anna(sessions)
+    with pytest.raises(UserError, match=fragment):
+        _erase(sessions, **who)
+
+
+def _record_of(sessions, number: str) -> InboundRecord:
+    """The mail as intake would see it again (same Message-ID, same bytes)."""
+    with transaction(sessions) as session:
+        message = session.scalars(
+            select(Message).join(Case).where(Case.number == number)
+        ).first()
+        raw, mid, received = message.raw, message.message_id, message.received_at
+    return InboundRecord(
+        raw=raw, sha256=hashlib.sha256(raw).hexdigest(), source="import",
+        received_at=received, klass="complaint", reason="again", message_id=mid,
+        sender="anna@example.be", subject="x", body_text="x",
+    )  # fmt: skip
+
+
+def test_an_erased_mail_never_comes_back_through_intake(sessions) -> None:
+    first, _, _ = _two_cases_of_anna(sessions)
+    again = _record_of(sessions, first)
+    _close(sessions, first)
+    _erase(sessions, insz="85073003328")
+    with transaction(sessions) as session:
+        before = session.scalar(select(func.count()).select_from(Message))
+        result = register_inbound(session, CaseRules(), again)
+        assert result.case_number == first
+    with transaction(sessions) as session:
+        assert session.scalar(select(func.count()).select_from(Message)) == before
+
+
+def _report(cli, config, year: int) -> dict[str, Any]:
+    result = cli("--config", config, "report", "--year", str(year), "--format", "json")
+    assert result.code == 0, result.err
+    body = result.json()
+    body.pop("generated_at", None)
+    return body
+
+
+def test_the_yearly_report_is_the_same_after_erasing_everything(
+    db_url, sessions, make_config, cli
+) -> None:
+    build_year(sessions)
+    config = make_config(db_url)
+    before = {year: _report(cli, config, year) for year in (2023, 2024)}
+    assert before[2024]["repeat_members"] == 3
+    with transaction(sessions) as session:
+        cases = list(session.scalars(select(Case).order_by(Case.id)))
+        # Half the cases first: erased and not erased cases side by side.
+        erase_cases(session, cases[::2], actor="t", reason="r", how="request")
+    assert {year: _report(cli, config, year) for year in (2023, 2024)} == before
+    with transaction(sessions) as session:
+        erase_cases(
+            session, list(session.scalars(select(Case))), actor="t", reason="r",
+            how="request",
+        )  # fmt: skip
+        emails = select(func.count()).where(Case.member_email.is_not(None))
+        assert session.scalar(emails) == 0
+    assert {year: _report(cli, config, year) for year in (2023, 2024)} == before
+
+
+def test_retention_purges_cases_closed_long_ago(
+    db_url, sessions, make_config, cli
+) -> None:
+    now = datetime.now(UTC)
+    old = mail_case(
+        sessions, 1, email="a@example.be", received=now - timedelta(days=2300)
+    )
+    recent = mail_case(
+        sessions, 2, email="a@example.be", received=now - timedelta(days=400)
+    )
+    still_open = mail_case(
+        sessions, 3, email="c@example.be", received=now - timedelta(days=3000)
+    )
+    with transaction(sessions) as session:
+        close(session, old, "els", now=now - timedelta(days=2200))
+        close(session, recent, "els", now=now - timedelta(days=300))
+    config = make_config(db_url)
+    year = (now - timedelta(days=2300)).astimezone().year
+    before = _report(cli, config, year)
+    with transaction(sessions) as session:
+        dry = purge(session, now=now, years=5, dry_run=True)
+        assert dry.cases == (old,)
+        assert case_by_number(session, old).member_email == "a@example.be"
+    with transaction(sessions) as session:
+        assert purge(session, now=now, years=5).cases == (old,)
+    with transaction(sessions) as session:
+        assert case_by_number(session, old).member_email is None
+        assert case_by_number(session, recent).member_email == "a@example.be"
+        assert case_by_number(session, still_open).member_email == "c@example.be"
+        assert purge(session, now=now, years=5).cases == ()  # idempotent
+        event = session.scalars(select(Event).where(Event.kind == "erased")).one()
+        assert (event.actor, event.details["how"]) == ("retention", "retention")
+    assert _report(cli, config, year) == before

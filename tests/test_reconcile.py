@@ -1,0 +1,173 @@
+"""`klachten reconcile` after a restore (issue 19): mail registered after the
+backup was taken is processed on the server but missing from the restored
+store; reconcile registers it again, flagged `restored`, without a second
+acknowledgement, and never brings back what was erased. Real Dovecot, real
+SMTP, SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from store.db import make_engine, session_factory, transaction
+from store.restore_state import RESTORE_MARKER, restore_pending
+from tests.conftest import base_sections, own_postgres, write_config
+from tests.daemonproc import DaemonProcess, complaint, daemon_sections
+from tests.test_backup import _cases, _config, _restore
+
+
+def _members(cases: dict[str, Any]) -> set[tuple[str, str]]:
+    return {(c["member"]["email"], c["subject"]) for c in cases.values()}
+
+
+def _pending(url: str) -> Any:
+    engine = make_engine(url)
+    try:
+        with transaction(session_factory(engine)) as session:
+            return restore_pending(session)
+    finally:
+        engine.dispose()
+
+
+def test_a_sqlite_backup_carries_the_restore_marker(
+    cli, sqlite_url, make_config, tmp_path: Path
+) -> None:
+    config = make_config(sqlite_url)
+    copy = tmp_path / "copy.db"
+    assert cli("--config", config, "backup", "--output", copy).code == 0
+    # Still one standalone file with the marker written in.
+    connection = sqlite3.connect(copy)
+    (mode,) = connection.execute("PRAGMA journal_mode").fetchone()
+    connection.close()
+    assert mode == "delete"
+    assert _pending(sqlite_url) is None
+    assert _pending(f"sqlite:///{copy}")["backup_taken_at"]
+
+
+def _flow(cli, config: Path, imap, senders: range) -> None:
+    for sender in senders:
+        imap.append(complaint(sender=sender, subject=f"Klacht {sender}"))
+    assert cli("--config", config, "run", "--once").code == 0
+
+
+@pytest.mark.slow
+def test_reconcile_finds_every_complaint_again_without_a_second_ack(
+    cli, db_url, imap, smtp_server, tmp_path: Path
+) -> None:
+    live = _config(tmp_path / "live.toml", db_url, imap, smtp_server)
+    _flow(cli, live, imap, range(1, 4))
+    backup = tmp_path / "klachten.backup"
+    assert cli("--config", live, "backup", "--output", backup).code == 0
+    _flow(cli, live, imap, range(4, 8))
+    acks = len(smtp_server.wait_for(7, timeout=30))
+    after = _cases(cli, live)
+    assert len(after) == 7
+
+    fresh = (
+        nullcontext("")
+        if db_url.startswith("sqlite")
+        else own_postgres("klachten_h19_reconcile")
+    )
+    with fresh as fresh_db:
+        url = _restore(db_url, backup, tmp_path, fresh_db)
+        restored = _config(tmp_path / "restored.toml", url, imap, smtp_server)
+        assert cli("--config", restored, "db", "upgrade").code == 0
+        assert _pending(url) is not None
+        held = _cases(cli, restored)
+        assert len(held) == 3
+        # An erasure on the restored store: that mail must stay erased.
+        (first,) = [n for n, c in held.items() if c["subject"] == "Klacht 1"]
+        cli("--config", restored, "case", "close", first)
+        erase = cli(
+            "--config", restored, "member", "erase", "--email", "lid1@example.be",
+            "--reason", "verzoek",
+        )  # fmt: skip
+        assert erase.code == 0, erase.err
+
+        dry = cli("--config", restored, "reconcile", "--dry-run")
+        assert dry.code == 0, dry.err
+        assert "7 processed messages in the mailbox, 4 missing" in dry.out
+        assert len(_cases(cli, restored)) == 3
+
+        done = cli("--config", restored, "reconcile")
+        assert done.code == 0, done.err
+        assert "4 missing from the store; registered 4" in done.out
+        now = _cases(cli, restored)
+        assert len(now) == 7
+        assert _members(now) - {(None, None)} == _members(after) - {
+            ("lid1@example.be", "Klacht 1")
+        }
+        again = set(now) - set(held)
+        assert all("restored" in now[n]["flags"] for n in again)
+        assert not any("restored" in held[n]["flags"] for n in held)
+        assert _pending(url) is None
+
+        # Nothing goes out for them: the outbox is drained, no new mail.
+        assert cli("--config", restored, "run", "--once").code == 0
+        time.sleep(1)
+        assert len(smtp_server.received) == acks
+        second = cli("--config", restored, "reconcile")
+        assert "0 missing" in second.out
+        assert len(_cases(cli, restored)) == 7
+
+
+@pytest.mark.slow
+def test_the_daemon_reconciles_at_start_after_a_restore(
+    cli, sqlite_url, imap, smtp_server, tmp_path: Path
+) -> None:
+    live = _config(tmp_path / "live.toml", sqlite_url, imap, smtp_server)
+    _flow(cli, live, imap, range(1, 3))
+    backup = tmp_path / "klachten.backup"
+    assert cli("--config", live, "backup", "--output", backup).code == 0
+    _flow(cli, live, imap, range(3, 5))
+    acks = len(smtp_server.wait_for(4, timeout=30))
+    url = _restore(sqlite_url, backup, tmp_path, "")
+    restored = _config(tmp_path / "restored.toml", url, imap, smtp_server)
+    daemon = DaemonProcess(restored, tmp_path / "daemon.log")
+    try:
+        daemon.wait_for_event("reconcile.after_restore", timeout=60)
+        assert daemon.stop(timeout=20)[0] == 0
+    finally:
+        daemon.kill()
+    assert len(_cases(cli, restored)) == 4
+    assert _pending(url) is None
+    assert len(smtp_server.received) == acks
+    assert RESTORE_MARKER == "restore:pending"
+
+
+@pytest.mark.slow
+def test_reconcile_reads_the_processed_mailbox_too(
+    cli, sqlite_url, imap, smtp_server, tmp_path: Path
+) -> None:
+    """With `processed_mailbox` the processed mail was moved away from the
+    inbox: reconcile finds it there."""
+
+    def config(path: Path, db: str) -> Path:
+        sections = base_sections(db)
+        for name, values in daemon_sections(imap, smtp_server).items():
+            sections.setdefault(name, {}).update(values)
+        sections["imap"]["processed_mailbox"] = "Verwerkt"
+        return write_config(path, sections)
+
+    live = config(tmp_path / "live.toml", sqlite_url)
+    _flow(cli, live, imap, range(1, 3))
+    backup = tmp_path / "klachten.backup"
+    assert cli("--config", live, "backup", "--output", backup).code == 0
+    _flow(cli, live, imap, range(3, 6))
+    acks = len(smtp_server.wait_for(5, timeout=30))
+    assert imap.list_uids("INBOX") == []
+    restored = config(
+        tmp_path / "restored.toml", _restore(sqlite_url, backup, tmp_path, "")
+    )
+    done = cli("--config", restored, "reconcile")
+    assert done.code == 0, done.err
+    assert "5 processed messages in the mailbox, 3 missing" in done.out
+    assert _members(_cases(cli, restored)) == _members(_cases(cli, live))
+    assert cli("--config", restored, "run", "--once").code == 0
+    time.sleep(1)
+    assert len(smtp_server.received) == acks
