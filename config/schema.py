@@ -37,6 +37,12 @@ class ImapSettings:
     # security = "none" sends the password in clear: refused toward any host
     # but loopback unless this is true.
     allow_plaintext_auth: bool = False
+    # "password" (LOGIN) or "oauth2" (SASL XOAUTH2/OAUTHBEARER with a token
+    # from the [oauth] section).
+    auth: str = "password"
+    # Set \Seen on what was taken in; false keeps the unread mark people see
+    # in a shared mailbox (the keyword or processed_mailbox still marks it).
+    mark_seen: bool = True
 
 
 @dataclass(frozen=True)
@@ -59,6 +65,31 @@ class SmtpSettings:
     # security = "none" with a username sends AUTH in clear: refused toward any
     # host but loopback unless this is true.
     allow_plaintext_auth: bool = False
+    # "password" or "oauth2" (AUTH XOAUTH2 with a token from [oauth]).
+    auth: str = "password"
+
+
+@dataclass(frozen=True)
+class OAuthSettings:
+    """Where IMAP and SMTP get their OAuth2 access token (auth = "oauth2")."""
+
+    provider: str = "microsoft"  # microsoft | google | generic
+    # Microsoft Entra ID: the directory (tenant) id or domain of the app.
+    tenant: str = ""
+    # Microsoft and generic: the application's client id and secret (the
+    # secret also as the credential file oauth.client_secret).
+    client_id: str = ""
+    client_secret: str = ""
+    # Google: the service account's JSON key file, and the mailbox it acts
+    # for through domain-wide delegation.
+    service_account_file: str = ""
+    subject: str = ""
+    # Generic: the token endpoint (client-credentials grant). Microsoft: empty
+    # for the public cloud's endpoint of the tenant.
+    token_url: str = ""
+    # Empty: the provider's (Microsoft https://outlook.office365.com/.default,
+    # Google https://mail.google.com/).
+    scope: str = ""
 
 
 @dataclass(frozen=True)
@@ -176,6 +207,10 @@ class ResponderSettings:
     # Never answered (fnmatch); by default the machine addresses' local parts.
     suppression: list[str] = field(default_factory=suppression_defaults)
     templates_dir: str = ""
+    # Believe the topmost Authentication-Results header even without an
+    # authserv-id (Exchange Online writes none); the "microsoft" preset in
+    # trusted_authserv_ids does so only with [oauth] provider = "microsoft".
+    trust_topmost_authentication_results: bool = False
     org_name: str = "LM"
     org_phone: str = ""
     # Printed in the sender block of letters, and "<city>, <date>" above them.
@@ -255,6 +290,7 @@ class WebSettings:
 class Settings:
     imap: ImapSettings = field(default_factory=ImapSettings)
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    oauth: OAuthSettings = field(default_factory=OAuthSettings)
     store: StoreSettings = field(default_factory=StoreSettings)
     cases: CasesSettings = field(default_factory=CasesSettings)
     reminders: RemindersSettings = field(default_factory=RemindersSettings)
@@ -285,4 +321,6 @@ class Settings:
         return list(self.service.operators or self.reminders.coordinators)
 
 
-SECRET_KEYS = frozenset({("imap", "password"), ("smtp", "password")})
+SECRET_KEYS = frozenset(
+    {("imap", "password"), ("smtp", "password"), ("oauth", "client_secret")}
+)
