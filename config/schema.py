@@ -304,10 +304,31 @@ class Settings:
 
     @property
     def trusted_authserv_ids(self) -> list[str]:
-        """The configured ids, else the domain of the sending address."""
-        if self.responder.trusted_authserv_ids:
-            return list(self.responder.trusted_authserv_ids)
-        return [self.smtp.from_address.rpartition("@")[2].lower()]
+        """The configured ids (presets resolved), else the domain of the
+        sending address. "microsoft" names no id: see the next property."""
+        configured = self.responder.trusted_authserv_ids
+        if not configured:
+            return [self.smtp.from_address.rpartition("@")[2].lower()]
+        return [
+            AUTHSERV_PRESETS.get(name.lower(), name)
+            for name in configured
+            if name.lower() != "microsoft"
+        ]
+
+    @property
+    def trust_topmost_authentication_results(self) -> bool:
+        """Whether the topmost Authentication-Results without an authserv-id
+        counts: asked for outright, or by the "microsoft" preset when the
+        mailbox is read from Microsoft 365 (the only one who wrote it then)."""
+        if self.responder.trust_topmost_authentication_results:
+            return True
+        presets = {name.lower() for name in self.responder.trusted_authserv_ids}
+        return (
+            "microsoft" in presets
+            and self.source.kind == "imap"
+            and self.imap.auth == "oauth2"
+            and self.oauth.provider == "microsoft"
+        )
 
     @property
     def staff_domains(self) -> list[str]:
@@ -320,6 +341,11 @@ class Settings:
     def alarm_recipients(self) -> list[str]:
         return list(self.service.operators or self.reminders.coordinators)
 
+
+# [responder] trusted_authserv_ids presets: what each provider writes as the
+# authserv-id of its Authentication-Results. Exchange Online ("microsoft")
+# writes none at all (Settings.trust_topmost_authentication_results).
+AUTHSERV_PRESETS = {"google": "mx.google.com"}
 
 SECRET_KEYS = frozenset(
     {("imap", "password"), ("smtp", "password"), ("oauth", "client_secret")}

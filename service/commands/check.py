@@ -53,6 +53,13 @@ def config_warnings(settings: Settings) -> list[str]:
         f"{reason} (allow_plaintext_auth = true)"
         for reason in plaintext_auth(settings, allowed_too=True)
     ]
+    presets = {name.lower() for name in settings.responder.trusted_authserv_ids}
+    if "microsoft" in presets and not settings.trust_topmost_authentication_results:
+        warnings.append(
+            '[responder] trusted_authserv_ids "microsoft" trusts nothing unless '
+            '[imap] auth = "oauth2" with [oauth] provider = "microsoft" (or '
+            "trust_topmost_authentication_results = true)"
+        )
     servers = [("smtp", settings.smtp)]
     if settings.source.kind == "imap":
         servers.insert(0, ("imap", settings.imap))
