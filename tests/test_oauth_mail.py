@@ -184,6 +184,33 @@ def test_a_token_the_server_refuses_is_renewed_once(oauth_imap, tokens):
     assert len(tokens.calls) == 2
 
 
+def test_xoauth2_where_oauthbearer_is_not_offered(tls_certs, tokens):
+    # Exchange Online offers AUTH=XOAUTH2 only. A refused XOAUTH2 token gets
+    # an error challenge first; the client answers it and tries a new token.
+    reason = dovecot_available()
+    if reason is not None:
+        unavailable(reason)
+    server = DovecotServer(
+        certs=tls_certs,
+        introspection_url=f"{tokens.url}/introspect",
+        oauth_mechanisms="xoauth2",
+    )
+    server.start()
+    try:
+        source = ImapSource(imap_settings(server), oauth_settings(tokens))
+        source.connect()
+        source.close()
+        tokens.revoke_tokens()
+        source.connect()
+        source.close()
+        log = server.log_file.read_text()
+    finally:
+        server.cleanup()
+    assert len(tokens.calls) == 2
+    assert log.count("method=XOAUTH2") == 2
+    assert "OAUTHBEARER" not in log
+
+
 def test_a_mailbox_that_refuses_every_token_is_one_line_after_two_tries(
     oauth_imap, tokens
 ):

@@ -54,12 +54,15 @@ class DovecotServer(MailboxHelpers):
         certs: TlsCerts | None = None,
         *,
         introspection_url: str = "",
+        oauth_mechanisms: str = "xoauth2 oauthbearer",
         acl_rights: str = "",
     ) -> None:
         """`introspection_url`: also an oauth2 passdb (XOAUTH2, OAUTHBEARER)
-        that checks tokens there (RFC 7662, POST); `acl_rights`: the ACL
+        that checks tokens there (RFC 7662, POST), offering `oauth_mechanisms`
+        (Exchange offers XOAUTH2 alone); `acl_rights`: the ACL
         plugin grants the user only these rights (say, no "w": no keywords)."""
         self.introspection_url = introspection_url
+        self.oauth_mechanisms = oauth_mechanisms
         self.acl_rights = acl_rights
         self.username = USERNAME
         self.password = password or uuid.uuid4().hex
@@ -226,9 +229,10 @@ class DovecotServer(MailboxHelpers):
                 "active_value = true\n"
             )
             oauth.chmod(0o644)
-            mechanisms = " xoauth2 oauthbearer"
+            mechanisms = f" {self.oauth_mechanisms}"
             extra += (
-                "passdb {\n  driver = oauth2\n  mechanisms = xoauth2 oauthbearer\n"
+                "passdb {\n  driver = oauth2\n"
+                f"  mechanisms = {self.oauth_mechanisms}\n"
                 f"  args = {oauth}\n}}\n"
             )
         if self.acl_rights:
