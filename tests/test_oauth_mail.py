@@ -296,6 +296,42 @@ def test_a_token_that_expired_in_idle_is_replaced_after_a_server_restart(
         assert set(warnings) <= {"imap.unavailable"}
         log = (tmp_path / "daemon.log").read_text()
         assert tokens.client_secret not in log
+        assert not [token for token in tokens.issued if token in log]
+        assert daemon.stop()[0] == 0
+    finally:
+        daemon.kill()
+
+
+@pytest.mark.slow  # about 11 s: an outage with retries, then recovery
+def test_refused_tokens_back_off_with_one_warning_then_recover(
+    oauth_imap, oauth_smtp, tokens, oauth_config, sqlite_url, tmp_path
+):
+    config = oauth_config(sqlite_url, service={"log_level": "DEBUG"})
+    daemon = DaemonProcess(config, tmp_path / "daemon.log")
+    try:
+        daemon.wait_for_event("service.ready", timeout=15)
+        tokens.username = "someone.else@libmutov.be"  # every token refused
+        oauth_imap.restart()
+        daemon.wait_for_event("imap.still_unavailable", timeout=10, count=2)
+        tokens.username = USERNAME  # the mailbox permission is granted again
+        daemon.wait_for_event("imap.recovered", timeout=15)
+        oauth_imap.append(complaint())
+        oauth_smtp.wait_for(1, timeout=15)
+
+        # The restart began the outage: one warning; the refusals that kept
+        # it going are debug lines, each after a new token was tried.
+        warnings = [e for e in daemon.events() if e["level"] == "warning"]
+        assert [e["event"] for e in warnings] == ["imap.unavailable"]
+        retries = daemon.named("imap.still_unavailable")
+        assert any(
+            e["error"].startswith(
+                "LoginError: login: the IMAP server refused the OAuth2 token"
+            )
+            for e in retries
+        ), retries
+        log = (tmp_path / "daemon.log").read_text()  # at DEBUG level
+        assert tokens.client_secret not in log
+        assert not [token for token in tokens.issued if token in log]
         assert daemon.stop()[0] == 0
     finally:
         daemon.kill()

@@ -57,6 +57,7 @@ class TokenService:
         self.allowed_scopes: set[str] | None = None  # None: any scope
         self.calls: list[TokenCall] = []
         self.introspections = 0
+        self.issued: list[str] = []  # every token handed out, to look for in logs
         self._tokens: dict[str, float] = {}  # token -> expiry (time.time())
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer((self.host, 0), _handler(self))
@@ -128,6 +129,7 @@ class TokenService:
         token = secrets.token_urlsafe(24)
         with self._lock:
             self._tokens[token] = time.time() + self.lifetime
+            self.issued.append(token)
         return 200, {
             "access_token": token,
             "token_type": "Bearer",
