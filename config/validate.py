@@ -148,14 +148,15 @@ def plaintext_auth(settings: Settings, *, allowed_too: bool) -> list[str]:
     uses_imap = settings.source.kind == "imap"
     for section, server, logs_in in (
         ("imap", imap, uses_imap and bool(imap.username)),
-        ("smtp", smtp, bool(smtp.username)),
+        ("smtp", smtp, bool(smtp.username) or smtp.auth == "oauth2"),
     ):
         if server.security != "none" or not logs_in or is_loopback(server.host):
             continue
         if server.allow_plaintext_auth and not allowed_too:
             continue
+        secret = "OAuth2 token" if server.auth == "oauth2" else "password"
         found.append(
-            f'[{section}] security = "none" sends the password in clear '
+            f'[{section}] security = "none" sends the {secret} in clear '
             f"to {server.host}"
         )
     return found
