@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import requests
 from authlib.common.errors import AuthlibBaseError
@@ -44,9 +44,8 @@ class TokenError(TokenSetupError):
 
 @dataclass(frozen=True)
 class Token:
-    value: str
-    renew_at: float  # on the monotonic clock
-    lifetime: float
+    value: str = field(repr=False)
+    renew_at: float = 0.0  # on the monotonic clock
 
 
 class TokenSource:
@@ -63,7 +62,6 @@ class TokenSource:
         self._clock = clock
         self._token: Token | None = None
         self._lock = threading.Lock()
-        self.fetched = 0  # tokens obtained so far (tests and check-config)
 
     def token(self) -> str:
         """A token that is not about to expire: the cached one, or a new one."""
@@ -78,17 +76,18 @@ class TokenSource:
             self._token = self._fetch()
             return self._token.value
 
-    @property
-    def lifetime(self) -> float | None:
-        """Seconds the last token was valid for when it came, if any."""
-        return None if self._token is None else self._token.lifetime
-
     def _fetch(self) -> Token:
         request = token_request(self.oauth)
+        asked_at = self._clock()  # the lifetime counts from the request
         try:
             answer = fetch_token(request, self.timeout)
         except AuthlibBaseError as exc:
             raise _refusal(exc) from None
+        except requests.HTTPError as exc:
+            status = exc.response.status_code if exc.response is not None else "?"
+            raise TokenError(
+                f"token endpoint: {request.url} answered HTTP {status}"
+            ) from None
         except requests.RequestException as exc:
             reason = type(exc).__name__
             raise TokenError(
@@ -100,10 +99,8 @@ class TokenSource:
         if not isinstance(value, str) or not value:
             raise TokenError(f"token endpoint: {request.url} gave no token")
         lifetime = _lifetime(answer.get("expires_in"))
-        now = self._clock()
-        self.fetched += 1
         renew_in = max(lifetime - RENEW_MARGIN, lifetime / 2)
-        return Token(value=value, renew_at=now + renew_in, lifetime=lifetime)
+        return Token(value=value, renew_at=asked_at + renew_in)
 
 
 def fetch_token(request: TokenRequest, timeout: float) -> dict:

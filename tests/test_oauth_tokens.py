@@ -206,3 +206,13 @@ def test_an_endpoint_that_is_not_there_is_one_line(tokens):
     tokens.stop()
     with pytest.raises(TokenError, match=r"^token endpoint: .* unreachable"):
         TokenSource(microsoft(tokens, token_url=url), timeout=3).token()
+
+
+def test_an_endpoint_that_answers_an_error_page_is_one_line(tokens):
+    # A proxy's or a broken endpoint's HTML error page, not OAuth JSON.
+    oauth = microsoft(tokens, token_url=f"{tokens.url}/broken")
+    tokens.broken_paths.add("/broken")
+    with pytest.raises(
+        TokenError, match=r"^token endpoint: .*/broken answered HTTP 502$"
+    ):
+        TokenSource(oauth).token()

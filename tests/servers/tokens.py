@@ -58,6 +58,7 @@ class TokenService:
         self.calls: list[TokenCall] = []
         self.introspections = 0
         self.issued: list[str] = []  # every token handed out, to look for in logs
+        self.broken_paths: set[str] = set()  # answered with an HTML 502 page
         self._tokens: dict[str, float] = {}  # token -> expiry (time.time())
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer((self.host, 0), _handler(self))
@@ -160,6 +161,13 @@ def _handler(service: TokenService) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             form = dict(parse_qsl(self.rfile.read(length).decode()))
+            if self.path in service.broken_paths:
+                self.send_response(502)
+                self.send_header("Content-Type", "text/html")
+                self.send_header("Content-Length", "24")
+                self.end_headers()
+                self.wfile.write(b"<h1>502 Bad Gateway</h1>")
+                return
             if self.path.endswith("/introspect"):
                 self._answer(200, service._introspect(form))
                 return
