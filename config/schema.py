@@ -198,7 +198,8 @@ class SourceSettings:
 @dataclass(frozen=True)
 class ResponderSettings:
     # Authentication-Results from these authserv-ids (and their subdomains) count.
-    # Empty: the domain of smtp.from_address.
+    # Empty: the domain of smtp.from_address. Presets: "google" (mx.google.com)
+    # and "microsoft" (Exchange Online's topmost header, which has no id).
     trusted_authserv_ids: list[str] = field(default_factory=list)
     per_address_limit: int = 5  # acknowledgements per address per 24 hours
     # Mails to members per hour, all addresses together; beyond it mail waits
