@@ -100,3 +100,18 @@ def test_oauth_token_in_clear_toward_a_remote_smtp_server_is_refused(tmp_path):
             smtp={"auth": "oauth2", "security": "none", "host": "smtp.example.be"},
             oauth={**MICROSOFT, "client_secret": "s"},
         )
+
+
+def test_check_config_warns_when_the_microsoft_preset_trusts_nothing(tmp_path):
+    from service.commands.check import config_warnings
+
+    alone = load(tmp_path, responder={"trusted_authserv_ids": ["microsoft"]})
+    assert any('"microsoft" trusts nothing' in w for w in config_warnings(alone))
+    with_oauth = load(
+        tmp_path,
+        imap={"auth": "oauth2"},
+        oauth={**MICROSOFT, "client_secret": "s"},
+        responder={"trusted_authserv_ids": ["microsoft"]},
+    )
+    assert with_oauth.trust_topmost_authentication_results
+    assert not any("microsoft" in w for w in config_warnings(with_oauth))
