@@ -37,6 +37,12 @@ class ImapSettings:
     # security = "none" sends the password in clear: refused toward any host
     # but loopback unless this is true.
     allow_plaintext_auth: bool = False
+    # "password" (LOGIN) or "oauth2" (SASL XOAUTH2/OAUTHBEARER with a token
+    # from the [oauth] section).
+    auth: str = "password"
+    # Set \Seen on what was taken in; false keeps the unread mark people see
+    # in a shared mailbox (the keyword or processed_mailbox still marks it).
+    mark_seen: bool = True
 
 
 @dataclass(frozen=True)
@@ -59,6 +65,31 @@ class SmtpSettings:
     # security = "none" with a username sends AUTH in clear: refused toward any
     # host but loopback unless this is true.
     allow_plaintext_auth: bool = False
+    # "password" or "oauth2" (AUTH XOAUTH2 with a token from [oauth]).
+    auth: str = "password"
+
+
+@dataclass(frozen=True)
+class OAuthSettings:
+    """Where IMAP and SMTP get their OAuth2 access token (auth = "oauth2")."""
+
+    provider: str = "microsoft"  # microsoft | google | generic
+    # Microsoft Entra ID: the directory (tenant) id or domain of the app.
+    tenant: str = ""
+    # Microsoft and generic: the application's client id and secret (the
+    # secret also as the credential file oauth.client_secret).
+    client_id: str = ""
+    client_secret: str = ""
+    # Google: the service account's JSON key file, and the mailbox it acts
+    # for through domain-wide delegation.
+    service_account_file: str = ""
+    subject: str = ""
+    # Generic: the token endpoint (client-credentials grant). Microsoft: empty
+    # for the public cloud's endpoint of the tenant.
+    token_url: str = ""
+    # Empty: the provider's (Microsoft https://outlook.office365.com/.default,
+    # Google https://mail.google.com/).
+    scope: str = ""
 
 
 @dataclass(frozen=True)
@@ -167,7 +198,8 @@ class SourceSettings:
 @dataclass(frozen=True)
 class ResponderSettings:
     # Authentication-Results from these authserv-ids (and their subdomains) count.
-    # Empty: the domain of smtp.from_address.
+    # Empty: the domain of smtp.from_address. Presets: "google" (mx.google.com)
+    # and "microsoft" (Exchange Online's topmost header, which has no id).
     trusted_authserv_ids: list[str] = field(default_factory=list)
     per_address_limit: int = 5  # acknowledgements per address per 24 hours
     # Mails to members per hour, all addresses together; beyond it mail waits
@@ -176,6 +208,10 @@ class ResponderSettings:
     # Never answered (fnmatch); by default the machine addresses' local parts.
     suppression: list[str] = field(default_factory=suppression_defaults)
     templates_dir: str = ""
+    # Believe the topmost Authentication-Results header even without an
+    # authserv-id (Exchange Online writes none); the "microsoft" preset in
+    # trusted_authserv_ids does so only with [oauth] provider = "microsoft".
+    trust_topmost_authentication_results: bool = False
     org_name: str = "LM"
     org_phone: str = ""
     # Printed in the sender block of letters, and "<city>, <date>" above them.
@@ -264,6 +300,7 @@ class PrivacySettings:
 class Settings:
     imap: ImapSettings = field(default_factory=ImapSettings)
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    oauth: OAuthSettings = field(default_factory=OAuthSettings)
     store: StoreSettings = field(default_factory=StoreSettings)
     cases: CasesSettings = field(default_factory=CasesSettings)
     reminders: RemindersSettings = field(default_factory=RemindersSettings)
@@ -278,10 +315,31 @@ class Settings:
 
     @property
     def trusted_authserv_ids(self) -> list[str]:
-        """The configured ids, else the domain of the sending address."""
-        if self.responder.trusted_authserv_ids:
-            return list(self.responder.trusted_authserv_ids)
-        return [self.smtp.from_address.rpartition("@")[2].lower()]
+        """The configured ids (presets resolved), else the domain of the
+        sending address. "microsoft" names no id: see the next property."""
+        configured = self.responder.trusted_authserv_ids
+        if not configured:
+            return [self.smtp.from_address.rpartition("@")[2].lower()]
+        return [
+            AUTHSERV_PRESETS.get(name.lower(), name)
+            for name in configured
+            if name.lower() != "microsoft"
+        ]
+
+    @property
+    def trust_topmost_authentication_results(self) -> bool:
+        """Whether the topmost Authentication-Results without an authserv-id
+        counts: asked for outright, or by the "microsoft" preset when the
+        mailbox is read from Microsoft 365 (the only one who wrote it then)."""
+        if self.responder.trust_topmost_authentication_results:
+            return True
+        presets = {name.lower() for name in self.responder.trusted_authserv_ids}
+        return (
+            "microsoft" in presets
+            and self.source.kind == "imap"
+            and self.imap.auth == "oauth2"
+            and self.oauth.provider == "microsoft"
+        )
 
     @property
     def staff_domains(self) -> list[str]:
@@ -295,4 +353,11 @@ class Settings:
         return list(self.service.operators or self.reminders.coordinators)
 
 
-SECRET_KEYS = frozenset({("imap", "password"), ("smtp", "password")})
+# [responder] trusted_authserv_ids presets: what each provider writes as the
+# authserv-id of its Authentication-Results. Exchange Online ("microsoft")
+# writes none at all (Settings.trust_topmost_authentication_results).
+AUTHSERV_PRESETS = {"google": "mx.google.com"}
+
+SECRET_KEYS = frozenset(
+    {("imap", "password"), ("smtp", "password"), ("oauth", "client_secret")}
+)

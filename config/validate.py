@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from config.errors import ConfigError
@@ -92,6 +93,46 @@ def check(settings: Settings) -> None:
     _check_web(settings)
     if not 1 <= settings.privacy.retention_years <= 100:
         raise ConfigError("config: [privacy] retention_years must be from 1 to 100")
+    _check_oauth(settings)
+
+
+_OAUTH_NEEDS = {
+    "microsoft": ("tenant", "client_id", "client_secret"),
+    "google": ("service_account_file", "subject"),
+    "generic": ("token_url", "client_id", "client_secret"),
+}
+
+
+def uses_oauth(settings: Settings) -> list[str]:
+    """The sections ("imap", "smtp") that log in with an OAuth2 token."""
+    found = []
+    if settings.source.kind == "imap" and settings.imap.auth == "oauth2":
+        found.append("imap")
+    if settings.smtp.auth == "oauth2":
+        found.append("smtp")
+    return found
+
+
+def _check_oauth(settings: Settings) -> None:
+    _one_of("imap", "auth", settings.imap.auth, ("password", "oauth2"))
+    _one_of("smtp", "auth", settings.smtp.auth, ("password", "oauth2"))
+    if not uses_oauth(settings):
+        return
+    oauth = settings.oauth
+    _one_of("oauth", "provider", oauth.provider, tuple(_OAUTH_NEEDS))
+    for key in _OAUTH_NEEDS[oauth.provider]:
+        if not getattr(oauth, key):
+            raise ConfigError(
+                f'config: [oauth] {key} is required with provider = "{oauth.provider}"'
+            )
+    url = oauth.token_url
+    if url and not re.match(r"^https?://[^/\s]+(/\S*)?$", url):
+        raise ConfigError("config: [oauth] token_url must be an http(s):// address")
+    if url.startswith("http://") and not is_loopback(urlsplit(url).hostname or ""):
+        raise ConfigError(
+            "config: [oauth] token_url must use https:// (the client secret "
+            "would cross the network in clear)"
+        )
 
 
 def _check_plaintext_auth(settings: Settings) -> None:
@@ -109,14 +150,15 @@ def plaintext_auth(settings: Settings, *, allowed_too: bool) -> list[str]:
     uses_imap = settings.source.kind == "imap"
     for section, server, logs_in in (
         ("imap", imap, uses_imap and bool(imap.username)),
-        ("smtp", smtp, bool(smtp.username)),
+        ("smtp", smtp, bool(smtp.username) or smtp.auth == "oauth2"),
     ):
         if server.security != "none" or not logs_in or is_loopback(server.host):
             continue
         if server.allow_plaintext_auth and not allowed_too:
             continue
+        secret = "OAuth2 token" if server.auth == "oauth2" else "password"
         found.append(
-            f'[{section}] security = "none" sends the password in clear '
+            f'[{section}] security = "none" sends the {secret} in clear '
             f"to {server.host}"
         )
     return found

@@ -16,7 +16,7 @@ its domain, or when the operator trusts unauthenticated staff mail.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -61,6 +61,14 @@ class ClassifierSettings:
     staff_addresses: tuple[str, ...] = ()
     # Believe staff mail without a trusted dmarc=pass ([staff] trust_unauthenticated).
     trust_unauthenticated_staff: bool = False
+    # Believe the topmost Authentication-Results without an authserv-id
+    # (Exchange Online's; config.Settings.trust_topmost_authentication_results).
+    trust_topmost_results: bool = False
+
+    @property
+    def authentication(self) -> tuple[tuple[str, ...], bool]:
+        """The arguments of dmarc_failed and dmarc_passed after the message."""
+        return self.trusted_authserv_ids, self.trust_topmost_results
 
 
 @dataclass(frozen=True)
@@ -117,8 +125,8 @@ def classify(
 ) -> Verdict:
     """Classify ``msg``; the first rule group that answers decides the class."""
     klass, reason, number = _decide(msg, settings, lookup)
-    failure = dmarc_failed(msg, settings.trusted_authserv_ids)
-    passed = failure is None and dmarc_passed(msg, settings.trusted_authserv_ids)
+    failure = dmarc_failed(msg, *settings.authentication)
+    passed = failure is None and dmarc_passed(msg, *settings.authentication)
     staff_unverified = False
     if klass == MessageClass.STAFF and not (
         passed or settings.trust_unauthenticated_staff
@@ -161,7 +169,7 @@ def _may_write_about(
         return False
     if member_email and sender == member_email.lower():
         return True
-    if dmarc_failed(msg, settings.trusted_authserv_ids):
+    if dmarc_failed(msg, *settings.authentication):
         return False  # a forged staff From: not the fund's
     return _staff_sender(msg, settings) is not None
 
@@ -206,7 +214,7 @@ def _decide(
             if reason:
                 return klass, reason, None
     staff = _staff_sender(msg, settings)
-    if staff is not None and not dmarc_failed(msg, settings.trusted_authserv_ids):
+    if staff is not None and not dmarc_failed(msg, *settings.authentication):
         number, joined = _follow_up(msg, settings, lookup)
         if number is not None:
             return MessageClass.STAFF, f"{staff}; {joined}", number
@@ -249,23 +257,47 @@ def _trusted(authserv_id: str, trusted: Sequence[str]) -> bool:
     return False
 
 
-def dmarc_failed(msg: ParsedMessage, trusted_authserv_ids: Sequence[str]) -> str | None:
-    """Why the sender is unverified: a trusted Authentication-Results dmarc=fail.
+def trusted_results(
+    msg: ParsedMessage, trusted_authserv_ids: Sequence[str], trust_topmost: bool
+) -> Iterator[tuple[str, list[str]]]:
+    """(authserv-id, result clauses) of each Authentication-Results we believe.
 
-    Only headers whose authserv-id (RFC 8601) is a trusted domain or one of its
-    subdomains count; anybody can write an Authentication-Results header.
+    Only headers whose authserv-id (RFC 8601) is a trusted domain or one of
+    its subdomains count; anybody can write an Authentication-Results header.
+    With `trust_topmost`, the topmost header also counts when it has no
+    authserv-id: Exchange Online writes its own so ("spf=pass (sender IP is
+    ...) ...;dmarc=pass action=none header.from=..."), and being topmost it
+    was added by the last server, the mailbox's own.
     """
-    for value in msg.headers.get("authentication-results", ()):
-        authserv_id = value.split(";", 1)[0].strip().split()
-        if not authserv_id or not _trusted(authserv_id[0], trusted_authserv_ids):
+    for index, value in enumerate(msg.headers.get("authentication-results", ())):
+        head, _, rest = value.partition(";")
+        words = head.strip().split()
+        if index == 0 and trust_topmost and (not words or "=" in words[0]):
+            yield "the mailbox's server", value.split(";")
             continue
-        result = _RESULT.search(value)
-        if result and result.group(1).lower() == "fail":
-            return f"DMARC failed according to {authserv_id[0]}"
+        if words and "=" not in words[0] and _trusted(words[0], trusted_authserv_ids):
+            yield words[0], rest.split(";")
+
+
+def dmarc_failed(
+    msg: ParsedMessage,
+    trusted_authserv_ids: Sequence[str],
+    trust_topmost: bool = False,
+) -> str | None:
+    """Why the sender is unverified: a trusted Authentication-Results dmarc=fail."""
+    for who, clauses in trusted_results(msg, trusted_authserv_ids, trust_topmost):
+        for clause in clauses:
+            result = _RESULT.search(clause)
+            if result and result.group(1).lower() == "fail":
+                return f"DMARC failed according to {who}"
     return None
 
 
-def dmarc_passed(msg: ParsedMessage, trusted_authserv_ids: Sequence[str]) -> bool:
+def dmarc_passed(
+    msg: ParsedMessage,
+    trusted_authserv_ids: Sequence[str],
+    trust_topmost: bool = False,
+) -> bool:
     """True when a trusted Authentication-Results says dmarc=pass for the
     domain of the From address (header.from, when given, must name it).
 
@@ -275,11 +307,8 @@ def dmarc_passed(msg: ParsedMessage, trusted_authserv_ids: Sequence[str]) -> boo
     domain = (msg.from_address or "").rpartition("@")[2].lower()
     if not domain:
         return False
-    for value in msg.headers.get("authentication-results", ()):
-        authserv_id = value.split(";", 1)[0].strip().split()
-        if not authserv_id or not _trusted(authserv_id[0], trusted_authserv_ids):
-            continue
-        for clause in value.split(";")[1:]:
+    for _who, clauses in trusted_results(msg, trusted_authserv_ids, trust_topmost):
+        for clause in clauses:
             result = _RESULT.search(clause)
             if not result or result.group(1).lower() != "pass":
                 continue

@@ -18,7 +18,8 @@ from datetime import UTC, datetime
 import structlog
 from imapclient import IMAPClient
 
-from config.schema import ImapSettings
+from config.errors import ConfigError
+from config.schema import ImapSettings, OAuthSettings
 from ingest.incoming import Incoming
 from ingest.source import SOURCE_ERRORS, poll_wait
 from mailconn.imap import drop, open_imap
@@ -37,8 +38,11 @@ SEEN = b"\\Seen"
 class ImapSource:
     """One mailbox on one IMAP server. `connect()` before use, `close()` after."""
 
-    def __init__(self, settings: ImapSettings) -> None:
+    def __init__(
+        self, settings: ImapSettings, oauth: OAuthSettings | None = None
+    ) -> None:
         self.settings = settings
+        self.oauth = oauth
         self.client: IMAPClient | None = None
         self.state_key = (
             f"imap://{settings.username}@{settings.host}:{settings.port}"
@@ -48,6 +52,7 @@ class ImapSource:
         # The highest UID the last `waiting()` saw: mail above it arrived since.
         self._highest_seen = 0
         self._highest_of: int | None = None
+        self._keywords_kept = True  # PERMANENTFLAGS allows the keyword
 
     # -- connection ---------------------------------------------------------------
 
@@ -55,12 +60,12 @@ class ImapSource:
         """Connect, secure, log in, select the mailbox. Raises IMAP_ERRORS."""
         self.close()
         s = self.settings
-        client = open_imap(s)
+        client = open_imap(s, self.oauth)
         try:
             client.normalise_times = False  # keep INTERNALDATE's own offset
             if s.processed_mailbox and not client.folder_exists(s.processed_mailbox):
                 client.create_folder(s.processed_mailbox)
-            self._uidvalidity = int(client.select_folder(s.mailbox)[b"UIDVALIDITY"])
+            self._selected(client.select_folder(s.mailbox))
         except BaseException:
             drop(client)
             raise
@@ -90,11 +95,28 @@ class ImapSource:
         if self.client is None:
             self.connect()
         else:
-            info = self.connected.select_folder(self.settings.mailbox)
-            self._uidvalidity = int(info[b"UIDVALIDITY"])
+            self._selected(self.connected.select_folder(self.settings.mailbox))
         if self._uidvalidity != self._highest_of:  # UIDs of another mailbox life
             self._highest_seen, self._highest_of = 0, self._uidvalidity
         return self._uidvalidity
+
+    def _selected(self, info: dict) -> None:
+        """Note UIDVALIDITY and whether the keyword can be stored.
+
+        A server that cannot keep our keyword (Exchange: no \\* in
+        PERMANENTFLAGS) would hand every message over again: without a
+        processed_mailbox to move them to, that is a configuration error.
+        """
+        self._uidvalidity = int(info[b"UIDVALIDITY"])
+        self._keywords_kept = keywords_kept(
+            info.get(b"PERMANENTFLAGS"), self.settings.processed_keyword
+        )
+        if not self._keywords_kept and not self.settings.processed_mailbox:
+            raise ConfigError(
+                f"config: the IMAP server does not keep keywords in "
+                f"{self.settings.mailbox} (no \\* in PERMANENTFLAGS): set [imap] "
+                f"processed_mailbox so that taken-in mail is moved there"
+            )
 
     def waiting(self, after_uid: int) -> list[int]:
         """UIDs without the processed keyword (above `after_uid`), ascending."""
@@ -121,10 +143,17 @@ class ImapSource:
                 yield self._fetch(group, sizes)
 
     def mark(self, items: Sequence[Incoming]) -> None:
-        """Keyword and \\Seen; then MOVE to processed_mailbox when configured."""
+        """Keyword and \\Seen (each when it applies); then MOVE to
+        processed_mailbox when configured."""
         uids = [int(item.key) for item in items]  # type: ignore[call-overload]
         client = self.connected
-        client.add_flags(uids, [self.settings.processed_keyword.encode(), SEEN])
+        flags = [self.settings.processed_keyword.encode()]
+        if not self._keywords_kept:
+            flags = []
+        if self.settings.mark_seen:
+            flags.append(SEEN)
+        if flags:
+            client.add_flags(uids, flags)
         target = self.settings.processed_mailbox
         if not target:
             return
@@ -237,6 +266,15 @@ class ImapSource:
             uid=uid,
             full_size=full_size,
         )
+
+
+def keywords_kept(permanent: object, keyword: str) -> bool:
+    """Whether PERMANENTFLAGS lets the keyword be stored (RFC 3501: a server
+    that sends none keeps every flag)."""
+    if not isinstance(permanent, tuple | list):
+        return True
+    names = {f.lower() for f in permanent if isinstance(f, bytes)}
+    return b"\\*" in names or keyword.encode().lower() in names
 
 
 def _aware(value: object) -> datetime:

@@ -36,6 +36,7 @@ class IntakeOptions:
             number_pattern=number_pattern_from_format(settings.cases.number_format),
             spam_headers=tuple(_spam_rule(r) for r in settings.ingest.spam_headers),
             trusted_authserv_ids=tuple(settings.trusted_authserv_ids),
+            trust_topmost_results=settings.trust_topmost_authentication_results,
             own_addresses=own,
             staff_domains=tuple(settings.staff_domains),
             staff_addresses=tuple(a.lower() for a in settings.staff.addresses),

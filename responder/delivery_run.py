@@ -10,6 +10,7 @@ down live on this object, not in a module.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -61,7 +62,7 @@ def build_delivery_setup(settings: Settings, rules: CaseRules) -> DeliveryConfig
         ),
         rules=rules,
         coordinators=coordinators,
-        connect=open_smtp,
+        connect=functools.partial(open_smtp, oauth=settings.oauth),
         lease=timedelta(seconds=settings.service.outbox_lease),
         hourly_limit=settings.responder.hourly_limit,
     )

@@ -27,7 +27,9 @@ from service.masking import mask_value
 
 # Loggers that say too much at INFO; IMAPClient even logs the protocol,
 # LOGIN included, at DEBUG.
-NOISY_LOGGERS = ("sqlalchemy", "imapclient", "asyncio", "alembic")
+# urllib3 and authlib: the token requests (debug lines name the endpoint only,
+# but the token exchange is nobody's business at debug level either).
+NOISY_LOGGERS = ("sqlalchemy", "imapclient", "asyncio", "alembic", "urllib3", "authlib")
 # mail-parser logs undecodable header values (names, addresses) at ERROR level;
 # APScheduler warns whenever a job is still running at its next turn (our jobs
 # log their own failures as scheduler.job_failed).

@@ -77,7 +77,7 @@ def make_source(app: App) -> Source:
             source.processed_folder,
             poll_interval=app.settings.imap.poll_interval,
         )
-    return ImapSource(app.settings.imap)
+    return ImapSource(app.settings.imap, app.settings.oauth)
 
 
 def intake_pass(

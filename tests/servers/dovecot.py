@@ -49,8 +49,21 @@ class DovecotServer(MailboxHelpers):
     host = "127.0.0.1"
 
     def __init__(
-        self, password: str | None = None, certs: TlsCerts | None = None
+        self,
+        password: str | None = None,
+        certs: TlsCerts | None = None,
+        *,
+        introspection_url: str = "",
+        oauth_mechanisms: str = "xoauth2 oauthbearer",
+        acl_rights: str = "",
     ) -> None:
+        """`introspection_url`: also an oauth2 passdb (XOAUTH2, OAUTHBEARER)
+        that checks tokens there (RFC 7662, POST), offering `oauth_mechanisms`
+        (Exchange offers XOAUTH2 alone); `acl_rights`: the ACL
+        plugin grants the user only these rights (say, no "w": no keywords)."""
+        self.introspection_url = introspection_url
+        self.oauth_mechanisms = oauth_mechanisms
+        self.acl_rights = acl_rights
         self.username = USERNAME
         self.password = password or uuid.uuid4().hex
         self.delimiter = DELIMITER
@@ -184,7 +197,10 @@ class DovecotServer(MailboxHelpers):
         )
         passwd.chmod(0o644)
         (self.root / "state").mkdir()
+        mechanisms, extra = self._extra_config()
         config = string.Template(_CONFIG_TEMPLATE.read_text()).substitute(
+            mechanisms=mechanisms,
+            extra=extra,
             base_dir=self.root / "run",
             state_dir=self.root / "state",
             instance=self.root.name,
@@ -198,6 +214,37 @@ class DovecotServer(MailboxHelpers):
             ssl_port=self.ssl_port,
         )
         (self.root / "dovecot.conf").write_text(config)
+
+    def _extra_config(self) -> tuple[str, str]:
+        """Auth mechanisms and config blocks for OAuth2 and ACL, when asked."""
+        mechanisms, extra = "", ""
+        if self.introspection_url:
+            oauth = self.root / "dovecot-oauth2.conf.ext"
+            oauth.write_text(
+                "introspection_mode = post\n"
+                f"introspection_url = {self.introspection_url}\n"
+                "force_introspection = yes\n"
+                "username_attribute = username\n"
+                "active_attribute = active\n"
+                "active_value = true\n"
+            )
+            oauth.chmod(0o644)
+            mechanisms = f" {self.oauth_mechanisms}"
+            extra += (
+                "passdb {\n  driver = oauth2\n"
+                f"  mechanisms = {self.oauth_mechanisms}\n"
+                f"  args = {oauth}\n}}\n"
+            )
+        if self.acl_rights:
+            acl = self.root / "dovecot-acl"
+            acl.write_text(f"* user={self.username} {self.acl_rights}\n")
+            acl.chmod(0o644)
+            extra += (
+                "mail_plugins = $mail_plugins acl\n"
+                "protocol imap {\n  mail_plugins = $mail_plugins imap_acl\n}\n"
+                f"plugin {{\n  acl = vfile:{acl}\n}}\n"
+            )
+        return mechanisms, extra
 
     def _accepting(self) -> bool:
         if self._process is None or self._process.poll() is not None:

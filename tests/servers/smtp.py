@@ -7,11 +7,14 @@ permanent rejection of given recipients, or a full outage (``stop()``, later
 
 from __future__ import annotations
 
+import base64
 import email
 import email.policy
+import json
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any
@@ -52,7 +55,8 @@ class _Handler:
         address: str,
         mail_options: list[str],
     ) -> str:
-        if self._owner.auth is not None and not session.authenticated:
+        needs_auth = self._owner.auth is not None or self._owner.oauth is not None
+        if needs_auth and not session.authenticated:
             return "530 5.7.0 Authentication required"
         failure = self._owner._take_failure("MAIL")
         if failure is not None:
@@ -60,6 +64,29 @@ class _Handler:
         envelope.mail_from = address
         envelope.mail_options.extend(mail_options)
         return "250 OK"
+
+    async def auth_XOAUTH2(self, server: SMTP, args: list[str]) -> AuthResult:
+        """SASL XOAUTH2 as Microsoft and Google take it: the initial response
+        (or the answer to an empty challenge) is "user=U^Aauth=Bearer T^A^A";
+        a refused token gets a JSON error challenge, then 535."""
+        check = self._owner.oauth
+        if len(args) > 1:
+            blob: bytes | object = base64.b64decode(args[1])
+        else:
+            blob = await server.challenge_auth(b"")
+        if not isinstance(blob, bytes) or check is None:
+            return AuthResult(success=False, handled=False)
+        fields = dict(
+            part.partition("=")[::2] for part in blob.decode().split("\x01") if part
+        )
+        user = fields.get("user", "")
+        token = fields.get("auth", "").removeprefix("Bearer ")
+        if check(user, token):
+            login = LoginPassword(user.encode(), b"")
+            return AuthResult(success=True, handled=False, auth_data=login)
+        error = json.dumps({"status": "401", "schemes": "Bearer", "scope": ""})
+        await server.challenge_auth(error.encode())
+        return AuthResult(success=False, handled=False)
 
     async def handle_RCPT(
         self,
@@ -98,7 +125,9 @@ class SmtpServer:
         implicit_tls: bool = False,
         auth: tuple[str, str] | None = None,
         certs: TlsCerts | None = None,
+        oauth: Callable[[str, str], bool] | None = None,
     ) -> None:
+        """`oauth(user, token)` decides AUTH XOAUTH2 (None: always refused)."""
         if (starttls or implicit_tls) and certs is None:
             raise ValueError("TLS needs certs (tests.servers.tlscerts.make_certs)")
         if starttls and implicit_tls:
@@ -106,6 +135,7 @@ class SmtpServer:
         self.starttls = starttls
         self.implicit_tls = implicit_tls
         self.auth = auth
+        self.oauth = oauth
         self.certs = certs
         self.port = free_port()
         self.server_name = SERVER_NAME
@@ -155,7 +185,7 @@ class SmtpServer:
             kwargs["tls_context"] = self.certs.server_context()
         if self.certs is not None and self.implicit_tls:
             kwargs["ssl_context"] = self.certs.server_context()
-        if self.auth is not None:
+        if self.auth is not None or self.oauth is not None:
             kwargs["authenticator"] = self._authenticate
             # aiosmtpd only counts STARTTLS as TLS; with implicit TLS (or none at
             # all, for plain tests) AUTH must be offered without it. The handler
