@@ -9,19 +9,17 @@ functions; a refusal is a UserError with one clear line.
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime, time
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from store.errors import UserError
+from store.postal_address import split_address
 from store.vocabulary import Channel, Flag, Status
 
 # No complaint of this service was received before; an earlier date is a typo
 # (1900 for 2000) that would open a case overdue for a century.
 EARLIEST = date(2000, 1, 1)
-
-_ADDRESS = re.compile(r"^(?P<street>.+?),?\s+(?P<postcode>\d{4})\s+(?P<city>.+)$")
 
 
 class Address(NamedTuple):
@@ -79,11 +77,7 @@ def fill_address(
     Belgian postcode is taken as the street."""
     if not typed or not typed.strip():
         return Address(street, postcode, city)
-    match = _ADDRESS.match(typed.strip())
-    if match is None:
-        return Address(street or typed.strip(), postcode, city)
+    split = split_address(typed)
     return Address(
-        street or match["street"].strip(),
-        postcode or match["postcode"],
-        city or match["city"].strip(),
+        street or split.street, postcode or split.postcode, city or split.city
     )

@@ -133,7 +133,7 @@ def check_member(
         phone = normalised or phone
     postcode = _text(postcode)
     if postcode is not None and not valid_postcode(postcode):
-        message = f"invalid Belgian postcode {postcode!r}: expected 4 digits"
+        message = f"invalid Belgian postcode {postcode!r}: expected 1000 to 9992"
         problems.append(Problem("postcode", Flag.POSTCODE_INVALID, message))
     insz, insz_valid = _insz(_text(insz), problems)
     member = Member(
