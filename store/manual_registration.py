@@ -60,10 +60,17 @@ def opening_status(channel: str, handled_immediately: bool = False) -> Status:
     return Status.REGISTERED
 
 
-def opening_flags(status: str, email: str | None) -> tuple[Flag, ...]:
+def opening_flags(
+    status: str, email: str | None, *, address_complete: bool = True
+) -> tuple[Flag, ...]:
     """The flags a new case starts with: an open case without an e-mail
-    address waits for a letter."""
-    return (Flag.AWAITING_LETTER,) if not email and status != Status.CLOSED else ()
+    address waits for a letter, and for the address to post it to when the
+    street, postcode or municipality is missing."""
+    if email or status == Status.CLOSED:
+        return ()
+    if not address_complete:
+        return (Flag.AWAITING_LETTER, Flag.AWAITING_ADDRESS)
+    return (Flag.AWAITING_LETTER,)
 
 
 def fill_address(

@@ -38,6 +38,11 @@ class Member:
     insz: str | None = None
     insz_valid: bool | None = None
 
+    @property
+    def postable(self) -> bool:
+        """A letter can be posted: street, postcode and municipality known."""
+        return bool(self.street and self.postcode and self.city)
+
     def clipped(self) -> Member:
         """Values cut to their column's size: a long value must not fail a batch."""
         return replace(
