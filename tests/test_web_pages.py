@@ -436,6 +436,15 @@ def test_an_answer_by_post_gives_the_letter(coordinator, site) -> None:
     letter = coordinator.get(page + "/answer-letter.pdf")
     assert letter.content.startswith(b"%PDF")
     assert letter.headers["content-disposition"].startswith("attachment")
+    # The same letter as `case answer --by-post`: the decision and the text.
+    import io
+
+    import pypdf
+
+    reader = pypdf.PdfReader(io.BytesIO(letter.content))
+    text = " ".join(" ".join(p.extract_text() for p in reader.pages).split())
+    assert "deels gegrond" in text and "Gedeeltelijk gegrond." in text
+    assert site.form_case in text
 
 
 def test_failed_sign_ins_lock_the_account(client, site) -> None:
