@@ -26,7 +26,8 @@ _COUNTRY = re.compile(
 # the municipality's name (which starts with a letter).
 _POSTCODE_CITY = re.compile(
     r"(?:^|(?<=[\s,;]))(?:BE?\s*-?\s*)?(?P<postcode>[1-9]\d{3})"
-    r"(?:\s*[,\-]\s*|\s+)(?P<city>[^\W\d_][^\d;]*?)\s*$",
+    r"(?:\s*[,\-]\s*|\s+)(?!(?:bus|bte|boîte|boite|box|postfach)\b)"
+    r"(?P<city>[^\W\d_][^\d;]*?)\s*$",
     re.IGNORECASE,
 )
 _BOX = re.compile(

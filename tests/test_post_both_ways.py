@@ -198,3 +198,14 @@ def test_output_needs_by_post(cli, config, tmp_path) -> None:
     )  # fmt: skip
     assert result.code == 2
     assert show(cli, config, number)["status"] != "answered"
+
+
+def test_a_letter_needs_a_postal_address_even_with_email(cli, config, tmp_path) -> None:
+    number = register(
+        cli, config, "--email", "jan@example.be", "--description", "Te laat."
+    )
+    assert "awaiting_address" not in show(cli, config, number)["flags"]
+    target = tmp_path / "brief.pdf"
+    result = cli("--config", config, "case", "letter", number, "--output", target)
+    assert result.code == 2 and "no postal address" in result.err
+    assert not target.exists()

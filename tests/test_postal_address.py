@@ -67,6 +67,7 @@ PHRASINGS = [
     ("9300 Aalst", A(None, None, "9300", "Aalst")),
     ("Kerkstraat 14", A("Kerkstraat 14", None, None, None)),
     ("Steenweg 1234", A("Steenweg 1234", None, None, None)),
+    ("Steenweg 1234 bus A", A("Steenweg 1234 bus A", "A", None, None)),
     ("", A()),
     ("België", A()),
 ]

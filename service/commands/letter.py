@@ -47,11 +47,9 @@ def letter(app: App, args: argparse.Namespace) -> int:
 
 
 def refuse_unpostable(case: CaseView) -> None:
-    """A letter nobody can post is not made: exit 2 while the case awaits
-    the member's address (street, postcode, municipality) or an e-mail."""
-    if Flag.AWAITING_ADDRESS in case.flags or (
-        not case.member.email and not case.member.postable
-    ):
+    """A letter nobody can post is not made: exit 2 while the member's street,
+    postcode or municipality is missing (flag awaiting_address, or not)."""
+    if Flag.AWAITING_ADDRESS in case.flags or not case.member.postable:
         raise UserError(
             f"case {case.number} has no postal address to send a letter to: "
             "complete it with case edit --member-street/--member-postcode/"
