@@ -111,9 +111,9 @@ class CasesSettings:
             "andere",
         ]
     )
-    # How the names above read in French and German, in the yearly report and
-    # on the forms: language -> configured name -> label. A name without one
-    # is shown as configured (the names are Dutch).
+    # How the names above read in French and German in the yearly report:
+    # language -> configured name -> label. A name without one is shown as
+    # configured (the names are Dutch). The shipped forms use the defaults.
     labels: dict[str, dict[str, str]] = field(
         default_factory=lambda: {
             "fr": {
