@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.formfill import asset, fill_pdf
+from tests.formfill import asset, fill_docx, fill_pdf
 from tests.test_letter_cmd import pdf_text
 
 TODAY = date.today().isoformat()
@@ -62,6 +62,25 @@ def test_a_scanned_form_fills_the_case(cli, config, tmp_path) -> None:
     typed = {f["key"]: f["value"] for f in case["form_fields"]}
     assert typed["street"] == "Rue de la Loi 16 bte 3, 1000 Bruxelles"
     assert case["attachment_count"] == 1
+
+
+def test_a_scanned_word_form_is_read_too(cli, config, tmp_path) -> None:
+    form = tmp_path / "klacht.docx"
+    values = {
+        "name": "Anna Schmitz",
+        "street": "Hauptstraße 5\n4700 Eupen",
+        "description": "Keine Rückerstattung seit drei Monaten.",
+    }
+    form.write_bytes(fill_docx(asset("klachtenformulier-nl.docx"), values))
+    number = register(cli, config, "--attach", form)
+    case = show(cli, config, number)
+    assert case["description"] == "Keine Rückerstattung seit drei Monaten."
+    member = case["member"]
+    assert (member["street"], member["postcode"], member["city"]) == (
+        "Hauptstraße 5",
+        "4700",
+        "Eupen",
+    )
 
 
 def test_typed_values_win_over_the_form(cli, config, tmp_path) -> None:
