@@ -142,6 +142,55 @@ class CasesSettings:
             "andere",
         ]
     )
+    # How the names above read in French and German in the yearly report:
+    # language -> configured name -> label. A name without one is shown as
+    # configured (the names are Dutch). The shipped forms use the defaults.
+    labels: dict[str, dict[str, str]] = field(
+        default_factory=lambda: {
+            "fr": {
+                "terugbetaling": "remboursement",
+                "dossierbehandeling": "traitement du dossier",
+                "onthaal en medewerkers": "accueil et collaborateurs",
+                "facturatie en bijdragen": "facturation et cotisations",
+                "arbeidsongeschiktheid": "incapacité de travail",
+                "andere": "autre",
+                "communicatie": "communication",
+                "termijn overschreden": "délai dépassé",
+                "fout in het dossier": "erreur dans le dossier",
+                "regelgeving": "réglementation",
+                "houding van een medewerker": "attitude d'un collaborateur",
+                "technisch probleem": "problème technique",
+                "uitkeringen": "indemnités",
+                "terugbetalingen": "remboursements",
+                "aansluitingen en bijdragen": "affiliations et cotisations",
+                "onthaal": "accueil",
+                "medische dienst": "service médical",
+                "dienst maatschappelijk werk": "service social",
+                "aanvullende verzekering": "assurance complémentaire",
+            },
+            "de": {
+                "terugbetaling": "Erstattung",
+                "dossierbehandeling": "Aktenbearbeitung",
+                "onthaal en medewerkers": "Empfang und Mitarbeiter",
+                "facturatie en bijdragen": "Rechnungen und Beiträge",
+                "arbeidsongeschiktheid": "Arbeitsunfähigkeit",
+                "andere": "Andere",
+                "communicatie": "Kommunikation",
+                "termijn overschreden": "Frist überschritten",
+                "fout in het dossier": "Fehler in der Akte",
+                "regelgeving": "Regelung",
+                "houding van een medewerker": "Verhalten eines Mitarbeiters",
+                "technisch probleem": "technisches Problem",
+                "uitkeringen": "Krankengeld",
+                "terugbetalingen": "Erstattungen",
+                "aansluitingen en bijdragen": "Mitgliedschaft und Beiträge",
+                "onthaal": "Empfang",
+                "medische dienst": "Medizinischer Dienst",
+                "dienst maatschappelijk werk": "Sozialdienst",
+                "aanvullende verzekering": "Zusatzversicherung",
+            },
+        }
+    )
     # Words that suggest a category when a complaint names none (word starts,
     # accents and case ignored; nl/fr/de). A suggested category is flagged
     # `category_suggested` until a person confirms or changes it.

@@ -12,12 +12,18 @@ unread: the crash loop ends by itself and the mail behind it is taken in.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ingest.forms import FormResult, needs_worker, read_attachment, read_webform
-from ingest.forms.pool import FormPool, FormsInterrupted, Task, shared_pool
+from ingest.forms.pool import (
+    FormPool,
+    FormsInterrupted,
+    ReadSettings,
+    Task,
+    shared_pool,
+)
 from store import form_starts
 from store.errors import StoreUnavailable
 from store.vocabulary import CASE_CLASSES
@@ -91,6 +97,28 @@ def read_forms(
             found[index] = read_attachment(item.filename, item.content_type, item.data)
     read = {index: result for index, result in found.items() if result is not None}
     return Forms(attachments=read, webform=read_webform(msg.text))
+
+
+def read_scans(
+    files: Sequence[tuple[str, str, bytes]],
+    settings: ReadSettings,
+    pool: FormPool | None = None,
+) -> list[FormResult]:
+    """The forms among files a person hands in (a posted form, scanned):
+    read by the same readers and under the same limits as a mail's
+    attachments. `files` holds (filename, content type, bytes)."""
+    tasks = [
+        Task(index, name, content_type, data)
+        for index, (name, content_type, data) in enumerate(files)
+        if needs_worker(data)
+    ]
+    found: dict[int, FormResult | None] = {}
+    if tasks:
+        found = (pool or shared_pool()).read(tasks, settings)
+    for index, (name, content_type, data) in enumerate(files):
+        if index not in found:
+            found[index] = read_attachment(name, content_type, data)
+    return [found[index] for index in sorted(found) if found[index] is not None]
 
 
 class FormWork:

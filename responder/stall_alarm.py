@@ -37,6 +37,7 @@ def check_stall(app: JobContext, now: datetime, started_at: datetime) -> StallCh
     `started_at` stands in for the last success when no check ever succeeded,
     so a daemon that cannot reach its mailbox from the start alarms too.
     """
+    from store.accounts import recipient_names
     from store.registration import enqueue_mail
     from store.service_state import get_state, health, outbox_has, put_state
 
@@ -53,6 +54,7 @@ def check_stall(app: JobContext, now: datetime, started_at: datetime) -> StallCh
         if outbox_has(session, key):
             return StallCheck(True, False, key)
         errors = [m for m in figures.mailboxes if m.last_error]
+        recipients = list(app.settings.alarm_recipients)
         enqueue_mail(
             session,
             app.rules,
@@ -60,8 +62,9 @@ def check_stall(app: JobContext, now: datetime, started_at: datetime) -> StallCh
             audience=Audience.OPERATOR,
             template="stall_alarm",
             language="nl",
-            recipients=app.settings.alarm_recipients,
+            recipients=recipients,
             context={
+                "recipients": recipient_names(session, recipients),
                 "mailbox": app.settings.imap.mailbox,
                 "minutes": int((now - (last or started_at)).total_seconds() // 60),
                 "host": socket.gethostname(),

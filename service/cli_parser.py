@@ -210,7 +210,8 @@ def _case_commands(commands: argparse._SubParsersAction) -> None:
     ):
         reg.add_argument(option)
     reg.add_argument("--language", choices=("nl", "fr", "de", "en"))
-    text = reg.add_mutually_exclusive_group(required=True)
+    # Not required with --attach of a form that holds a description.
+    text = reg.add_mutually_exclusive_group()
     text.add_argument("--description")
     text.add_argument("--description-file", metavar="F")
     reg.add_argument("--attach", action="append", default=[], metavar="FILE")
@@ -219,7 +220,7 @@ def _case_commands(commands: argparse._SubParsersAction) -> None:
         action="store_true",
         help="oral complaint handled on the spot: registered and closed at once",
     )
-    _handler(reg, "cases:register_case")
+    _handler(reg, "register:register_case")
 
     _lifecycle_commands(case)
     _correction_commands(case)
@@ -243,6 +244,9 @@ def _lifecycle_commands(case: argparse._SubParsersAction) -> None:
     how = p.add_mutually_exclusive_group()
     how.add_argument("--send", action="store_true", help="mail it to the member")
     how.add_argument("--by-post", action="store_true", help="sent as a letter")
+    p.add_argument(
+        "--output", metavar="F", help="with --by-post: where the letter's PDF goes"
+    )
     _handler(p, "lifecycle:answer")
 
     p = case.add_parser("close", help="close the case")

@@ -15,6 +15,7 @@ guessing others' passwords.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -170,6 +171,26 @@ def add_account(
         raise
     add_event(session, "account_added", actor=actor, email=address, role=role)
     return _info(account)
+
+
+def recipient_names(session: Session, addresses: list[str]) -> list[str]:
+    """How to greet the people at `addresses`: the name of their workspace
+    account, else one made from the address ("els.claes@lm.be": "Els Claes")."""
+    known = {
+        email: name
+        for email, name in session.execute(
+            select(Account.email, Account.name).where(
+                Account.email.in_([a.strip().lower() for a in addresses])
+            )
+        )
+    }
+    return [known.get(a.strip().lower()) or _name_of(a) for a in addresses]
+
+
+def _name_of(address: str) -> str:
+    local = address.strip().partition("@")[0]
+    words = [w for w in re.split(r"[._\-+]+", local) if w and not w.isdigit()]
+    return " ".join(w.capitalize() for w in words) or address.strip()
 
 
 def list_accounts(session: Session) -> list[AccountInfo]:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from store import search
 from store.errors import UserError, WrongState
-from store.member import check_member
+from store.member import Member, check_member
 from store.models import Case
 from store.registration import add_event, case_by_number
 from store.vocabulary import Flag, Status
@@ -134,8 +134,18 @@ def edit_case(
         if _apply(session, case, name, value, actor)
     ]
     if changed:
+        _settle_address(case)
         search.reindex(session, [case.id])
     return EditResult(case, changed)
+
+
+def _settle_address(case: Case) -> None:
+    """A case awaiting an address stops waiting once the member can be
+    reached: an e-mail address, or street, postcode and municipality."""
+    if Flag.AWAITING_ADDRESS not in (case.flags or []):
+        return
+    if case.member_email or Member.of_case(case).postable:
+        case.flags = sorted(set(case.flags) - {Flag.AWAITING_ADDRESS})
 
 
 def check_values(rules: EditRules, changes: Mapping[str, str | None]) -> dict[str, Any]:

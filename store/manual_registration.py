@@ -9,19 +9,17 @@ functions; a refusal is a UserError with one clear line.
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime, time
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from store.errors import UserError
+from store.postal_address import split_address
 from store.vocabulary import Channel, Flag, Status
 
 # No complaint of this service was received before; an earlier date is a typo
 # (1900 for 2000) that would open a case overdue for a century.
 EARLIEST = date(2000, 1, 1)
-
-_ADDRESS = re.compile(r"^(?P<street>.+?),?\s+(?P<postcode>\d{4})\s+(?P<city>.+)$")
 
 
 class Address(NamedTuple):
@@ -62,10 +60,17 @@ def opening_status(channel: str, handled_immediately: bool = False) -> Status:
     return Status.REGISTERED
 
 
-def opening_flags(status: str, email: str | None) -> tuple[Flag, ...]:
+def opening_flags(
+    status: str, email: str | None, *, address_complete: bool = True
+) -> tuple[Flag, ...]:
     """The flags a new case starts with: an open case without an e-mail
-    address waits for a letter."""
-    return (Flag.AWAITING_LETTER,) if not email and status != Status.CLOSED else ()
+    address waits for a letter, and for the address to post it to when the
+    street, postcode or municipality is missing."""
+    if email or status == Status.CLOSED:
+        return ()
+    if not address_complete:
+        return (Flag.AWAITING_LETTER, Flag.AWAITING_ADDRESS)
+    return (Flag.AWAITING_LETTER,)
 
 
 def fill_address(
@@ -79,11 +84,7 @@ def fill_address(
     Belgian postcode is taken as the street."""
     if not typed or not typed.strip():
         return Address(street, postcode, city)
-    match = _ADDRESS.match(typed.strip())
-    if match is None:
-        return Address(street or typed.strip(), postcode, city)
+    split = split_address(typed)
     return Address(
-        street or match["street"].strip(),
-        postcode or match["postcode"],
-        city or match["city"].strip(),
+        street or split.street, postcode or split.postcode, city or split.city
     )

@@ -38,6 +38,11 @@ class Member:
     insz: str | None = None
     insz_valid: bool | None = None
 
+    @property
+    def postable(self) -> bool:
+        """A letter can be posted: street, postcode and municipality known."""
+        return bool(self.street and self.postcode and self.city)
+
     def clipped(self) -> Member:
         """Values cut to their column's size: a long value must not fail a batch."""
         return replace(
@@ -133,7 +138,7 @@ def check_member(
         phone = normalised or phone
     postcode = _text(postcode)
     if postcode is not None and not valid_postcode(postcode):
-        message = f"invalid Belgian postcode {postcode!r}: expected 4 digits"
+        message = f"invalid Belgian postcode {postcode!r}: expected 1000 to 9992"
         problems.append(Problem("postcode", Flag.POSTCODE_INVALID, message))
     insz, insz_valid = _insz(_text(insz), problems)
     member = Member(

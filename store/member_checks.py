@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from store.postal_address import belgian_postcode
+
 _EMAIL = re.compile(
     r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
     r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
@@ -85,9 +87,8 @@ def normalise_phone(typed: str) -> str | None:
 
 
 def valid_postcode(typed: str) -> bool:
-    """True for a Belgian postcode: four digits from 1000 to 9999."""
-    text = typed.strip()
-    return bool(re.fullmatch(r"[1-9]\d{3}", text))
+    """True for a Belgian postcode: four digits from 1000 to 9992."""
+    return belgian_postcode(typed)
 
 
 def valid_email(typed: str) -> bool:

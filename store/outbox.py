@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import Row, and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from store.accounts import recipient_names
 from store.case_view import CaseView
 from store.db import is_postgres
 from store.models import Case, OutboxMail
@@ -287,7 +288,11 @@ def queue_failure_notice(
         language="nl",
         recipients=list(notify),
         dedupe_key=f"delivery_failed:{rows[0].id}-{rows[-1].id}-{len(rows)}",
-        context={"failures": failures, "count": len(failures)},
+        context={
+            "failures": failures,
+            "count": len(failures),
+            "recipients": recipient_names(session, list(notify)),
+        },
     )
     return True
 

@@ -24,12 +24,19 @@ from store.models import (
     Attachment,
     Case,
     Event,
+    FormFieldValue,
     Message,
     OutboxMail,
     utcnow,
 )
 from store.numbering import format_number, take_seqs
-from store.registration_input import AttachmentRecord, CaseRules, InboundRecord, NewCase
+from store.registration_input import (
+    AttachmentRecord,
+    CaseRules,
+    FormFieldRecord,
+    InboundRecord,
+    NewCase,
+)
 from store.registration_rows import (
     SYSTEM_ACTOR,
     acknowledgement_row,
@@ -75,8 +82,10 @@ def register_case(
     attachments: Sequence[AttachmentRecord] = (),
     acknowledge_to: str | None = None,
     actor: str = SYSTEM_ACTOR,
+    form_fields: Sequence[FormFieldRecord] = (),
 ) -> Case:
-    """Register a complaint that did not come by e-mail (post, oral, ...)."""
+    """Register a complaint that did not come by e-mail (post, oral, ...);
+    `form_fields` are the values read from a scanned form, as typed."""
     ((case_id, number),) = open_cases(session, rules, [new])
     now = utcnow()
     events = [registered_event(new, case_id, now, actor=actor)]
@@ -94,6 +103,20 @@ def register_case(
         rows = [attachment_row(item, case_id) for item in attachments]
         blobs.insert_rows(session, Attachment.__table__, rows, blob="data")
     session.execute(insert(Event.__table__), events)
+    if form_fields:
+        session.execute(
+            insert(FormFieldValue.__table__),
+            [
+                {
+                    "case_id": case_id,
+                    "key": item.key[:60],
+                    "value": item.value,
+                    "source": item.source[:40],
+                    "origin": item.origin[:255],
+                }
+                for item in form_fields
+            ],
+        )
     if acknowledge_to:
         # A coordinator typed the address and the subject: both are theirs.
         row = acknowledgement_row(

@@ -75,6 +75,19 @@ class YearCounts:
     # Cases without any acknowledgement row, by why: see `_no_ack_reason`.
     acks_missing: dict[str, int] = field(default_factory=dict)
     messages_by_class: dict[str, int] = field(default_factory=dict)
+    # The analysis (issue 17, item 13): (service, cause) -> count, (service,
+    # outcome) and (category, outcome) -> count; and the measures recorded,
+    # as (category, service, measure) without anything about the member.
+    by_service_cause: dict[tuple[str | None, str | None], int] = field(
+        default_factory=dict
+    )
+    by_service_outcome: dict[tuple[str | None, str | None], int] = field(
+        default_factory=dict
+    )
+    by_category_outcome: dict[tuple[str | None, str | None], int] = field(
+        default_factory=dict
+    )
+    measures: list[tuple[str | None, str | None, str]] = field(default_factory=list)
 
 
 class CaseTiming(NamedTuple):
@@ -139,6 +152,10 @@ def year_counts(session: Session, window: YearWindow) -> YearCounts:
         acks_unsent=_acks_unsent(session, window),
         acks_missing=_grouped(session, window, _no_ack_reason(), _no_ack_row()),
         messages_by_class=_messages_by_class(session, window),
+        by_service_cause=_pairs(session, window, Case.service, Case.cause),
+        by_service_outcome=_pairs(session, window, Case.service, Case.outcome),
+        by_category_outcome=_pairs(session, window, Case.category, Case.outcome),
+        measures=_measures(session, window),
     )
 
 
@@ -153,6 +170,34 @@ def _grouped(
         select(key, func.count()).where(_in_year(window), *conditions).group_by(key)
     )
     return {row[0]: int(row[1]) for row in session.execute(statement)}
+
+
+def _pairs(
+    session: Session,
+    window: YearWindow,
+    first: ColumnElement[Any],
+    second: ColumnElement[Any],
+) -> dict[tuple[Any, Any], int]:
+    """Counts by two columns at once."""
+    statement = (
+        select(first, second, func.count())
+        .where(_in_year(window))
+        .group_by(first, second)
+    )
+    return {(row[0], row[1]): int(row[2]) for row in session.execute(statement)}
+
+
+def _measures(
+    session: Session, window: YearWindow
+) -> list[tuple[str | None, str | None, str]]:
+    """The measures taken, with their category and service, in case order;
+    nothing that names the member or the case."""
+    statement = (
+        select(Case.category, Case.service, Case.measure)
+        .where(_in_year(window), Case.measure.is_not(None))
+        .order_by(Case.received_at, Case.id)
+    )
+    return [(row[0], row[1], row[2]) for row in session.execute(statement)]
 
 
 def _ombudsdienst(session: Session, window: YearWindow) -> int:

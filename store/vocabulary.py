@@ -111,6 +111,9 @@ class Flag(StrEnum):
     NEEDS_REVIEW = "needs_review"
     SENDER_UNVERIFIED = "sender_unverified"
     AWAITING_LETTER = "awaiting_letter"
+    # A case to answer by post whose member has neither an e-mail address
+    # nor a whole postal address (street, postcode, municipality).
+    AWAITING_ADDRESS = "awaiting_address"
     ACK_NOT_SENT = "ack_not_sent"
     OMBUDSDIENST = "ombudsdienst"
     # Member details read from forms or typed on the command line.

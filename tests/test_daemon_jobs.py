@@ -15,6 +15,7 @@ from mailconn.outage import Outages
 from responder.stall_alarm import check_stall
 from service.log_setup import configure_logging
 from service.signals import Signals, installed
+from store.accounts import add_account
 from store.db import make_engine, session_factory, transaction
 from store.models import MailboxState, OutboxMail, utcnow
 from store.service_state import get_state, job_lock, put_state
@@ -40,9 +41,14 @@ def _last_success(app, when) -> None:
 def test_stall_alarm_mails_once_per_outage(db_url, make_config, app_for) -> None:
     config = make_config(
         db_url,
-        service={"stall_alarm_minutes": 30, "operators": ["ops@libmutov.be"]},
+        service={
+            "stall_alarm_minutes": 30,
+            "operators": ["ops@libmutov.be", "jan.peeters@libmutov.be"],
+        },
     )
     app = app_for(config)
+    with app.transaction() as session:
+        add_account(session, "Ops@libmutov.be", "Team Beheer", "viewer", None, "t")
     now = utcnow()
     _last_success(app, now - timedelta(minutes=10))
     assert not check_stall(app, now, now - timedelta(hours=1)).stalled
@@ -56,7 +62,9 @@ def test_stall_alarm_mails_once_per_outage(db_url, make_config, app_for) -> None
     mails = _outbox(app)
     assert len(mails) == 1
     assert mails[0].template == "stall_alarm" and mails[0].audience == "operator"
-    assert mails[0].recipients == ["ops@libmutov.be"]
+    assert mails[0].recipients == ["ops@libmutov.be", "jan.peeters@libmutov.be"]
+    # Greeted by name: the account's, else one made from the address.
+    assert mails[0].context["recipients"] == ["Team Beheer", "Jan Peeters"]
     assert mails[0].context["last_error"] == "OSError: connection refused"
     with app.transaction() as session:
         assert get_state(session, "stall_alarm")["active"] is True

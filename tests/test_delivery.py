@@ -223,6 +223,8 @@ def test_permanent_failure_notifies_coordinators_once(smtp_server, app_with) -> 
     assert notice.message["Auto-Submitted"] == "auto-generated"
     text = notice.message.get_body(("plain",)).get_content()
     assert f"{number}  ontvangstmelding  (550 5.1.1)" in text
+    # Greeted by name (made from the address: no account), not by a role.
+    assert text.splitlines()[0] == "Beste Klachtencoordinator,"
     # Nothing the receiving server or the address chose: only the code.
     assert "No such user" not in text and SENDER not in text
     ack = rows(app, kind="acknowledgement")[0]

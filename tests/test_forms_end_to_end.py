@@ -156,3 +156,55 @@ def test_german_and_english_notifications_are_read(
     assert "Beschwerde" in german and "Tagen" in german
     english = acks["emma.jones@example.be"].get_body(("plain",)).get_content()
     assert "complaint" in english
+
+
+ELOKET_FR_ADDRESS = """\
+Notification e-Loket
+
+Nom : Marie Dubois
+Courriel : marie.dubois@example.be
+Adresse : Rue de la Loi 16 bte 3
+B-1000 Bruxelles
+Votre message :
+Mon dossier traîne depuis deux mois.
+Date et signature : le 3 mars, M. Dubois
+"""
+
+
+def test_addresses_are_split_from_forms_and_notifications(
+    cli, make_config, db_url, imap, smtp_server
+) -> None:
+    """Issue 17 item 8: "Kerkstraat 14, 9300 Aalst" stayed whole in `street`."""
+    mail = _mail("Jan <jan.peeters@example.be>", "Klacht", "Zie bijlage.")
+    values = {**FORM_VALUES, "street": "Kerkstraat 14, 9300 Aalst"}
+    del values["postcode"], values["city"]
+    filled = fill_pdf(asset("klachtenformulier-nl.pdf"), values)
+    mail.add_attachment(
+        filled, maintype="application", subtype="pdf", filename="formulier.pdf"
+    )
+    imap.append(mail.as_bytes())
+    eloket = _mail("e-Loket <no-reply@libmutov.be>", "e-Loket", ELOKET_FR_ADDRESS)
+    imap.append(eloket.as_bytes())
+    config = _config(make_config, db_url, imap, smtp_server)
+
+    assert cli("--config", config, "run", "--once").code == 0
+    cases = cli("--config", config, "cases", "list", "--format", "json").json()
+    by_name = {case["member"]["name"]: case for case in cases}
+    marc = by_name["Vermeulen Marc"]["member"]
+    assert (marc["street"], marc["postcode"], marc["city"]) == (
+        "Kerkstraat 14",
+        "9300",
+        "Aalst",
+    )
+    number = by_name["Marie Dubois"]["number"]
+    shown = cli("--config", config, "case", "show", number, "--format", "json").json()
+    marie = shown["member"]
+    assert (marie["street"], marie["postcode"], marie["city"]) == (
+        "Rue de la Loi 16 bte 3",
+        "1000",
+        "Bruxelles",
+    )
+    typed = {f["key"]: f["value"] for f in shown["form_fields"]}
+    assert typed["street"] == "Rue de la Loi 16 bte 3\nB-1000 Bruxelles"
+    assert typed["description"] == "Mon dossier traîne depuis deux mois."
+    assert "signature" not in (shown["description"] or "")

@@ -98,10 +98,13 @@ def test_note_is_kept_in_the_audit_trail(run: Cli) -> None:
 
 
 def test_answer_by_post_stops_the_clock(run: Cli, answer_file: Path) -> None:
-    number = register(run)
+    number = register(run, "--address", "Kerkstraat 12, 9000 Gent")
+    letter = answer_file.parent / "antwoord.pdf"
     result = run("case", "answer", number, "--outcome", "partly-founded",
-                 "--message-file", answer_file, "--by-post")  # fmt: skip
+                 "--message-file", answer_file, "--by-post",
+                 "--output", letter)  # fmt: skip
     assert result.code == 0, result.err
+    assert letter.stat().st_size > 0
     case = show(run, number)
     assert case["status"] == "answered"
     assert case["outcome"] == "partly-founded"

@@ -49,7 +49,7 @@ def test_wrong_values_are_kept_as_typed_with_one_problem_each() -> None:
         "insz_invalid",
     )
     problem = checked.problem("postcode")
-    assert problem is not None and "expected 4 digits" in problem.message
+    assert problem is not None and "expected 1000 to 9992" in problem.message
     assert checked.problem("name") is None
 
 
@@ -107,7 +107,7 @@ def test_cli_accepts_a_french_category_label_as_intake_does(run: Cli) -> None:
 @pytest.mark.parametrize(
     ("option", "value", "message"),
     [
-        ("--postcode", "999", "invalid Belgian postcode '999': expected 4 digits"),
+        ("--postcode", "999", "invalid Belgian postcode '999': expected 1000 to 9992"),
         ("--email", "an@", "invalid e-mail address 'an@'"),
         ("--category", "parking", "unknown category 'parking'"),
     ],

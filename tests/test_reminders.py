@@ -214,6 +214,7 @@ def test_answered_and_closed_cases_are_never_reminded(
         result = cli(
             "--config", config, "case", "register", "--channel", "post",
             "--received-at", RECEIVED.isoformat(), "--name", f"Lid {n}",
+            "--address", "Kerkstraat 1, 9000 Gent",
             "--description", "Mijn terugbetaling is te laat.",
         )  # fmt: skip
         assert result.code == 0, result.err
@@ -221,7 +222,8 @@ def test_answered_and_closed_cases_are_never_reminded(
     answer = tmp_path / "antwoord.txt"
     answer.write_text("Beste, u krijgt gelijk.\n", encoding="utf-8")
     assert cli("--config", config, "case", "answer", numbers[0], "--outcome",
-               "founded", "--message-file", answer, "--by-post").code == 0  # fmt: skip
+               "founded", "--message-file", answer, "--by-post",
+               "--output", tmp_path / "brief.pdf").code == 0  # fmt: skip
     assert cli("--config", config, "case", "close", numbers[1]).code == 0
     run_due(app, at(DEADLINE + timedelta(days=2)))
     listed = {n for *_, cases in reminder_rows(app) for n in cases}

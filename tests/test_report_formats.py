@@ -297,3 +297,24 @@ def test_safe_cell() -> None:
         assert safe_cell(text) == "'" + text
     for text in ("", "Jan", "1", "'=1", " =1"):
         assert safe_cell(text) == text
+
+
+def test_month_table_names_months_in_xlsx_and_csv(cli, config, tmp_path) -> None:
+    from openpyxl import load_workbook
+
+    target = tmp_path / "rapport.xlsx"
+    result = _report(
+        cli, config, "--format", "xlsx", "--language", "fr", "--output", target
+    )
+    assert result.code == 0, result.err
+    months = [r[0] for r in load_workbook(target)["by_month"].iter_rows(min_row=3)]
+    assert [cell.value for cell in months][:3] == ["janv", "févr", "mars"]
+    pdf = tmp_path / "bericht.pdf"
+    result = _report(
+        cli, config, "--format", "pdf", "--language", "de", "--output", pdf
+    )
+    assert result.code == 0, result.err
+    from pypdf import PdfReader
+
+    text = "\n".join(p.extract_text() for p in PdfReader(pdf).pages)
+    assert "Mär" in text and "Dez" in text

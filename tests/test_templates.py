@@ -463,10 +463,16 @@ def test_delivery_failed(env):
     assert mail.html is None
     assert f"  {NUMBER}  ontvangstmelding  (550 5.1.1)\n" in mail.text
     assert "  KL-2026-00043  antwoord op de klacht\n" in mail.text
-    one = {"failures": failures[:1], "count": 1}
+    assert mail.text.startswith("Beste collega's,\n")  # queued before names
+    assert "klachtencoördinator" not in mail.text
+    one = {"failures": failures[:1], "count": 1, "recipients": ["Els Claes"]}
     mail = render_mail(env, "coordinator", "delivery_failed", "nl", one)
     assert mail.subject == "[Klachten] 1 e-mail aan leden niet afgeleverd"
     assert "Deze e-mail aan leden kon niet" in mail.text
+    assert mail.text.startswith("Beste Els Claes,\n")
+    three = {**one, "recipients": ["Els Claes", "Jan Peeters", "An <b>"]}
+    text = render_mail(env, "coordinator", "delivery_failed", "nl", three).text
+    assert text.startswith("Beste Els Claes, Jan Peeters en An <b>,\n")
 
 
 def test_stall_alarm(env):
@@ -483,6 +489,10 @@ def test_stall_alarm(env):
     )
     assert "Laatste geslaagde controle: 1 juli 2026 om 12:05" in mail.text
     assert "IMAP4.abort: socket error" in mail.text
+    assert mail.text.startswith("Beste collega's,\n")
+    named = {**context, "recipients": ["Ops Team", "Jan Peeters"]}
+    text = render_mail(env, "operator", "stall_alarm", "nl", named).text
+    assert text.startswith("Beste Ops Team en Jan Peeters,\n\nHet klachtensysteem")
     never = {**context, "last_success": None, "last_error": None}
     text = render_mail(env, "operator", "stall_alarm", "nl", never).text
     assert "geen sinds de start van de dienst" in text

@@ -416,7 +416,7 @@ def test_register_refuses_a_bad_postcode(coordinator, site) -> None:
     }
     response = coordinator.post("/register", data=form)
     assert response.status_code == 422
-    assert "4 digits" in response.text and "invalid e-mail address" in response.text
+    assert "1000 to 9992" in response.text and "invalid e-mail address" in response.text
     assert len(coordinator.get("/api/cases").json()) == 2  # nothing registered
 
 
@@ -436,6 +436,15 @@ def test_an_answer_by_post_gives_the_letter(coordinator, site) -> None:
     letter = coordinator.get(page + "/answer-letter.pdf")
     assert letter.content.startswith(b"%PDF")
     assert letter.headers["content-disposition"].startswith("attachment")
+    # The same letter as `case answer --by-post`: the decision and the text.
+    import io
+
+    import pypdf
+
+    reader = pypdf.PdfReader(io.BytesIO(letter.content))
+    text = " ".join(" ".join(p.extract_text() for p in reader.pages).split())
+    assert "deels gegrond" in text and "Gedeeltelijk gegrond." in text
+    assert site.form_case in text
 
 
 def test_failed_sign_ins_lock_the_account(client, site) -> None:

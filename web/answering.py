@@ -93,6 +93,8 @@ def letter(request: Request, ws: Workspace, person: Person | None) -> Response:
     answers = [e for e in events if e["kind"] == "answered"]
     if not answers:
         raise UserError(f"case {number} has not been answered")
+    if not facts.member.postable:  # as `case answer --by-post` refuses it
+        raise UserError(f"case {number} has no postal address to send a letter to")
     pdf = answer_letter(ws.settings, facts, answers[-1]["details"].get("text", ""))
     return Response(
         pdf,

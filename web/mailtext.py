@@ -53,9 +53,13 @@ def answer_mail(settings: Settings, case: CaseView, text: str) -> RenderedMail:
 
 
 def answer_letter(settings: Settings, case: CaseView, text: str) -> bytes:
-    """The answer as a printable A4 letter (PDF), for an answer by post."""
-    mail = answer_mail(settings, case, text)
-    member = _context(settings, case, text)["case"]["member"]
+    """The answer as a printable A4 letter (PDF), for an answer by post: the
+    letter `case answer --by-post` prints (member/answer_letter: the decision,
+    the text, the ombudsdienst)."""
+    env = _environment(settings.responder.templates_dir, settings.cases.timezone)
+    context = {**_context(settings, case, text), "outcome": case.outcome}
+    mail = render_mail(env, "member", "answer_letter", case.language, context)
+    member = context["case"]["member"]
     org = org_of(settings)
     responder = settings.responder
     sender = [org.from_name, org.name, *responder.org_address, org.from_address]

@@ -67,7 +67,9 @@ def report(request: Request, ws: Workspace, person: Person | None) -> Response:
         raise Problem(422, "the year is out of range")
     lang = language(request)
     with ws.transaction() as db:
-        figures = build_figures(db, year, ws.rules, datetime.now(UTC))
+        figures = build_figures(
+            db, year, ws.rules, datetime.now(UTC), names=ws.settings.cases.labels
+        )
     generated = datetime.now(UTC).date().isoformat()
     body = render(figures, fmt, lang, generated)
     # The report's HTML carries its own <style>; nothing else is let in.

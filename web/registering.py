@@ -20,6 +20,7 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from store.manual_registration import opening_flags
 from store.member import check_member
 from store.registration_input import AttachmentRecord, NewCase
 from web.actions import field
@@ -98,8 +99,7 @@ def build(
     flags = [flag for flag in checked.flags if flag not in ("email_invalid",)]
     member = checked.member
     status = "awaiting_confirmation" if channel == "oral" else "registered"
-    if not member.email:
-        flags.append("awaiting_letter")
+    flags.extend(opening_flags(status, member.email, address_complete=member.postable))
     return NewCase(
         channel=channel,
         received_at=received,

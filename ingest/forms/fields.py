@@ -185,27 +185,14 @@ FIELD_KEYS: tuple[str, ...] = tuple(f.key for f in FIELDS)
 # The default list of [cases] categories: declared once, in the config schema.
 DEFAULT_CATEGORIES: tuple[str, ...] = tuple(CasesSettings().categories)
 
-# French wording of the default categories, shown on the French form; the
-# export value of each choice stays the canonical (Dutch) name.
+# French and German wording of the default categories (the shipped forms,
+# notifications in those languages), declared once in the config schema's
+# [cases] labels; the export value of each choice stays the canonical (Dutch)
+# name.
+_LABELS = CasesSettings().labels
 CATEGORY_LABELS_FR: Mapping[str, str] = MappingProxyType(
-    {
-        "terugbetaling": "remboursement",
-        "dossierbehandeling": "traitement du dossier",
-        "onthaal en medewerkers": "accueil et collaborateurs",
-        "facturatie en bijdragen": "facturation et cotisations",
-        "arbeidsongeschiktheid": "incapacité de travail",
-        "andere": "autre",
-    }
+    {name: _LABELS["fr"][name] for name in DEFAULT_CATEGORIES}
 )
-
-# German wording of the default categories (forms and notifications in German).
 CATEGORY_LABELS_DE: Mapping[str, str] = MappingProxyType(
-    {
-        "terugbetaling": "Erstattung",
-        "dossierbehandeling": "Aktenbearbeitung",
-        "onthaal en medewerkers": "Empfang und Mitarbeiter",
-        "facturatie en bijdragen": "Rechnungen und Beiträge",
-        "arbeidsongeschiktheid": "Arbeitsunfähigkeit",
-        "andere": "Andere",
-    }
+    {name: _LABELS["de"][name] for name in DEFAULT_CATEGORIES}
 )

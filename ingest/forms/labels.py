@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from ingest.forms.fields import CATEGORY_LABELS_FR, DEFAULT_CATEGORIES, FIELDS
+from store.postal_address import postcode_line
 
 _LANGUAGE_LABELS = ("taal", "langue", "language", "sprache")
 _LANGUAGE_WORDS = {
@@ -25,6 +26,15 @@ _LANGUAGE_WORDS = {
 # Blanks of an empty printed form ("......", "____") are no value.
 _BLANK = re.compile(r"^[\s._\-–—]*$")
 _SIGNATURE = re.compile(r"^--\s*$")
+# The foot of a printed form: the signature is no part of any field. Matched
+# on folded text (lower case, no accents).
+_SIGNING = re.compile(
+    r"^(?:(?:datum\s*(?:en|&|\+|/)\s*handtekening|date\s*(?:et|&|\+|/)\s*signature"
+    r"|datum\s*(?:und|&|\+|/)\s*unterschrift|date\s*(?:and|&|\+|/)\s*signature"
+    r"|lu\s+et\s+approuve)\b"
+    # A single word only as a label: a sentence may begin with "Signature".
+    r"|(?:handtekening|signature|unterschrift)\s*(?:[:._…]|$))"
+)
 
 
 @dataclass(frozen=True)
@@ -189,6 +199,9 @@ def parse_labelled(text: str, *, strict: bool = False) -> ParsedText:
             parsed.explicit_language = parsed.explicit_language or lang
             current, i = None, i + 1
             continue
+        if _SIGNING.match(fold(line)):
+            current, i = None, i + 1
+            continue
         m, used = _next_label(lines, i, strict=strict, in_multiline=multiline)
         i += used
         if m:
@@ -206,6 +219,9 @@ def parse_labelled(text: str, *, strict: bool = False) -> ParsedText:
         elif _is_choice_list(line):
             continue
         elif current and (multiline or not collected[current]):
+            collected[current].append(line)
+        elif current == "street" and postcode_line(line):
+            # The address's second line: "9300 Aalst" under "Kerkstraat 14".
             collected[current].append(line)
     for key, parts in collected.items():
         value = "\n".join(parts).strip()

@@ -20,6 +20,7 @@ from ingest.forms.labels import fold
 from ingest.forms.result import FormResult
 from ingest.language import language_from_postcode
 from store.member import CheckedMember, Member, check_member
+from store.postal_address import PostalAddress, split_address
 from store.vocabulary import Flag
 
 _NO_REPLY = re.compile(
@@ -60,13 +61,14 @@ def merge_member(
 ) -> MergeOutcome:
     """Combine the sender's name/address and the forms into member details."""
     values, flags = _form_values(forms)
+    address = _address(values)
     checked = check_member(
         name=values.get("name") or sender_name,
         email=values.get("email"),
         phone=values.get("phone"),
-        street=values.get("street"),
-        postcode=values.get("postcode"),
-        city=values.get("city"),
+        street=address.street,
+        postcode=address.postcode,
+        city=address.city,
         member_number=values.get("member_number"),
         insz=values.get("insz"),
     )
@@ -102,6 +104,19 @@ def _form_values(forms: Sequence[FormResult]) -> tuple[dict[str, str], list[str]
             elif fold(values[key]) != fold(field.value):
                 flags.append(Flag.FORMS_DISAGREE)
     return values, flags
+
+
+def _address(values: dict[str, str]) -> PostalAddress:
+    """Street, postcode and municipality: a street field that holds the whole
+    address ("Kerkstraat 14, 9300 Aalst") is split; fields of their own win.
+    The text as typed stays among the case's form fields."""
+    split = split_address(values.get("street"))
+    return PostalAddress(
+        street=split.street,
+        box=split.box,
+        postcode=values.get("postcode") or split.postcode,
+        city=values.get("city") or split.city,
+    )
 
 
 def _email(

@@ -34,6 +34,10 @@
   quarantined, staff -> messages received in the year; ``messages_by_class``: all.
 - ``previous_year``: the same figures for the year before (null without
   cases then); ``deltas``: this year minus last year for the main counts.
+- ``analysis``: causes by service, the share founded per service and per
+  category, the measures taken (see `responder.report.analysis`).
+- ``names``: how the configured categories, causes and services read in
+  each language ([cases] labels), language -> name -> label.
 - ``cases`` (only with --with-cases): number, received (local date), channel,
   category, status, outcome, member_name, days_to_answer.
 """
@@ -42,11 +46,12 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from responder.report.analysis import analysis
 from responder.report.stats import (
     ANSWER_BUCKETS,
     bucket_of,
@@ -104,6 +109,7 @@ class YearFigures:
     acknowledgements_not_sent: dict[str, Any]
     non_complaint_messages: dict[str, int]
     messages_by_class: dict[str, int]
+    analysis: dict[str, Any] = field(default_factory=dict)
 
     def main_counts(self) -> dict[str, int]:
         """The counts compared with the year before."""
@@ -141,6 +147,14 @@ class Figures:
     current: YearFigures
     previous: YearFigures | None
     cases: list[CaseEntry] | None = None
+    # How configured names (categories, causes, services) read per language:
+    # language -> name -> label ([cases] labels); a name without one is shown
+    # as configured.
+    names: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def label(self, language: str, name: str) -> str:
+        """A configured name in `language`, else as configured."""
+        return self.names.get(language, {}).get(name, name)
 
     @property
     def deltas(self) -> dict[str, int] | None:
@@ -165,6 +179,7 @@ class Figures:
             None if self.previous is None else _year_dict(self.previous)
         )
         body["deltas"] = self.deltas
+        body["names"] = self.names
         if self.cases is not None:
             body["cases"] = [asdict(entry) for entry in self.cases]
         return body
@@ -314,6 +329,7 @@ def compute_year(
             k: counts.messages_by_class.get(k, 0) for k in NON_COMPLAINTS
         },
         messages_by_class=_ranked(counts.messages_by_class),
+        analysis=analysis(counts),
     )
 
 

@@ -48,7 +48,12 @@ def build_charts(figures: Figures, language: str) -> dict[str, Markup]:
         else None
     )
     categories = [
-        (labels.name(language, key) if key == "unset" else key, n)
+        (
+            labels.name(language, key)
+            if key == "unset"
+            else figures.label(language, key),
+            n,
+        )
         for key, n in current.received["by_category"].items()
     ]
     distribution = current.answer.distribution or {}
@@ -93,6 +98,12 @@ def context(figures: Figures, language: str, generated: str) -> dict[str, Any]:
     def n(code: str | None) -> str:
         return labels.name(language, code, cutoff)
 
+    def cn(name: str | None) -> str:
+        """A configured name (category, cause, service) in the language."""
+        if name is None or name == "unset":
+            return labels.name(language, "unset")
+        return figures.label(language, name)
+
     return {
         "f": figures.to_dict(),
         "lang": language,
@@ -100,6 +111,7 @@ def context(figures: Figures, language: str, generated: str) -> dict[str, Any]:
         "charts": build_charts(figures, language),
         "t": t,
         "n": n,
+        "cn": cn,
         "months": labels.MONTHS_SHORT[language],
         "internal": figures.cases is not None,
     }

@@ -106,7 +106,7 @@ def render_pdf(figures: Figures, language: str, generated: str) -> bytes:
 
 
 def _cell(key: object, value: object, language: str) -> str:
-    if key == "share_within":
+    if key in ("share_within", "share_founded"):
         return labels.percent(value if isinstance(value, float) else None)
     if isinstance(value, float):
         return labels.number(value, language)
@@ -119,10 +119,22 @@ def _table(
     font, bold = _fonts()
     heading = Paragraph(escape(table.title), styles["h2"])
     rows = [list(table.headers)] + [
-        [label, *(_cell(row[0], v, language) for v in row[1:])]
+        [
+            label,
+            *(
+                _cell(column if column.startswith("share") else row[0], v, language)
+                for column, v in zip(table.columns[1:], row[1:], strict=True)
+            ),
+        ]
         for label, row in zip(table.labels, table.rows, strict=True)
     ]
-    body = PdfTable(rows, repeatRows=1, hAlign="LEFT")
+    if table.name == "measures":  # free text: wrapped, escaped as data
+        rows = [rows[0]] + [
+            [*row[:-1], Paragraph(escape(str(row[-1])), styles["body"])]
+            for row in rows[1:]
+        ]
+    widths = [40 * mm, 40 * mm, 90 * mm] if table.name == "measures" else None
+    body = PdfTable(rows, colWidths=widths, repeatRows=1, hAlign="LEFT")
     body.setStyle(
         TableStyle(
             [
@@ -181,7 +193,10 @@ def _charts(
         ),
         _bar_chart(
             labels.text(language, "chart_categories"),
-            [labels.name(language, k) if k == "unset" else k for k in categories],
+            [
+                labels.name(language, k) if k == "unset" else figures.label(language, k)
+                for k in categories
+            ],
             list(categories.values()),
             styles,
             horizontal=True,

@@ -57,7 +57,9 @@ def build_tables(figures: Figures, language: str) -> list[Table]:
         def label(key: str) -> str:
             if name == "by_month":
                 return labels.month_name(key, language)
-            return labels.name(language, key) if coded or key == "unset" else key
+            if coded or key == "unset":
+                return labels.name(language, key)
+            return figures.label(language, key) if name == "by_category" else key
 
         return Table(
             name,
@@ -99,12 +101,87 @@ def build_tables(figures: Figures, language: str) -> list[Table]:
         ),
         counts("non_complaints", t("non_complaints"), cur.non_complaint_messages),
     ]
+    tables += analysis_tables(figures, language)
     offices = cur.received["by_regional_office"]
     if offices:
         tables.insert(4, counts("by_regional_office", t("by_regional_office"), offices))
     if figures.cases is not None:
         tables.append(_cases(figures, t))
     return tables
+
+
+def analysis_tables(figures: Figures, language: str) -> list[Table]:
+    """Causes by service, the share founded per service and per category, and
+    the measures taken; configured names in the report's language."""
+    found = figures.current.analysis
+
+    def t(key: str) -> str:
+        return labels.text(language, key)
+
+    def shown(name: str | None) -> str:
+        if name is None or name == "unset":
+            return labels.name(language, "unset")
+        return figures.label(language, name)
+
+    causes = [
+        [shown(service), shown(cause), n]
+        for service, by_cause in found["causes_by_service"].items()
+        for cause, n in by_cause.items()
+    ]
+    tables = [
+        Table(
+            "causes_by_service",
+            t("causes_by_service"),
+            ("service", "cause", "count"),
+            (t("service"), t("cause"), t("count")),
+            causes,
+            [row[0] for row in causes],
+        ),
+        _founded(
+            "founded_by_service", found["founded_by_service"], t("service"), t, shown
+        ),
+        _founded(
+            "founded_by_category",
+            found["founded_by_category"],
+            t("category"),
+            t,
+            shown,
+        ),
+    ]
+    measures = [
+        [shown(m["category"]), shown(m["service"]), m["measure"]]
+        for m in found["measures"]
+    ]
+    tables.append(
+        Table(
+            "measures",
+            t("measures"),
+            ("category", "service", "measure"),
+            (t("category"), t("service"), t("measure")),
+            measures,
+            [row[0] for row in measures],
+        )
+    )
+    return tables
+
+
+FOUNDED_COLUMNS = ("decided", "founded", "partly_founded", "share_founded")
+
+
+def _founded(
+    name: str, rows: dict[str, dict[str, Any]], title: str, t: Any, shown: Any
+) -> Table:
+    body = [
+        [shown(key), *(row[c] for c in FOUNDED_COLUMNS)] for key, row in rows.items()
+    ]
+    return Table(
+        name,
+        t(name),
+        ("name", *FOUNDED_COLUMNS),
+        (title, *(t(c) for c in FOUNDED_COLUMNS)),
+        body,
+        [row[0] for row in body],
+    )
 
 
 def _summary(figures: Figures, language: str) -> Table:

@@ -6,7 +6,7 @@ the same numbers.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -30,8 +30,10 @@ def build_figures(
     *,
     with_cases: bool = False,
     progress: Progress | None = None,
+    names: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Figures:
-    """Query the store for `year` (and the year before) and compute the figures."""
+    """Query the store for `year` (and the year before) and compute the figures;
+    `names` is [cases] labels (how configured names read per language)."""
     window = report_data.year_window(year, rules.timezone)
     current = year_figures(session, year, rules, now, progress=progress)
     previous = year_figures(session, year - 1, rules, now, optional=True)
@@ -49,6 +51,7 @@ def build_figures(
         current=current,
         previous=previous,
         cases=cases,
+        names={lang: dict(words) for lang, words in (names or {}).items()},
     )
 
 

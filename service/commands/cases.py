@@ -1,4 +1,4 @@
-"""`klachten cases list`, `case show` and `case register`."""
+"""`klachten cases list` and `case show`; attachments a person hands in."""
 
 from __future__ import annotations
 
@@ -12,13 +12,6 @@ from typing import Any
 from service.app import App
 from service.output import print_json, print_table, printable, printable_tree
 from store.errors import UserError
-from store.manual_registration import (
-    fill_address,
-    opening_flags,
-    opening_status,
-    received_instant,
-)
-from store.vocabulary import Status
 
 
 def list_cases(app: App, args: argparse.Namespace) -> int:
@@ -143,107 +136,6 @@ def render_case_text(case: dict[str, Any]) -> str:
         for e in case.get("events", [])
     ]
     return "\n".join(lines)
-
-
-def register_case(app: App, args: argparse.Namespace) -> int:
-    from store.registration import register_case as register
-
-    app.require_schema()
-    new = build_new_case(app, args)
-    attachments = tuple(read_attachment(Path(p)) for p in args.attach)
-    acknowledge_to = new.member.email if new.status != Status.CLOSED else None
-    with app.transaction() as session:
-        case = register(
-            session,
-            app.rules,
-            new,
-            attachments=attachments,
-            acknowledge_to=acknowledge_to,
-            actor=app.actor,
-        )
-        number = case.number
-    print(number)
-    if acknowledge_to:
-        app.delivery.deliver_pending()  # what fails here, the daemon retries
-    return 0
-
-
-def build_new_case(app: App, args: argparse.Namespace):
-    from store.registration_input import NewCase
-
-    description = _description(args)
-    status = opening_status(args.channel, args.handled_immediately)
-    member, flags = _member(args)
-    flags.extend(opening_flags(status, member.email))
-    return NewCase(
-        channel=args.channel,
-        received_at=received_instant(args.received_at, app.timezone),
-        language=args.language or app.settings.cases.default_language,
-        member=member,
-        subject=args.subject,
-        description=description,
-        category=_category(app, args.category),
-        regional_office=args.regional_office,
-        flags=tuple(flags),
-        status=status,
-    )
-
-
-def _description(args: argparse.Namespace) -> str:
-    if args.description is not None:
-        text = args.description
-    else:
-        try:
-            text = Path(args.description_file).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise UserError(f"cannot read {args.description_file}: {exc}") from None
-    if not text.strip():
-        raise UserError("the description is empty")
-    return text.strip()
-
-
-def _member(args: argparse.Namespace):
-    """The member as typed: refused on a wrong e-mail or postcode (exit 2),
-    flagged on a wrong INSZ or phone number, as intake flags them."""
-    from store.member import check_member
-
-    street, postcode, city = fill_address(
-        args.address, args.street, args.postcode, args.city
-    )
-    checked = check_member(
-        name=args.name,
-        email=args.email,
-        phone=args.phone,
-        street=street,
-        postcode=postcode,
-        city=city,
-        member_number=args.member_number,
-        insz=args.insz,
-    )
-    for problem in checked.problems:
-        if problem.field in _REFUSED:
-            raise UserError(problem.message)
-    return checked.member, list(checked.flags)
-
-
-# A wrong address would send the acknowledgement (or the letter) nowhere.
-_REFUSED = ("email", "postcode")
-
-
-def _category(app: App, category: str | None) -> str | None:
-    """The configured category named (in any of its wordings, as on a form),
-    else exit 2."""
-    from ingest.categories import category_from_form
-
-    if category is None:
-        return None
-    known = category_from_form(category, app.settings.cases.categories)
-    if known is None:
-        raise UserError(
-            f"unknown category {category!r}: one of "
-            + ", ".join(app.settings.cases.categories)
-        )
-    return known
 
 
 def read_attachment(path: Path):

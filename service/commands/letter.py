@@ -8,7 +8,9 @@ letter is recorded as posted with --mark-sent.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from responder.context import mail_context
 from responder.dates import date_long
@@ -19,6 +21,10 @@ from service.app import App
 from service.output import write_private
 from store.errors import UserError
 from store.models import utcnow
+from store.vocabulary import Flag
+
+if TYPE_CHECKING:
+    from store.case_view import CaseView
 
 
 def letter(app: App, args: argparse.Namespace) -> int:
@@ -28,12 +34,10 @@ def letter(app: App, args: argparse.Namespace) -> int:
     app.require_schema()
     with app.transaction() as session:
         case = case_view_by_number(session, args.number)
+    refuse_unpostable(case)
     pdf = build_letter(app, case)
     target = Path(args.output or f"{case.number}-ontvangstmelding.pdf")
-    try:
-        write_private(target, pdf)
-    except OSError as exc:
-        raise UserError(f"cannot write {target}: {exc.strerror}") from None
+    write_letter(target, pdf)
     print(target)
     if args.mark_sent:
         with app.transaction() as session:
@@ -42,13 +46,37 @@ def letter(app: App, args: argparse.Namespace) -> int:
     return 0
 
 
-def build_letter(app: App, case) -> bytes:
-    """The PDF of the acknowledgement letter of `case` (store.case_view.CaseView)."""
+def refuse_unpostable(case: CaseView) -> None:
+    """A letter nobody can post is not made: exit 2 while the member's street,
+    postcode or municipality is missing (flag awaiting_address, or not)."""
+    if Flag.AWAITING_ADDRESS in case.flags or not case.member.postable:
+        raise UserError(
+            f"case {case.number} has no postal address to send a letter to: "
+            "complete it with case edit --member-street/--member-postcode/"
+            "--member-city"
+        )
+
+
+def write_letter(target: Path, pdf: bytes) -> None:
+    try:
+        write_private(target, pdf)
+    except OSError as exc:
+        raise UserError(f"cannot write {target}: {exc.strerror}") from None
+
+
+def build_letter(
+    app: App,
+    case: CaseView,
+    kind: str = "letter",
+    extra: Mapping[str, Any] | None = None,
+) -> bytes:
+    """The PDF of the acknowledgement letter of `case`; with `kind` "answer_letter"
+    and `extra` (answer_text, outcome), the answer letter."""
     settings = app.settings
     env = app.templates
     org = build_delivery_setup(settings, app.rules).org
-    context = mail_context(org, case, terms=app.rules)
-    mail = render_mail(env, "member", "letter", case.language, context)
+    context = mail_context(org, case, extra, terms=app.rules)
+    mail = render_mail(env, "member", kind, case.language, context)
     responder = settings.responder
     sender = [org.from_name, org.name, *responder.org_address, org.from_address]
     if org.phone:

@@ -53,9 +53,13 @@ def answer(app: App, args: argparse.Namespace) -> int:
     from store import lifecycle
 
     delivery = "email" if args.send else "post" if args.by_post else "none"
+    if args.output and delivery != "post":
+        raise UserError("--output applies to answers sent --by-post")
     reply = lifecycle.Answer(
         outcome=args.outcome, text=read_text(args.message_file), delivery=delivery
     )
+    if delivery == "post":
+        return _answer_by_post(app, args, reply)
     _change(
         app,
         lambda s: lifecycle.answer(s, app.rules, args.number, reply, app.actor),
@@ -63,6 +67,37 @@ def answer(app: App, args: argparse.Namespace) -> int:
     )
     if delivery == "email":
         app.delivery.deliver_pending()
+    return 0
+
+
+def _answer_by_post(app: App, args: argparse.Namespace, reply) -> int:
+    """Record the answer and write its letter: the letter is made (and the
+    member's address checked) before anything changes, and removed again
+    when the store refuses the answer."""
+    from service.commands.letter import build_letter, refuse_unpostable, write_letter
+    from store import lifecycle
+    from store.outbox import case_view_by_number
+
+    app.require_schema()
+    with app.transaction() as session:
+        case = case_view_by_number(session, args.number)
+    refuse_unpostable(case)
+    extra = {"answer_text": reply.text, "outcome": reply.outcome}
+    pdf = build_letter(app, case, "answer_letter", extra)
+    target = Path(args.output or f"{case.number}-antwoord.pdf")
+    existed = target.exists()
+    write_letter(target, pdf)
+    try:
+        _change(
+            app,
+            lambda s: lifecycle.answer(s, app.rules, args.number, reply, app.actor),
+            lambda case: f"answered ({args.outcome}, {_how(reply.delivery)})",
+        )
+    except BaseException:
+        if not existed:
+            target.unlink(missing_ok=True)
+        raise
+    print(target)
     return 0
 
 

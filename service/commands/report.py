@@ -97,6 +97,7 @@ def build_figures(
             now,
             with_cases=with_cases,
             progress=_progress_over(PROGRESS_MIN_CASES) if progress else None,
+            names=app.settings.cases.labels,
         )
 
 
