@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from config.machine_addresses import suppression_defaults
+from config.offices import RegionalOffice
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,10 @@ class CasesSettings:
             "andere",
         ]
     )
-    regional_offices: list[str] = field(default_factory=list)
+    # Tables: name, postcodes (9000 or "9000-9999"), address (lines), and
+    # optionally coordinators (config/offices.py). Intake sets a case's office
+    # from the member's postcode; letters print its address as the sender.
+    regional_offices: list[RegionalOffice] = field(default_factory=list)
     # What a coordinator records for the yearly analysis (issue 17, item 13):
     # the cause of the complaint and the department it concerns.
     causes: list[str] = field(

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from config.offices import RegionalOffice
 from config.schema import CasesSettings, SmtpSettings
 from store.member import Member
 from store.vocabulary import Status
@@ -36,6 +37,8 @@ class CaseRules:
     default_language: str = _CASES.default_language
     # Domain of our own Message-IDs (the sending address's domain).
     message_id_domain: str = _domain(SmtpSettings().from_address)
+    # Which office serves which postcodes (config/offices.py).
+    regional_offices: tuple[RegionalOffice, ...] = ()
 
     @classmethod
     def from_settings(cls, cases: CasesSettings, smtp: SmtpSettings) -> CaseRules:
@@ -43,9 +46,13 @@ class CaseRules:
         same = {
             key: getattr(cases, key)
             for key in cls.__dataclass_fields__
-            if key != "message_id_domain"  # not a [cases] key
+            if key not in ("message_id_domain", "regional_offices")
         }
-        return cls(**same, message_id_domain=_domain(smtp.from_address))
+        return cls(
+            **same,
+            message_id_domain=_domain(smtp.from_address),
+            regional_offices=tuple(cases.regional_offices),
+        )
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from pathlib import Path
 from responder.context import mail_context
 from responder.dates import date_long
 from responder.delivery_run import build_delivery_setup
-from responder.letter import member_address_lines, render_letter_pdf
+from responder.letter import member_address_lines, render_letter_pdf, sender_lines
 from responder.render import render_mail
 from service.app import App
 from service.output import write_private
@@ -50,9 +50,7 @@ def build_letter(app: App, case) -> bytes:
     context = mail_context(org, case, terms=app.rules)
     mail = render_mail(env, "member", "letter", case.language, context)
     responder = settings.responder
-    sender = [org.from_name, org.name, *responder.org_address, org.from_address]
-    if org.phone:
-        sender.append(org.phone)
+    sender = sender_lines(settings, org, case.regional_office)
     language = case.language if case.language in ("nl", "fr", "de", "en") else "nl"
     date = date_long(utcnow(), language, tz=settings.cases.timezone)
     return render_letter_pdf(
