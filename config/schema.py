@@ -216,6 +216,9 @@ class StaffSettings:
     # Believe staff mail without a trusted dmarc=pass (the weaker choice, for
     # a mail server that writes no Authentication-Results).
     trust_unauthenticated: bool = False
+    # The language of the mails a staff member gets (reminders): address ->
+    # nl | fr | de; anyone not named reads Dutch.
+    languages: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

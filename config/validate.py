@@ -162,6 +162,14 @@ def _check_addresses(settings: Settings) -> None:
         for value in values:
             if not _ADDRESS.match(value):
                 raise ConfigError(f"config: [{section}] {key} holds an invalid address")
+    for address, language in settings.staff.languages.items():
+        if not _ADDRESS.match(address):
+            raise ConfigError("config: [staff] languages holds an invalid address")
+        if language not in ("nl", "fr", "de"):
+            raise ConfigError(
+                f"config: [staff] languages: {language!r} for {address} must be"
+                " one of nl, fr, de"
+            )
     for domain in settings.staff.domains:
         if not _DOMAIN.match(domain.strip()):
             raise ConfigError("config: [staff] domains holds an invalid domain")

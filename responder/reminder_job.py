@@ -21,11 +21,9 @@ from responder.reminder_plan import (
     PlannedMail,
     Policy,
     digest_context,
-    digest_due,
-    iso_week,
     plan_reminders,
-    within_send_window,
 )
+from responder.reminder_times import digest_due, iso_week, within_send_window
 
 log = structlog.get_logger("klachten.reminders")
 
@@ -58,8 +56,10 @@ def run_due(app: JobContext, now: datetime | None = None) -> ReminderReport:
         sent = store.sent_keys(session, [case.id for case in cases])
         plan = plan_reminders(cases, sent, policy, now)
         store.record_skipped(session, plan.skipped, now)
+        names = store.staff_names(session) if plan.mails else {}
         for mail in plan.mails:
-            store.record_mail(session, app.rules, _to_record(mail), now)
+            name = names.get(mail.recipient.lower())
+            store.record_mail(session, app.rules, _to_record(mail, name), now)
     report = ReminderReport(plan.mails, len(plan.skipped))
     if report.mails or report.skipped:
         log.info(
@@ -71,15 +71,14 @@ def run_due(app: JobContext, now: datetime | None = None) -> ReminderReport:
     return report
 
 
-def _to_record(mail: PlannedMail):
+def _to_record(mail: PlannedMail, name: str | None):
     from store.reminder_records import ReminderMail
 
     return ReminderMail(
         recipient=mail.recipient,
-        kind=mail.kind,
-        threshold=mail.threshold,
-        case_ids=mail.case_ids,
-        context=mail.context(),
+        language=mail.language,
+        keys=mail.keys,
+        context=mail.context(name),
     )
 
 

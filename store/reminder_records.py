@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from store.case_view import CASES, CaseView
 from store.db import is_postgres
-from store.models import ReminderSent, ServiceState, utcnow
+from store.models import Account, ReminderSent, ServiceState, utcnow
 from store.registration import enqueue_mail
 from store.registration_input import CaseRules
 from store.vocabulary import OPEN_STATUSES, Audience, MailKind
@@ -39,9 +39,8 @@ class ReminderMail:
     """One grouped mail to record: its cases and the context it renders."""
 
     recipient: str
-    kind: str
-    threshold: str
-    case_ids: tuple[int, ...]
+    language: str
+    keys: tuple[SentKey, ...]
     context: dict[str, Any]
 
 
@@ -92,28 +91,32 @@ def sent_keys(session: Session, case_ids: Iterable[int]) -> set[SentKey]:
 def record_mail(
     session: Session, rules: CaseRules, mail: ReminderMail, now: datetime
 ) -> int:
-    """Queue one grouped reminder and mark each of its cases as reminded."""
+    """Queue one recipient's reminder and mark each of its (case, threshold)
+    keys as reminded."""
     outbox = enqueue_mail(
         session,
         rules,
         kind=MailKind.REMINDER,
         audience=Audience.COORDINATOR,
         template="reminder",
-        language=COORDINATOR_LANGUAGE,
+        language=mail.language,
         recipients=[mail.recipient],
         context=mail.context,
         dedupe_key=_dedupe_key(
             "reminder",
             mail.recipient,
-            mail.kind,
-            mail.threshold,
-            *map(str, sorted(mail.case_ids)),
+            *sorted(f"{i}:{kind}:{threshold}" for i, kind, threshold, _ in mail.keys),
         ),
     )
     session.flush()
-    keys = [(i, mail.kind, mail.threshold, mail.recipient) for i in mail.case_ids]
-    _mark(session, keys, outbox.id, now)
+    _mark(session, mail.keys, outbox.id, now)
     return outbox.id
+
+
+def staff_names(session: Session) -> dict[str, str]:
+    """Workspace account names by lower-cased address: whom a mail greets."""
+    rows = session.execute(select(Account.email, Account.name))
+    return {email.lower(): name for email, name in rows if name}
 
 
 def record_skipped(session: Session, keys: Iterable[SentKey], now: datetime) -> None:
