@@ -52,7 +52,7 @@ def run_due(app: JobContext, now: datetime | None = None) -> ReminderReport:
     policy = Policy.from_settings(app.settings)
     with app.transaction() as session:
         store.lock_job(session)
-        cases = store.open_cases(session)
+        cases = store.reminder_cases(session)
         sent = store.sent_keys(session, [case.id for case in cases])
         plan = plan_reminders(cases, sent, policy, now)
         store.record_skipped(session, plan.skipped, now)
@@ -88,7 +88,7 @@ def preview(app: JobContext, now: datetime | None = None) -> Plan:
 
     now = now or datetime.now(UTC)
     with app.transaction() as session:
-        cases = store.open_cases(session)
+        cases = store.reminder_cases(session)
         sent = store.sent_keys(session, [case.id for case in cases])
     return plan_reminders(cases, sent, Policy.from_settings(app.settings), now)
 

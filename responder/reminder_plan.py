@@ -172,6 +172,7 @@ def plan_reminders(
     """The mails due at `now`: one per recipient."""
     planner = _Planner(policy, sent, local_today(now, policy.timezone))
     for case in cases:
+        planner.bounce_track(case)
         # Answered and closed cases are never reminded; neither is a reopened
         # one, whose answer stopped the clock.
         if case.status in DONE_STATUSES or case.answered_at is not None:
@@ -217,6 +218,19 @@ class _Planner:
                 (case.id, "answer_due", str(t), recipient)
                 for t in policy.answer_thresholds
             } - self.sent
+
+    def bounce_track(self, case: CaseView) -> None:
+        """A returned acknowledgement or answer: once per flag."""
+        for flag in (Flag.ACK_BOUNCED, Flag.ANSWER_BOUNCED):
+            if flag not in case.flags:
+                continue
+            line = self.line(case, case.answer_due, "bounced")
+            line["bounced"] = flag.value
+            key = f"bounced:{flag.value}"
+            for recipient in self.policy.recipients(case):
+                if (case.id, "bounced", key, recipient) not in self.sent:
+                    entry = Entry("bounced", key, case.id, line)
+                    self.dues.append(_Due(recipient, entry))
 
     def ack_track(self, case: CaseView) -> None:
         policy = self.policy

@@ -142,6 +142,11 @@ class InboundRecord:
     # True when that is the From address and DMARC verified it: only then may
     # the acknowledgement repeat the sender's subject and name.
     acknowledge_verified: bool = False
+    # A delivery report (class bounce): the addresses that failed and the
+    # Message-IDs of the mails it returns (ingest/bounce_report.py). The store
+    # links it to the case of our acknowledgement or answer it names.
+    bounce_failed: tuple[str, ...] = ()
+    bounce_message_ids: tuple[str, ...] = ()
     # Set by the store for a different mail under a Message-ID it knows
     # (store/message_identity.py): the message then gets a key of its own.
     content_key: str | None = None

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import String, cast, or_, select, text
 from sqlalchemy.orm import Session
 
 from store.case_view import CASES, CaseView
@@ -23,7 +23,16 @@ from store.db import is_postgres
 from store.models import Account, ReminderSent, ServiceState, utcnow
 from store.registration import enqueue_mail
 from store.registration_input import CaseRules
-from store.vocabulary import OPEN_STATUSES, Audience, MailKind
+from store.vocabulary import (
+    OPEN_STATUSES,
+    Audience,
+    Flag,
+    MailKind,
+    Status,
+)
+
+# Flags of a returned acknowledgement or answer (store/bounces.py).
+BOUNCE_FLAGS = (Flag.ACK_BOUNCED, Flag.ANSWER_BOUNCED)
 
 # pg_advisory_xact_lock key of the reminder job ("klachten" + 1, arbitrary).
 REMINDERS_LOCK = 0x6B6C6163687401
@@ -70,6 +79,26 @@ def open_cases(session: Session) -> list[CaseView]:
         .order_by(CASES.c.answer_due, CASES.c.id)
     )
     return [CaseView.of(row) for row in rows]
+
+
+def bounced_cases(session: Session) -> list[CaseView]:
+    """Cases whose acknowledgement or answer came back, whatever their
+    status (an answered case too): the reminder lists them once."""
+    text = cast(CASES.c.flags, String)
+    rows = session.execute(
+        select(CASES)
+        .where(CASES.c.status != Status.RECLASSIFIED)
+        .where(or_(*(text.like(f'%"{flag.value}"%') for flag in BOUNCE_FLAGS)))
+        .order_by(CASES.c.answer_due, CASES.c.id)
+    )
+    return [CaseView.of(row) for row in rows]
+
+
+def reminder_cases(session: Session) -> list[CaseView]:
+    """What the reminder job looks at: the open cases and the bounced ones."""
+    cases = open_cases(session)
+    seen = {case.id for case in cases}
+    return cases + [case for case in bounced_cases(session) if case.id not in seen]
 
 
 def sent_keys(session: Session, case_ids: Iterable[int]) -> set[SentKey]:

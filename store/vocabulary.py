@@ -139,6 +139,10 @@ class Flag(StrEnum):
     MESSAGE_ID_REUSED = "message_id_reused"
     # A case whose messages, attachments and events moved into another one.
     MERGED = "merged"
+    # A delivery report returned our acknowledgement or answer: the member
+    # did not get it (store/bounces.py); shown in the next reminder.
+    ACK_BOUNCED = "ack_bounced"
+    ANSWER_BOUNCED = "answer_bounced"
 
 
 class MailKind(StrEnum):

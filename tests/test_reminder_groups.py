@@ -131,3 +131,21 @@ def test_policy_from_settings_offices_languages_and_links() -> None:
     assert (
         plan.mails[0].cases[0]["link"] == "https://klachten.lm.be/cases/KL-2026-00001"
     )
+
+
+def test_a_returned_answer_is_listed_once_though_the_case_is_answered() -> None:
+    today = date(2026, 6, 1)
+    answered = case(
+        1,
+        today + timedelta(days=20),
+        status="answered",
+        answered_at=at(today),
+        flags=("answer_bounced",),
+    )
+    plan = plan_reminders([answered], set(), POLICY, at(today))
+    ((entry,),) = [m.entries for m in plan.mails]
+    assert (entry.kind, entry.threshold) == ("bounced", "bounced:answer_bounced")
+    assert entry.line["bounced"] == "answer_bounced"
+    assert sections([entry.line])[0]["key"] == "bounced"
+    again = plan_reminders([answered], set(plan.mails[0].keys), POLICY, at(today))
+    assert again.mails == ()
