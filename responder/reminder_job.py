@@ -16,14 +16,9 @@ import structlog
 
 from config import Settings
 from responder.job_context import JobContext
-from responder.reminder_plan import (
-    Plan,
-    PlannedMail,
-    Policy,
-    digest_context,
-    plan_reminders,
-)
+from responder.reminder_plan import Plan, PlannedMail, Policy, plan_reminders
 from responder.reminder_times import digest_due, iso_week, within_send_window
+from responder.weekly_digest import digest_context
 
 log = structlog.get_logger("klachten.reminders")
 

@@ -19,85 +19,22 @@ change never moves a reminder by a day.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from config.validate import is_loopback
 from responder.reminder_groups import name_from_address, sections, summary
+from responder.reminder_policy import Policy, link_base, unique_addresses
 from responder.reminder_times import local_today
 from store.case_view import CaseView
 from store.deadlines import days_between
-from store.reminder_records import COORDINATOR_LANGUAGE, SentKey
-from store.vocabulary import DONE_STATUSES, Flag, Status
+from store.reminder_records import SentKey
+from store.vocabulary import DONE_STATUSES, Flag
 
-if TYPE_CHECKING:
-    from config import Settings
-
-ACK_THRESHOLDS = (3, 0)
+__all__ = ["Entry", "Plan", "PlannedMail", "Policy", "link_base", "plan_reminders"]
 _KIND_ORDER = {"overdue": 0, "answer_due": 1, "ack_due": 2, "bounced": 3}
-
-
-@dataclass(frozen=True)
-class Policy:
-    """The reminder settings planning needs, in a form tests can build."""
-
-    timezone: str = "Europe/Brussels"
-    coordinators: tuple[str, ...] = ()
-    escalation: tuple[str, ...] = ()
-    answer_thresholds: tuple[int, ...] = (14, 7, 2, 0)
-    ack_thresholds: tuple[int, ...] = ACK_THRESHOLDS
-    day_kind: str = "calendar"
-    # Office name (lower case) -> its coordinators ([cases] regional_offices).
-    office_coordinators: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    # Address (lower case) -> nl | fr | de ([staff] languages).
-    languages: Mapping[str, str] = field(default_factory=dict)
-    # The workspace's public address; None: lines show the command instead.
-    base_url: str | None = None
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> Policy:
-        reminders = settings.reminders
-        return cls(
-            timezone=settings.cases.timezone,
-            coordinators=_unique(reminders.coordinators),
-            escalation=_unique(reminders.escalation),
-            answer_thresholds=_thresholds(reminders.days_before_answer_deadline),
-            day_kind=settings.cases.day_kind,
-            office_coordinators={
-                office.name.strip().lower(): _unique(office.coordinators)
-                for office in settings.cases.regional_offices
-                if office.coordinators
-            },
-            languages={
-                address.strip().lower(): language
-                for address, language in settings.staff.languages.items()
-            },
-            base_url=link_base(settings.web.base_url),
-        )
-
-    def recipients(self, case: CaseView) -> tuple[str, ...]:
-        """The assignee; else the coordinators of the case's office; else
-        [reminders] coordinators."""
-        if case.assigned_to:
-            return (case.assigned_to,)
-        office = (case.regional_office or "").strip().lower()
-        return self.office_coordinators.get(office) or self.coordinators
-
-    def language(self, recipient: str) -> str:
-        return self.languages.get(recipient.strip().lower(), COORDINATOR_LANGUAGE)
-
-
-def link_base(base_url: str) -> str | None:
-    """The workspace address for links in mails; None when it is loopback
-    (the default 127.0.0.1 opens nothing on a coordinator's desk)."""
-    host = urlsplit(base_url).hostname or ""
-    if not host or is_loopback(host):
-        return None
-    return base_url.rstrip("/")
 
 
 @dataclass(frozen=True)
@@ -209,7 +146,7 @@ class _Planner:
         # before the deadline passed are recorded as skipped, not sent late.
         key = f"overdue:{self.today.isoformat()}"
         line = {**line, "kind": "overdue"}
-        for recipient in _unique([*recipients, *policy.escalation]):
+        for recipient in unique_addresses([*recipients, *policy.escalation]):
             if (case.id, "overdue", key, recipient) not in self.sent:
                 entry = Entry("overdue", key, case.id, line)
                 self.dues.append(_Due(recipient, entry))
@@ -308,45 +245,3 @@ def case_line(
         "command": command,
         "link": link,
     }
-
-
-def digest_context(
-    cases: Sequence[CaseView], policy: Policy, now: datetime
-) -> dict[str, Any]:
-    """The weekly digest: all open cases by answer deadline, with counts."""
-    today = local_today(now, policy.timezone)
-    lines = [
-        case_line(
-            c,
-            c.answer_due,
-            days_left(c.answer_due, today, policy.timezone, policy.day_kind),
-            policy,
-        )
-        for c in sorted(cases, key=lambda c: (c.answer_due, c.number))
-    ]
-    counts = {
-        "open": len(lines),
-        "overdue": sum(1 for line in lines if line["days_left"] < 0),
-        "due_within_7": sum(1 for line in lines if 0 <= line["days_left"] <= 7),
-        "awaiting_confirmation": sum(
-            1 for c in cases if c.status == Status.AWAITING_CONFIRMATION
-        ),
-        "awaiting_letter": sum(1 for c in cases if _awaiting_letter(c)),
-    }
-    return {"cases": lines, "counts": counts, "as_of": today.isoformat()}
-
-
-def _awaiting_letter(case: CaseView) -> bool:
-    return (
-        Flag.AWAITING_LETTER in case.flags
-        and case.letter_sent_at is None
-        and case.acknowledged_at is None
-    )
-
-
-def _thresholds(days: Iterable[int]) -> tuple[int, ...]:
-    return tuple(sorted({int(d) for d in days if int(d) >= 0} | {0}, reverse=True))
-
-
-def _unique(addresses: Iterable[str]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(a.strip() for a in addresses if a.strip()))

@@ -10,13 +10,9 @@ import pytest
 
 from config import Settings
 from config.schema import RemindersSettings
-from responder.reminder_plan import (
-    Policy,
-    days_left,
-    digest_context,
-    plan_reminders,
-)
+from responder.reminder_plan import Policy, days_left, plan_reminders
 from responder.reminder_times import digest_due, within_send_window
+from responder.weekly_digest import digest_context
 from store.case_view import CaseView
 from store.deadlines import end_of_day
 from store.member import Member
