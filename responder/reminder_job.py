@@ -16,6 +16,7 @@ import structlog
 
 from config import Settings
 from responder.job_context import JobContext
+from responder.reminder_groups import name_from_address
 from responder.reminder_plan import Plan, PlannedMail, Policy, plan_reminders
 from responder.reminder_times import digest_due, iso_week, within_send_window
 from responder.weekly_digest import digest_context
@@ -118,9 +119,15 @@ def run_digest(
         ):
             return 0
         context = digest_context(store.open_cases(session), policy, now)
-        count = store.record_digest(
-            session, app.rules, week, policy.coordinators, context, now
-        )
+        names = store.staff_names(session)
+        recipients = {
+            address: (
+                policy.language(address),
+                names.get(address.lower()) or name_from_address(address),
+            )
+            for address in policy.coordinators
+        }
+        count = store.record_digest(session, app.rules, week, recipients, context, now)
     log.info("reminders.digest_queued", week=week, mails=count)
     return count
 

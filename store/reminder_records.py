@@ -10,7 +10,7 @@ between processes, so a reminder goes out once even with two instances.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -184,22 +184,23 @@ def record_digest(
     session: Session,
     rules: CaseRules,
     week: str,
-    recipients: Iterable[str],
+    recipients: Mapping[str, tuple[str, str]],
     context: dict[str, Any],
     now: datetime,
 ) -> int:
-    """Queue this week's digest to each recipient and remember the week."""
+    """Queue this week's digest to each recipient (address -> their language
+    and the name it greets) and remember the week."""
     count = 0
-    for recipient in recipients:
+    for recipient, (language, name) in recipients.items():
         enqueue_mail(
             session,
             rules,
             kind=MailKind.DIGEST,
             audience=Audience.COORDINATOR,
             template="digest",
-            language=COORDINATOR_LANGUAGE,
+            language=language,
             recipients=[recipient],
-            context=context,
+            context={**context, "recipient_name": name},
             dedupe_key=_dedupe_key("digest", week, recipient),
         )
         count += 1

@@ -299,6 +299,7 @@ def test_weekly_digest_once_per_iso_week(app: Any) -> None:
         "awaiting_letter": 1,
     }
     assert [c["days_left"] for c in context["cases"]] == [4, 24]
+    assert context["recipient_name"] == "Coord"
     assert context["as_of"] == monday.isoformat()
     assert run_digest(app, at(monday + timedelta(days=7), 8)) == 2
 

@@ -484,6 +484,11 @@ def test_digest(env):
     assert "Ontvangstmelding per brief nog te versturen:      4" in mail.text
     assert mail.text.index("KL-2026-00001") < mail.text.index("KL-2026-00002")
     assert "&lt;b&gt;Jan&lt;/b&gt;" in mail.html
+    assert mail.text.startswith("Beste klachtencoördinator,\n")
+    named = {**context, "recipient_name": "Els Claes"}
+    greeted = render_mail(env, "coordinator", "digest", "nl", named)
+    assert greeted.text.startswith("Beste Els Claes,\n")
+    assert "<p>Beste Els Claes,</p>" in greeted.html
     empty = render_mail(env, "coordinator", "digest", "nl", {**context, "cases": []})
     assert "Er zijn geen open klachten." in empty.text
 
