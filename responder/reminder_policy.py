@@ -59,8 +59,10 @@ class Policy:
     def recipients(self, case: CaseView) -> tuple[str, ...]:
         """The assignee; else the coordinators of the case's office; else
         [reminders] coordinators."""
-        if case.assigned_to:
-            return (case.assigned_to,)
+        # An assignee is an address (`case assign --to`); anything else
+        # (a name typed long ago) cannot be mailed, so the case goes on.
+        if case.assigned_to and "@" in case.assigned_to:
+            return (case.assigned_to.strip(),)
         office = (case.regional_office or "").strip().lower()
         return self.office_coordinators.get(office) or self.coordinators
 

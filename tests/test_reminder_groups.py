@@ -99,13 +99,14 @@ def test_recipients_assignee_then_office_coordinators_then_coordinators() -> Non
         case(2, due, regional_office="LM Brussel"),
         case(3, due, regional_office="LM Oost-Vlaanderen"),
         case(4, due),
+        case(5, due, assigned_to="els"),  # not an address: not mailable
     ]
     plan = plan_reminders(cases, set(), policy, at(today))
     got = [(m.recipient, m.language, [c["number"][-1] for c in m.cases])
            for m in plan.mails]  # fmt: skip
     assert got == [
         ("claire@libmutov.be", "fr", ["2"]),
-        (COORD, "nl", ["3", "4"]),
+        (COORD, "nl", ["3", "4", "5"]),
         ("els@libmutov.be", "nl", ["1"]),
     ]
 
