@@ -219,6 +219,35 @@ def _checked(section: str, key: str, value: Any, kind: Any) -> Any:
             _checked(section, key, k, key_kind): _checked(section, key, v, item)
             for k, v in value.items()
         }
-    if isinstance(kind, types.UnionType):  # pragma: no cover - not used yet
-        return value
+    if isinstance(kind, types.UnionType):
+        for option in typing.get_args(kind):
+            if option in (int, str, bool) and _plain_is(value, option):
+                return value
+        raise ConfigError(f"{where} holds {shown}, of the wrong type")
+    if dataclasses.is_dataclass(kind) and isinstance(kind, type):
+        return _build_table(section, key, value, kind)
     return value
+
+
+def _plain_is(value: Any, kind: type) -> bool:
+    if kind is int and isinstance(value, bool):
+        return False
+    return isinstance(value, kind)
+
+
+def _build_table(section: str, key: str, value: Any, cls: type) -> Any:
+    """A table inside a key (an item of `[cases] regional_offices`)."""
+    where = f"config: [{section}] {key}"
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where} must hold tables, got {value!r}")
+    known = _field_types(cls)
+    for name in value:
+        if name not in known:
+            raise ConfigError(f"{where}: unknown key '{name}'")
+    return cls(
+        **{
+            name: _checked(section, f"{key}.{name}", value[name], kind)
+            for name, kind in known.items()
+            if name in value
+        }
+    )

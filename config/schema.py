@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from config.machine_addresses import suppression_defaults
+from config.offices import RegionalOffice
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,10 @@ class CasesSettings:
             "andere",
         ]
     )
-    regional_offices: list[str] = field(default_factory=list)
+    # Tables: name, postcodes (9000 or "9000-9999"), address (lines), and
+    # optionally coordinators (config/offices.py). Intake sets a case's office
+    # from the member's postcode; letters print its address as the sender.
+    regional_offices: list[RegionalOffice] = field(default_factory=list)
     # What a coordinator records for the yearly analysis (issue 17, item 13):
     # the cause of the complaint and the department it concerns.
     causes: list[str] = field(
@@ -297,6 +301,9 @@ class StaffSettings:
     # Believe staff mail without a trusted dmarc=pass (the weaker choice, for
     # a mail server that writes no Authentication-Results).
     trust_unauthenticated: bool = False
+    # The language of the mails a staff member gets (reminders): address ->
+    # nl | fr | de; anyone not named reads Dutch.
+    languages: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

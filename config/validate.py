@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from config.errors import ConfigError
 from config.listen import parse_listen
+from config.offices import office_problems
 from config.schema import Settings
 
 _ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -73,6 +74,7 @@ def check(settings: Settings) -> None:
             f"config: [cases] timezone {settings.cases.timezone!r} is unknown"
         ) from None
     _check_number_format(settings.cases.number_format)
+    _check_offices(settings)
     _check_plaintext_auth(settings)
     _check_addresses(settings)
     for key in ("send_time", "digest_time"):
@@ -204,9 +206,30 @@ def _check_addresses(settings: Settings) -> None:
         for value in values:
             if not _ADDRESS.match(value):
                 raise ConfigError(f"config: [{section}] {key} holds an invalid address")
+    for address, language in settings.staff.languages.items():
+        if not _ADDRESS.match(address):
+            raise ConfigError("config: [staff] languages holds an invalid address")
+        if language not in ("nl", "fr", "de"):
+            raise ConfigError(
+                f"config: [staff] languages: {language!r} for {address} must be"
+                " one of nl, fr, de"
+            )
     for domain in settings.staff.domains:
         if not _DOMAIN.match(domain.strip()):
             raise ConfigError("config: [staff] domains holds an invalid domain")
+
+
+def _check_offices(settings: Settings) -> None:
+    """Every bad office key, one line each (an operator fixes them at once)."""
+    problems = office_problems(settings.cases.regional_offices)
+    for index, office in enumerate(settings.cases.regional_offices, start=1):
+        if any(not _ADDRESS.match(a) for a in office.coordinators):
+            problems.append(
+                f"config: [cases] regional_offices[{index}] ({office.name}) "
+                "coordinators holds an invalid address"
+            )
+    if problems:
+        raise ConfigError("\n".join(problems))
 
 
 def _check_web(settings: Settings) -> None:

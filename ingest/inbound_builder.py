@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from ingest.bounce_report import read_bounce
 from ingest.categories import SUGGESTED_FLAG, suggest_category
 from ingest.classify import Verdict
 from ingest.form_reading import Forms, read_forms
@@ -117,6 +118,11 @@ def _record(
         )
     if verdict.klass == MessageClass.STAFF and verdict.case_number:
         return replace(base, follow_up_number=verdict.case_number, staff=True)
+    if verdict.klass == MessageClass.BOUNCE:
+        facts = read_bounce(msg.raw)
+        return replace(
+            base, bounce_failed=facts.failed, bounce_message_ids=facts.message_ids
+        )
     return base
 
 

@@ -36,6 +36,9 @@ from reportlab.platypus import (
     Spacer,
 )
 
+from config import Settings
+from config.offices import office_address
+
 PAGE_WIDTH, PAGE_HEIGHT = A4
 LEFT, RIGHT, BOTTOM, TOP = 25 * mm, 20 * mm, 22 * mm, 20 * mm
 # The address window of a window envelope (window right), measured on the letter.
@@ -91,6 +94,20 @@ def render_letter_pdf(
     )
     doc.build(_story(body_text, place_date, subject, styles))
     return buffer.getvalue()
+
+
+def sender_lines(
+    settings: Settings, org: Any, regional_office: str | None
+) -> list[str]:
+    """The sender block: the case's regional office's address when it has one
+    (it is where the member writes back), else the fund's `org_address`."""
+    office = office_address(settings.cases.regional_offices, regional_office)
+    if office:
+        lines = [*office, org.from_address]
+    else:
+        address = settings.responder.org_address
+        lines = [org.from_name, org.name, *address, org.from_address]
+    return [*lines, org.phone] if org.phone else lines
 
 
 def member_address_lines(member: Mapping[str, Any] | None) -> list[str]:

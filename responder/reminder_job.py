@@ -16,16 +16,10 @@ import structlog
 
 from config import Settings
 from responder.job_context import JobContext
-from responder.reminder_plan import (
-    Plan,
-    PlannedMail,
-    Policy,
-    digest_context,
-    digest_due,
-    iso_week,
-    plan_reminders,
-    within_send_window,
-)
+from responder.reminder_groups import name_from_address
+from responder.reminder_plan import Plan, PlannedMail, Policy, plan_reminders
+from responder.reminder_times import digest_due, iso_week, within_send_window
+from responder.weekly_digest import digest_context
 
 log = structlog.get_logger("klachten.reminders")
 
@@ -54,12 +48,14 @@ def run_due(app: JobContext, now: datetime | None = None) -> ReminderReport:
     policy = Policy.from_settings(app.settings)
     with app.transaction() as session:
         store.lock_job(session)
-        cases = store.open_cases(session)
+        cases = store.reminder_cases(session)
         sent = store.sent_keys(session, [case.id for case in cases])
         plan = plan_reminders(cases, sent, policy, now)
         store.record_skipped(session, plan.skipped, now)
+        names = store.staff_names(session) if plan.mails else {}
         for mail in plan.mails:
-            store.record_mail(session, app.rules, _to_record(mail), now)
+            name = names.get(mail.recipient.lower())
+            store.record_mail(session, app.rules, _to_record(mail, name), now)
     report = ReminderReport(plan.mails, len(plan.skipped))
     if report.mails or report.skipped:
         log.info(
@@ -71,15 +67,14 @@ def run_due(app: JobContext, now: datetime | None = None) -> ReminderReport:
     return report
 
 
-def _to_record(mail: PlannedMail):
+def _to_record(mail: PlannedMail, name: str | None):
     from store.reminder_records import ReminderMail
 
     return ReminderMail(
         recipient=mail.recipient,
-        kind=mail.kind,
-        threshold=mail.threshold,
-        case_ids=mail.case_ids,
-        context=mail.context(),
+        language=mail.language,
+        keys=mail.keys,
+        context=mail.context(name),
     )
 
 
@@ -89,7 +84,7 @@ def preview(app: JobContext, now: datetime | None = None) -> Plan:
 
     now = now or datetime.now(UTC)
     with app.transaction() as session:
-        cases = store.open_cases(session)
+        cases = store.reminder_cases(session)
         sent = store.sent_keys(session, [case.id for case in cases])
     return plan_reminders(cases, sent, Policy.from_settings(app.settings), now)
 
@@ -124,9 +119,15 @@ def run_digest(
         ):
             return 0
         context = digest_context(store.open_cases(session), policy, now)
-        count = store.record_digest(
-            session, app.rules, week, policy.coordinators, context, now
-        )
+        names = store.staff_names(session)
+        recipients = {
+            address: (
+                policy.language(address),
+                names.get(address.lower()) or name_from_address(address),
+            )
+            for address in policy.coordinators
+        }
+        count = store.record_digest(session, app.rules, week, recipients, context, now)
     log.info("reminders.digest_queued", week=week, mails=count)
     return count
 

@@ -21,62 +21,64 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
-from typing import TYPE_CHECKING, Any
+from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from responder.reminder_groups import name_from_address, sections, summary
+from responder.reminder_policy import Policy, link_base, unique_addresses
+from responder.reminder_times import local_today
 from store.case_view import CaseView
+from store.deadlines import days_between
 from store.reminder_records import SentKey
-from store.vocabulary import DONE_STATUSES, Flag, Status
+from store.vocabulary import DONE_STATUSES, Flag
 
-if TYPE_CHECKING:
-    from config import Settings
-
-ACK_THRESHOLDS = (3, 0)
-# Reminders are office work: nothing goes out after this local time.
-WORKDAY_END = time(18, 0)
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_KIND_ORDER = {"overdue": 0, "answer_due": 1, "ack_due": 2}
+__all__ = ["Entry", "Plan", "PlannedMail", "Policy", "link_base", "plan_reminders"]
+_KIND_ORDER = {"overdue": 0, "answer_due": 1, "ack_due": 2, "bounced": 3}
 
 
 @dataclass(frozen=True)
-class Policy:
-    """The reminder settings planning needs, in a form tests can build."""
+class Entry:
+    """One case due at one threshold in a recipient's mail."""
 
-    timezone: str = "Europe/Brussels"
-    coordinators: tuple[str, ...] = ()
-    escalation: tuple[str, ...] = ()
-    answer_thresholds: tuple[int, ...] = (14, 7, 2, 0)
-    ack_thresholds: tuple[int, ...] = ACK_THRESHOLDS
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> Policy:
-        reminders = settings.reminders
-        return cls(
-            timezone=settings.cases.timezone,
-            coordinators=_unique(reminders.coordinators),
-            escalation=_unique(reminders.escalation),
-            answer_thresholds=_thresholds(reminders.days_before_answer_deadline),
-        )
+    kind: str
+    threshold: str
+    case_id: int
+    line: dict[str, Any]
 
 
 @dataclass(frozen=True)
 class PlannedMail:
-    """One grouped reminder: every case due for this recipient at this threshold."""
+    """One recipient's reminder: every case due for them in this run."""
 
     recipient: str
-    kind: str
-    threshold: str
-    threshold_days: int | None
-    cases: tuple[dict[str, Any], ...]
-    case_ids: tuple[int, ...]
+    language: str
+    entries: tuple[Entry, ...]
 
-    def context(self) -> dict[str, Any]:
+    @property
+    def case_ids(self) -> tuple[int, ...]:
+        return tuple(dict.fromkeys(e.case_id for e in self.entries))
+
+    @property
+    def cases(self) -> tuple[dict[str, Any], ...]:
+        return tuple(e.line for e in self.entries)
+
+    @property
+    def keys(self) -> tuple[SentKey, ...]:
+        """What recording this mail marks as sent, once each."""
+        return tuple(
+            (e.case_id, e.kind, e.threshold, self.recipient) for e in self.entries
+        )
+
+    def context(self, recipient_name: str | None = None) -> dict[str, Any]:
         """The template context of coordinator/reminder."""
+        lines = list(self.cases)
         return {
-            "kind": self.kind,
-            "threshold_days": self.threshold_days,
-            "cases": list(self.cases),
+            "recipient": self.recipient,
+            "recipient_name": recipient_name or name_from_address(self.recipient),
+            "sections": sections(lines),
+            "summary": summary(lines),
+            "cases": lines,
         }
 
 
@@ -89,28 +91,25 @@ class Plan:
 @dataclass(frozen=True)
 class _Due:
     recipient: str
-    kind: str
-    threshold: str
-    threshold_days: int | None
-    case: CaseView
-    line: dict[str, Any]
+    entry: Entry
 
 
-def days_left(deadline: datetime, today: date, timezone: str) -> int:
-    """Local calendar days from `today` to the deadline's date (negative: late)."""
-    return (deadline.astimezone(ZoneInfo(timezone)).date() - today).days
-
-
-def local_today(now: datetime, timezone: str) -> date:
-    return now.astimezone(ZoneInfo(timezone)).date()
+def days_left(
+    deadline: datetime, today: date, timezone: str, day_kind: str = "calendar"
+) -> int:
+    """Days from `today` to the deadline's local date, counted in the kind of
+    day the deadlines are (negative: late)."""
+    end = deadline.astimezone(ZoneInfo(timezone)).date()
+    return days_between(today, end, day_kind)
 
 
 def plan_reminders(
     cases: Iterable[CaseView], sent: set[SentKey], policy: Policy, now: datetime
 ) -> Plan:
-    """The mails due at `now`, grouped per (recipient, kind, threshold)."""
+    """The mails due at `now`: one per recipient."""
     planner = _Planner(policy, sent, local_today(now, policy.timezone))
     for case in cases:
+        planner.bounce_track(case)
         # Answered and closed cases are never reminded; neither is a reopened
         # one, whose answer stopped the clock.
         if case.status in DONE_STATUSES or case.answered_at is not None:
@@ -118,7 +117,7 @@ def plan_reminders(
         planner.answer_track(case)
         if case.acknowledged_at is None and case.letter_sent_at is None:
             planner.ack_track(case)
-    return Plan(mails=_group(planner.dues), skipped=frozenset(planner.skipped))
+    return Plan(mails=_group(planner.dues, policy), skipped=frozenset(planner.skipped))
 
 
 class _Planner:
@@ -131,183 +130,118 @@ class _Planner:
         self.dues: list[_Due] = []
         self.skipped: set[SentKey] = set()
 
+    def line(self, case: CaseView, deadline: datetime, kind: str) -> dict[str, Any]:
+        policy = self.policy
+        left = days_left(deadline, self.today, policy.timezone, policy.day_kind)
+        return case_line(case, deadline, left, policy, kind=kind)
+
     def answer_track(self, case: CaseView) -> None:
         policy = self.policy
-        left = days_left(case.answer_due, self.today, policy.timezone)
-        line = case_line(case, case.answer_due, left, policy.timezone)
-        if left >= 0:
-            self.track(case, line, left, "answer_due", policy.answer_thresholds)
+        recipients = policy.recipients(case)
+        line = self.line(case, case.answer_due, "answer_due")
+        if line["days_left"] >= 0:
+            self.track(case, line, "answer_due", policy.answer_thresholds)
             return
         # Overdue: daily, so the key carries the date; thresholds never sent
         # before the deadline passed are recorded as skipped, not sent late.
         key = f"overdue:{self.today.isoformat()}"
-        for recipient in _unique([*policy.coordinators, *policy.escalation]):
+        line = {**line, "kind": "overdue"}
+        for recipient in unique_addresses([*recipients, *policy.escalation]):
             if (case.id, "overdue", key, recipient) not in self.sent:
-                self.dues.append(_Due(recipient, "overdue", key, None, case, line))
-        for recipient in policy.coordinators:
+                entry = Entry("overdue", key, case.id, line)
+                self.dues.append(_Due(recipient, entry))
+        for recipient in recipients:
             self.skipped |= {
                 (case.id, "answer_due", str(t), recipient)
                 for t in policy.answer_thresholds
             } - self.sent
 
+    def bounce_track(self, case: CaseView) -> None:
+        """A returned acknowledgement or answer: once per flag."""
+        for flag in (Flag.ACK_BOUNCED, Flag.ANSWER_BOUNCED):
+            if flag not in case.flags:
+                continue
+            line = self.line(case, case.answer_due, "bounced")
+            line["bounced"] = flag.value
+            key = f"bounced:{flag.value}"
+            for recipient in self.policy.recipients(case):
+                if (case.id, "bounced", key, recipient) not in self.sent:
+                    entry = Entry("bounced", key, case.id, line)
+                    self.dues.append(_Due(recipient, entry))
+
     def ack_track(self, case: CaseView) -> None:
         policy = self.policy
-        left = days_left(case.ack_due, self.today, policy.timezone)
-        line = case_line(case, case.ack_due, left, policy.timezone)
+        line = self.line(case, case.ack_due, "ack_due")
         # Past the ack deadline the most urgent threshold is still due, once.
         floor = min(policy.ack_thresholds, default=0)
-        self.track(case, line, max(left, floor), "ack_due", policy.ack_thresholds)
+        reach = max(line["days_left"], floor)
+        self.track(case, line, "ack_due", policy.ack_thresholds, reach)
 
     def track(
         self,
         case: CaseView,
         line: dict[str, Any],
-        left: int,
         kind: str,
         thresholds: Sequence[int],
+        left: int | None = None,
     ) -> None:
         """Due at the smallest reached threshold; the larger ones are skipped."""
+        left = line["days_left"] if left is None else left
         reached = [t for t in thresholds if left <= t]
         if not reached:
             return
         most = min(reached)
-        for recipient in self.policy.coordinators:
+        for recipient in self.policy.recipients(case):
             if (case.id, kind, str(most), recipient) in self.sent:
                 continue
-            self.dues.append(_Due(recipient, kind, str(most), most, case, line))
+            self.dues.append(_Due(recipient, Entry(kind, str(most), case.id, line)))
             self.skipped |= {
                 (case.id, kind, str(t), recipient) for t in reached if t != most
             } - self.sent
 
 
-def _group(dues: list[_Due]) -> tuple[PlannedMail, ...]:
-    groups: dict[tuple[str, str, str], list[_Due]] = defaultdict(list)
+def _group(dues: list[_Due], policy: Policy) -> tuple[PlannedMail, ...]:
+    """One mail per recipient, most urgent case first."""
+    groups: dict[str, list[Entry]] = defaultdict(list)
     for due in dues:
-        groups[(due.recipient, due.kind, due.threshold)].append(due)
-    mails = []
-    for (recipient, kind, threshold), items in groups.items():
-        items.sort(key=lambda d: (d.line["deadline"], d.case.number))
-        mails.append(
-            PlannedMail(
-                recipient=recipient,
-                kind=kind,
-                threshold=threshold,
-                threshold_days=items[0].threshold_days,
-                cases=tuple(d.line for d in items),
-                case_ids=tuple(d.case.id for d in items),
-            )
+        groups[due.recipient].append(due.entry)
+    mails = [
+        PlannedMail(
+            recipient=recipient,
+            language=policy.language(recipient),
+            entries=tuple(sorted(entries, key=_urgency_order)),
         )
-    mails.sort(key=lambda m: (_KIND_ORDER[m.kind], m.threshold_days or 0, m.recipient))
-    return tuple(mails)
+        for recipient, entries in groups.items()
+    ]
+    return tuple(sorted(mails, key=lambda m: m.recipient))
+
+
+def _urgency_order(entry: Entry) -> tuple[int, str, str]:
+    line = entry.line
+    return (_KIND_ORDER[entry.kind], line["deadline"], line["number"])
 
 
 def case_line(
-    case: CaseView, deadline: datetime, left: int, timezone: str
+    case: CaseView,
+    deadline: datetime,
+    left: int,
+    policy: Policy,
+    *,
+    kind: str = "answer_due",
 ) -> dict[str, Any]:
     """One case as a reminder or digest lists it (JSON-safe: dates as text)."""
+    command = f"klachten case show {case.number}"
+    link = f"{policy.base_url}/cases/{case.number}" if policy.base_url else command
     return {
         "number": case.number,
+        "kind": kind,
         "member_name": case.member.name,
         "subject": case.subject,
-        "deadline": deadline.astimezone(ZoneInfo(timezone)).isoformat(),
+        "deadline": deadline.astimezone(ZoneInfo(policy.timezone)).isoformat(),
         "days_left": left,
         "assignee": case.assigned_to,
         "status": case.status,
-        "command": f"klachten case show {case.number}",
+        "flags": list(case.flags),
+        "command": command,
+        "link": link,
     }
-
-
-def digest_context(
-    cases: Sequence[CaseView], policy: Policy, now: datetime
-) -> dict[str, Any]:
-    """The weekly digest: all open cases by answer deadline, with counts."""
-    today = local_today(now, policy.timezone)
-    lines = [
-        case_line(
-            c,
-            c.answer_due,
-            days_left(c.answer_due, today, policy.timezone),
-            policy.timezone,
-        )
-        for c in sorted(cases, key=lambda c: (c.answer_due, c.number))
-    ]
-    counts = {
-        "open": len(lines),
-        "overdue": sum(1 for line in lines if line["days_left"] < 0),
-        "due_within_7": sum(1 for line in lines if 0 <= line["days_left"] <= 7),
-        "awaiting_confirmation": sum(
-            1 for c in cases if c.status == Status.AWAITING_CONFIRMATION
-        ),
-        "awaiting_letter": sum(1 for c in cases if _awaiting_letter(c)),
-    }
-    return {"cases": lines, "counts": counts, "as_of": today.isoformat()}
-
-
-def _awaiting_letter(case: CaseView) -> bool:
-    return (
-        Flag.AWAITING_LETTER in case.flags
-        and case.letter_sent_at is None
-        and case.acknowledged_at is None
-    )
-
-
-def within_send_window(
-    now: datetime, timezone: str, send_time: str, weekends: bool
-) -> bool:
-    """True from `send_time` until the end of the working day, local time,
-    on weekdays (and weekends when allowed)."""
-    local = now.astimezone(ZoneInfo(timezone))
-    if local.weekday() >= 5 and not weekends:
-        return False
-    start = parse_clock(send_time)
-    end = WORKDAY_END if start < WORKDAY_END else time.max
-    return start <= local.time() < end
-
-
-def iso_week(now: datetime, timezone: str) -> str:
-    year, week, _ = local_today(now, timezone).isocalendar()
-    return f"{year}-W{week:02d}"
-
-
-def digest_due(
-    now: datetime,
-    timezone: str,
-    digest_day: str,
-    digest_time: str,
-    weekends: bool,
-    last_week: str | None,
-) -> bool:
-    """True once per ISO week, from the configured day and time on; a digest
-    missed during downtime goes out at the next working moment that week."""
-    if last_week == iso_week(now, timezone):
-        return False
-    weekday = now.astimezone(ZoneInfo(timezone)).weekday()
-    day = _weekday(digest_day)
-    if weekday < day:
-        return False
-    # The configured day is honoured even on a weekend; catching up is not.
-    return within_send_window(now, timezone, digest_time, weekends or weekday == day)
-
-
-def parse_clock(text: str) -> time:
-    """ "08:00" -> time(8, 0); a bad value is a configuration error."""
-    try:
-        hours, minutes = text.strip().split(":")
-        return time(int(hours), int(minutes))
-    except ValueError:
-        raise ValueError(f"not a time of day (HH:MM): {text!r}") from None
-
-
-def _weekday(name: str) -> int:
-    try:
-        return WEEKDAYS.index(name.strip().lower()[:3])
-    except ValueError:
-        raise ValueError(f"not a day of the week: {name!r}") from None
-
-
-def _thresholds(days: Iterable[int]) -> tuple[int, ...]:
-    return tuple(sorted({int(d) for d in days if int(d) >= 0} | {0}, reverse=True))
-
-
-def _unique(addresses: Iterable[str]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(a.strip() for a in addresses if a.strip()))

@@ -31,9 +31,12 @@ from service.masking import mask_value
 # but the token exchange is nobody's business at debug level either).
 NOISY_LOGGERS = ("sqlalchemy", "imapclient", "asyncio", "alembic", "urllib3", "authlib")
 # mail-parser logs undecodable header values (names, addresses) at ERROR level;
-# APScheduler warns whenever a job is still running at its next turn (our jobs
-# log their own failures as scheduler.job_failed).
-SILENCED_LOGGERS = ("mailparser",)
+# flufl.bounce logs every detector it runs at INFO and the traceback of one
+# that trips on a malformed report at ERROR (ingest/bounce_report.py reads
+# such a report as naming nobody); APScheduler warns whenever a job is still
+# running at its next turn (our jobs log their own failures as
+# scheduler.job_failed).
+SILENCED_LOGGERS = ("mailparser", "flufl.bounce")
 QUIET_LOGGERS = ("apscheduler",)
 
 # Keys the processors add themselves: nothing personal, and masking them

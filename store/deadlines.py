@@ -34,6 +34,20 @@ def add_days(start: date, days: int, day_kind: str = "calendar") -> date:
     return current
 
 
+def days_between(start: date, end: date, day_kind: str = "calendar") -> int:
+    """Days from `start` to `end` as `add_days` counts them (negative when
+    `end` lies before `start`): add_days(start, n, kind) == end gives n."""
+    if day_kind == "calendar":
+        return (end - start).days
+    low, high = sorted((start, end))
+    count = sum(
+        1
+        for offset in range(1, (high - low).days + 1)
+        if is_business_day(low + timedelta(days=offset))
+    )
+    return count if end >= start else -count
+
+
 def is_business_day(day: date) -> bool:
     return day.weekday() < 5 and day not in _belgian_holidays(day.year)
 

@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from store import blobs, search
+from store import blobs, bounces, search
 from store import message_identity as identity
 from store.lifecycle import confirm_case
 from store.models import (
@@ -101,10 +101,16 @@ class _Batch:
         if not self.records:
             return []
         followed = self._follow_up_cases()
+        returned = self._returned_mails()
         self._open_cases()
         self._insert_messages()
         self._insert_details()
         search.reindex(self.session, self.case_ids)
+        for index, mail in returned.items():
+            record = self.records[index]
+            bounces.flag_bounced(
+                self.session, mail, self.message_ids[index], record.bounce_failed
+            )
         for index, case in followed.items():
             record = self.records[index]
             if record.staff:
@@ -134,6 +140,17 @@ class _Batch:
                 self.case_ids[index] = case.id
                 self.numbers[index] = case.number
         return followed
+
+    def _returned_mails(self) -> dict[int, OutboxMail]:
+        """Delivery reports of our own mail join the case of that mail."""
+        returned = {}
+        for index, record in enumerate(self.records):
+            mail = bounces.returned_mail(self.session, record)
+            if mail is not None and mail.case is not None:
+                returned[index] = mail
+                self.case_ids[index] = mail.case.id
+                self.numbers[index] = mail.case.number
+        return returned
 
     def _open_cases(self) -> None:
         """Number the new cases (in arrival order, per year) and insert them."""

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from config.offices import RegionalOffice
 from config.schema import CasesSettings, SmtpSettings
 from store.member import Member
 from store.vocabulary import Status
@@ -36,6 +37,8 @@ class CaseRules:
     default_language: str = _CASES.default_language
     # Domain of our own Message-IDs (the sending address's domain).
     message_id_domain: str = _domain(SmtpSettings().from_address)
+    # Which office serves which postcodes (config/offices.py).
+    regional_offices: tuple[RegionalOffice, ...] = ()
 
     @classmethod
     def from_settings(cls, cases: CasesSettings, smtp: SmtpSettings) -> CaseRules:
@@ -43,9 +46,13 @@ class CaseRules:
         same = {
             key: getattr(cases, key)
             for key in cls.__dataclass_fields__
-            if key != "message_id_domain"  # not a [cases] key
+            if key not in ("message_id_domain", "regional_offices")
         }
-        return cls(**same, message_id_domain=_domain(smtp.from_address))
+        return cls(
+            **same,
+            message_id_domain=_domain(smtp.from_address),
+            regional_offices=tuple(cases.regional_offices),
+        )
 
 
 @dataclass(frozen=True)
@@ -135,6 +142,11 @@ class InboundRecord:
     # True when that is the From address and DMARC verified it: only then may
     # the acknowledgement repeat the sender's subject and name.
     acknowledge_verified: bool = False
+    # A delivery report (class bounce): the addresses that failed and the
+    # Message-IDs of the mails it returns (ingest/bounce_report.py). The store
+    # links it to the case of our acknowledgement or answer it names.
+    bounce_failed: tuple[str, ...] = ()
+    bounce_message_ids: tuple[str, ...] = ()
     # Set by the store for a different mail under a Message-ID it knows
     # (store/message_identity.py): the message then gets a key of its own.
     content_key: str | None = None

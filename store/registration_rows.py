@@ -13,7 +13,9 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from config.offices import office_for_postcode, office_named
 from store import deadlines
+from store.errors import UserError
 from store.mailbox_key import mailbox_key
 from store.member import COLUMNS
 from store.models import utcnow
@@ -51,12 +53,28 @@ def case_row(
         "desired_solution": new.desired_solution,
         "language": new.language,
         "category": new.category,
-        "regional_office": new.regional_office,
+        "regional_office": case_office(rules, new),
         "flags": sorted(set(new.flags)),
         "created_at": now,
     }
     row.update((column, getattr(new.member, key)) for key, column in COLUMNS.items())
     return row
+
+
+def case_office(rules: CaseRules, new: NewCase) -> str | None:
+    """The office named (its configured spelling; UserError when none is
+    called so), else the office serving the member's postcode, else None."""
+    offices = rules.regional_offices
+    if new.regional_office:
+        office = office_named(offices, new.regional_office)
+        if office is None:
+            shown = ", ".join(o.name for o in offices) or "none configured"
+            raise UserError(
+                f"unknown regional office {new.regional_office!r}: one of {shown}"
+            )
+        return office.name
+    office = office_for_postcode(offices, new.member.postcode)
+    return office.name if office else None
 
 
 def outbox_row(

@@ -10,20 +10,29 @@ between processes, so a reminder goes out once even with two instances.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import String, cast, or_, select, text
 from sqlalchemy.orm import Session
 
 from store.case_view import CASES, CaseView
 from store.db import is_postgres
-from store.models import ReminderSent, ServiceState, utcnow
+from store.models import Account, ReminderSent, ServiceState, utcnow
 from store.registration import enqueue_mail
 from store.registration_input import CaseRules
-from store.vocabulary import OPEN_STATUSES, Audience, MailKind
+from store.vocabulary import (
+    OPEN_STATUSES,
+    Audience,
+    Flag,
+    MailKind,
+    Status,
+)
+
+# Flags of a returned acknowledgement or answer (store/bounces.py).
+BOUNCE_FLAGS = (Flag.ACK_BOUNCED, Flag.ANSWER_BOUNCED)
 
 # pg_advisory_xact_lock key of the reminder job ("klachten" + 1, arbitrary).
 REMINDERS_LOCK = 0x6B6C6163687401
@@ -39,9 +48,8 @@ class ReminderMail:
     """One grouped mail to record: its cases and the context it renders."""
 
     recipient: str
-    kind: str
-    threshold: str
-    case_ids: tuple[int, ...]
+    language: str
+    keys: tuple[SentKey, ...]
     context: dict[str, Any]
 
 
@@ -73,6 +81,26 @@ def open_cases(session: Session) -> list[CaseView]:
     return [CaseView.of(row) for row in rows]
 
 
+def bounced_cases(session: Session) -> list[CaseView]:
+    """Cases whose acknowledgement or answer came back, whatever their
+    status (an answered case too): the reminder lists them once."""
+    text = cast(CASES.c.flags, String)
+    rows = session.execute(
+        select(CASES)
+        .where(CASES.c.status != Status.RECLASSIFIED)
+        .where(or_(*(text.like(f'%"{flag.value}"%') for flag in BOUNCE_FLAGS)))
+        .order_by(CASES.c.answer_due, CASES.c.id)
+    )
+    return [CaseView.of(row) for row in rows]
+
+
+def reminder_cases(session: Session) -> list[CaseView]:
+    """What the reminder job looks at: the open cases and the bounced ones."""
+    cases = open_cases(session)
+    seen = {case.id for case in cases}
+    return cases + [case for case in bounced_cases(session) if case.id not in seen]
+
+
 def sent_keys(session: Session, case_ids: Iterable[int]) -> set[SentKey]:
     """The reminders already recorded (sent or deliberately skipped)."""
     ids = list(case_ids)
@@ -92,28 +120,32 @@ def sent_keys(session: Session, case_ids: Iterable[int]) -> set[SentKey]:
 def record_mail(
     session: Session, rules: CaseRules, mail: ReminderMail, now: datetime
 ) -> int:
-    """Queue one grouped reminder and mark each of its cases as reminded."""
+    """Queue one recipient's reminder and mark each of its (case, threshold)
+    keys as reminded."""
     outbox = enqueue_mail(
         session,
         rules,
         kind=MailKind.REMINDER,
         audience=Audience.COORDINATOR,
         template="reminder",
-        language=COORDINATOR_LANGUAGE,
+        language=mail.language,
         recipients=[mail.recipient],
         context=mail.context,
         dedupe_key=_dedupe_key(
             "reminder",
             mail.recipient,
-            mail.kind,
-            mail.threshold,
-            *map(str, sorted(mail.case_ids)),
+            *sorted(f"{i}:{kind}:{threshold}" for i, kind, threshold, _ in mail.keys),
         ),
     )
     session.flush()
-    keys = [(i, mail.kind, mail.threshold, mail.recipient) for i in mail.case_ids]
-    _mark(session, keys, outbox.id, now)
+    _mark(session, mail.keys, outbox.id, now)
     return outbox.id
+
+
+def staff_names(session: Session) -> dict[str, str]:
+    """Workspace account names by lower-cased address: whom a mail greets."""
+    rows = session.execute(select(Account.email, Account.name))
+    return {email.lower(): name for email, name in rows if name}
 
 
 def record_skipped(session: Session, keys: Iterable[SentKey], now: datetime) -> None:
@@ -152,22 +184,23 @@ def record_digest(
     session: Session,
     rules: CaseRules,
     week: str,
-    recipients: Iterable[str],
+    recipients: Mapping[str, tuple[str, str]],
     context: dict[str, Any],
     now: datetime,
 ) -> int:
-    """Queue this week's digest to each recipient and remember the week."""
+    """Queue this week's digest to each recipient (address -> their language
+    and the name it greets) and remember the week."""
     count = 0
-    for recipient in recipients:
+    for recipient, (language, name) in recipients.items():
         enqueue_mail(
             session,
             rules,
             kind=MailKind.DIGEST,
             audience=Audience.COORDINATOR,
             template="digest",
-            language=COORDINATOR_LANGUAGE,
+            language=language,
             recipients=[recipient],
-            context=context,
+            context={**context, "recipient_name": name},
             dedupe_key=_dedupe_key("digest", week, recipient),
         )
         count += 1

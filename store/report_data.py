@@ -74,6 +74,8 @@ class YearCounts:
     acks_unsent: list[tuple[str, str | None, int]] = field(default_factory=list)
     # Cases without any acknowledgement row, by why: see `_no_ack_reason`.
     acks_missing: dict[str, int] = field(default_factory=dict)
+    # Cases whose acknowledgement came back (flag ack_bounced).
+    acks_bounced: int = 0
     messages_by_class: dict[str, int] = field(default_factory=dict)
     # The analysis (issue 17, item 13): (service, cause) -> count, (service,
     # outcome) and (category, outcome) -> count; and the measures recorded,
@@ -100,6 +102,8 @@ class CaseTiming(NamedTuple):
     acknowledged_at: datetime | None
     answered_at: datetime | None
     closed_at: datetime | None
+    # ack_bounced among them: the acknowledgement did not reach the member.
+    flags: list[str] | None = None
 
 
 class CaseLine(NamedTuple):
@@ -151,6 +155,7 @@ def year_counts(session: Session, window: YearWindow) -> YearCounts:
         follow_up_max=follow[2],
         acks_unsent=_acks_unsent(session, window),
         acks_missing=_grouped(session, window, _no_ack_reason(), _no_ack_row()),
+        acks_bounced=_acks_bounced(session, window),
         messages_by_class=_messages_by_class(session, window),
         by_service_cause=_pairs(session, window, Case.service, Case.cause),
         by_service_outcome=_pairs(session, window, Case.service, Case.outcome),
@@ -301,6 +306,14 @@ def _acks_unsent(
         .group_by(OutboxMail.status, reason)
     )
     return [(row[0], row[1], int(row[2])) for row in session.execute(statement)]
+
+
+def _acks_bounced(session: Session, window: YearWindow) -> int:
+    """Cases of the year flagged ack_bounced (flags is a JSON list: its text
+    holds the quoted word on SQLite and PostgreSQL alike)."""
+    flagged = cast(Case.flags, String).like(f'%"{Flag.ACK_BOUNCED.value}"%')
+    statement = select(func.count()).select_from(Case).where(_in_year(window), flagged)
+    return int(session.execute(statement).scalar_one())
 
 
 def _no_ack_row() -> ColumnElement[bool]:

@@ -148,6 +148,10 @@ class Flag(StrEnum):
     # Registered again by `klachten reconcile` after a restore: the mailbox
     # showed it processed, the restored store did not hold it.
     RESTORED = "restored"
+    # A delivery report returned our acknowledgement or answer: the member
+    # did not get it (store/bounces.py); shown in the next reminder.
+    ACK_BOUNCED = "ack_bounced"
+    ANSWER_BOUNCED = "answer_bounced"
 
 
 class MailKind(StrEnum):

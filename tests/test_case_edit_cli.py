@@ -19,7 +19,9 @@ Cli = Callable[..., Any]
 
 @pytest.fixture
 def config(db_url: str, make_config: Callable[..., Path]) -> Path:
-    return make_config(db_url, cases={"regional_offices": ["LM Oost-Vlaanderen"]})
+    office = {"name": "LM Oost-Vlaanderen", "postcodes": ["9000-9999"],
+              "address": ["Brabantdam 109", "9000 Gent"]}  # fmt: skip
+    return make_config(db_url, cases={"regional_offices": [office]})
 
 
 @pytest.fixture

@@ -86,8 +86,7 @@ def test_kill_9_eight_times_then_one_clean_run(
 def _wait_for_sending(url: str) -> None:
     """Until some acknowledgement is claimed, or all are sent."""
     wait_until(
-        lambda: sending(url) > 0
-        or store_counts(url).get("ack_sent", 0) == COMPLAINTS,
+        lambda: sending(url) > 0 or store_counts(url).get("ack_sent", 0) == COMPLAINTS,
         120,
         "a delivery in progress",
     )

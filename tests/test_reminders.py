@@ -51,8 +51,8 @@ def register(
         return case.number
 
 
-def reminder_rows(app: Any) -> list[tuple[str, str, Any, list[str]]]:
-    """(recipient, kind, threshold_days, case numbers) of every reminder row."""
+def reminder_rows(app: Any) -> list[tuple[str, str, list[str]]]:
+    """(recipient, kinds, case numbers) of every reminder row."""
     with app.transaction() as session:
         rows = session.scalars(
             select(OutboxMail)
@@ -62,8 +62,7 @@ def reminder_rows(app: Any) -> list[tuple[str, str, Any, list[str]]]:
         return [
             (
                 row.recipients[0],
-                row.context["kind"],
-                row.context["threshold_days"],
+                ",".join(dict.fromkeys(c["kind"] for c in row.context["cases"])),
                 [c["number"] for c in row.context["cases"]],
             )
             for row in rows
@@ -91,8 +90,8 @@ def test_cases_due_together_make_one_mail_per_coordinator(app: Any) -> None:
     report = run_due(app, at(DEADLINE - timedelta(days=7)))
     assert len(report.mails) == 2 and report.cases == 3
     assert reminder_rows(app) == [
-        (COORDINATORS[0], "answer_due", 7, numbers),
-        (COORDINATORS[1], "answer_due", 7, numbers),
+        (COORDINATORS[0], "answer_due", numbers),
+        (COORDINATORS[1], "answer_due", numbers),
     ]
     with app.transaction() as session:
         sent = session.execute(
@@ -122,7 +121,7 @@ def test_each_threshold_once_then_daily_overdue(app: Any) -> None:
     while day <= DEADLINE + timedelta(days=2):
         for mail in run_due(app, at(day)).mails:
             if mail.recipient == COORDINATORS[0]:
-                seen.append((day, mail.threshold))
+                seen.extend((day, e.threshold) for e in mail.entries)
         day += timedelta(days=1)
     assert seen == [
         (date(2026, 5, 15), "14"),
@@ -140,7 +139,7 @@ def test_catch_up_after_downtime_once_at_the_most_urgent_threshold(app: Any) -> 
     assert run_due(app, at(DEADLINE - timedelta(days=20))).mails == ()
     # The service was down; it comes back with one day left.
     report = run_due(app, at(DEADLINE - timedelta(days=1)))
-    assert [(m.recipient, m.threshold) for m in report.mails] == [
+    assert [(m.recipient, e.threshold) for m in report.mails for e in m.entries] == [
         (COORDINATORS[0], "2"),
         (COORDINATORS[1], "2"),
     ]
@@ -152,7 +151,7 @@ def test_catch_up_after_downtime_once_at_the_most_urgent_threshold(app: Any) -> 
         assert sorted(skipped) == ["14", "14", "7", "7"]
     assert run_due(app, at(DEADLINE - timedelta(days=1), 15)).mails == ()
     later = run_due(app, at(DEADLINE))
-    assert {m.threshold for m in later.mails} == {"0"}
+    assert {e.threshold for m in later.mails for e in m.entries} == {"0"}
 
 
 @pytest.mark.parametrize(
@@ -164,12 +163,16 @@ def test_dst_deadlines_counted_in_local_dates(
 ) -> None:
     register(app, 1, received)
     eve = run_due(app, at(deadline - timedelta(days=1), 23, 30).astimezone(UTC))
-    assert [(m.threshold, m.cases[0]["days_left"]) for m in eve.mails][:1] == [("2", 1)]
+    assert [(m.entries[0].threshold, m.cases[0]["days_left"]) for m in eve.mails][
+        :1
+    ] == [("2", 1)]
     day = run_due(app, at(deadline, 0, 30).astimezone(UTC))
-    assert [(m.threshold, m.cases[0]["days_left"]) for m in day.mails][:1] == [("0", 0)]
+    assert [(m.entries[0].threshold, m.cases[0]["days_left"]) for m in day.mails][
+        :1
+    ] == [("0", 0)]
     assert run_due(app, at(deadline, 23, 30).astimezone(UTC)).mails == ()
     after = run_due(app, at(deadline + timedelta(days=1), 0, 30).astimezone(UTC))
-    assert [(m.kind, m.cases[0]["days_left"]) for m in after.mails][:1] == [
+    assert [(m.entries[0].kind, m.cases[0]["days_left"]) for m in after.mails][:1] == [
         ("overdue", -1)
     ]
     assert after.mails[0].cases[0]["deadline"].startswith(deadline.isoformat())
@@ -186,10 +189,11 @@ def test_overdue_reminders_reach_the_escalation_addresses(
     register(app, 1)
     register(app, 2, RECEIVED + timedelta(days=10))
     run_due(app, at(DEADLINE + timedelta(days=3)))
-    assert [(r, k) for r, k, *_ in reminder_rows(app)] == [
-        (COORDINATORS[0], "overdue"),
+    # One mail per recipient: the coordinator's lists both cases, the
+    # director's only the overdue one.
+    assert [(r, k) for r, k, _ in reminder_rows(app)] == [
+        (COORDINATORS[0], "overdue,answer_due"),
         ("dir@lm.be", "overdue"),
-        (COORDINATORS[0], "answer_due"),
     ]
 
 
@@ -199,11 +203,16 @@ def test_ack_reminder_for_a_postal_case_without_acknowledgement(app: Any) -> Non
     run_due(app, at(ack_day - timedelta(days=3)))
     run_due(app, at(ack_day))
     run_due(app, at(ack_day + timedelta(days=1)))
-    rows = [(r, k, t, n) for r, k, t, n in reminder_rows(app) if r == COORDINATORS[0]]
-    assert rows == [
-        (COORDINATORS[0], "ack_due", 3, [number]),
-        (COORDINATORS[0], "ack_due", 0, [number]),
-    ]
+    rows = [(r, k, n) for r, k, n in reminder_rows(app) if r == COORDINATORS[0]]
+    assert rows == [(COORDINATORS[0], "ack_due", [number])] * 2
+    with app.transaction() as session:
+        sent = session.scalars(
+            select(ReminderSent.threshold)
+            .where(ReminderSent.recipient == COORDINATORS[0])
+            .where(ReminderSent.outbox_id.is_not(None))
+            .order_by(ReminderSent.id)
+        ).all()
+    assert sent == ["3", "0"]
 
 
 def test_answered_and_closed_cases_are_never_reminded(
@@ -239,13 +248,18 @@ def test_preview_shows_recipients_and_sends_nothing(
                  "--format", "json")  # fmt: skip
     assert result.code == 0, result.err
     body = result.json()
-    assert [(m["recipient"], m["kind"], m["threshold"]) for m in body["mails"]] == [
+    assert [
+        (m["recipient"], c["kind"], c["threshold"])
+        for m in body["mails"]
+        for c in m["cases"]
+    ] == [
         (COORDINATORS[0], "answer_due", "7"),
         (COORDINATORS[1], "answer_due", "7"),
     ]
     assert body["mails"][0]["cases"][0]["number"] == number
     text = cli("--config", config, "reminders", "preview", "--as-of", as_of)
-    assert f"to {COORDINATORS[1]}: answer_due 7 (1 case)" in text.out
+    assert f"to {COORDINATORS[1]} (nl): 1 case" in text.out
+    assert f"{number}  answer_due 7  due" in text.out
     assert number in text.out
     assert count(app, OutboxMail) == 0 and count(app, ReminderSent) == 0
     # And what it previewed is what the job then sends.
@@ -259,7 +273,7 @@ def test_reminders_run_queues_now_whatever_the_hour(
     result = cli("--config", config, "reminders", "run")
     assert result.code == 0, result.err
     assert "reminders: 2 mail(s) queued for 1 case(s)" in result.out
-    assert [k for _, k, *_ in reminder_rows(app)] == ["overdue", "overdue"]
+    assert [k for _, k, _ in reminder_rows(app)] == ["overdue", "overdue"]
     again = cli("--config", config, "reminders", "run")
     assert "reminders: 0 mail(s) queued" in again.out
     assert count(app, OutboxMail) == 2
@@ -287,6 +301,7 @@ def test_weekly_digest_once_per_iso_week(app: Any) -> None:
         "awaiting_letter": 1,
     }
     assert [c["days_left"] for c in context["cases"]] == [4, 24]
+    assert context["recipient_name"] == "Coord"
     assert context["as_of"] == monday.isoformat()
     assert run_digest(app, at(monday + timedelta(days=7), 8)) == 2
 
@@ -300,7 +315,8 @@ def test_tick_respects_working_hours(app: Any) -> None:
     assert not due_at_send_time(app.settings, at(monday, 7))
     assert tick(app, at(monday, 7)).mails == ()
     assert due_at_send_time(app.settings, at(monday, 8))
-    assert [m.threshold for m in tick(app, at(monday, 8)).mails] == ["7", "7"]
+    mails = tick(app, at(monday, 8)).mails
+    assert [e.threshold for m in mails for e in m.entries] == ["7", "7"]
 
 
 def test_confirmed_oral_case_is_reminded_like_any_other(app: Any) -> None:

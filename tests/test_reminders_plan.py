@@ -10,14 +10,9 @@ import pytest
 
 from config import Settings
 from config.schema import RemindersSettings
-from responder.reminder_plan import (
-    Policy,
-    days_left,
-    digest_context,
-    digest_due,
-    plan_reminders,
-    within_send_window,
-)
+from responder.reminder_plan import Policy, days_left, plan_reminders
+from responder.reminder_times import digest_due, within_send_window
+from responder.weekly_digest import digest_context
 from store.case_view import CaseView
 from store.deadlines import end_of_day
 from store.member import Member
@@ -71,13 +66,12 @@ def run_days(cases: list[CaseView], start: date, days: int, policy: Policy = POL
         day = start + timedelta(days=offset)
         plan = plan_reminders(cases, set(sent), policy, at(day))
         for mail in plan.mails:
-            sent |= {
-                (i, mail.kind, mail.threshold, mail.recipient) for i in mail.case_ids
-            }
+            sent |= set(mail.keys)
         sent |= plan.skipped
         log[day] = [
-            (m.kind, m.threshold, tuple(c["number"] for c in m.cases))
+            (e.kind, e.threshold, (e.line["number"],))
             for m in plan.mails
+            for e in m.entries
         ]
     return log
 
@@ -103,8 +97,8 @@ def test_catch_up_after_downtime_sends_only_the_most_urgent() -> None:
     assert first.mails == ()
     # Down for 19 days: one day left now, thresholds 14, 7 and 2 were passed.
     plan = plan_reminders(cases, set(), POLICY, at(deadline - timedelta(days=1)))
-    assert [(m.kind, m.threshold, m.threshold_days) for m in plan.mails] == [
-        ("answer_due", "2", 2)
+    assert [(e.kind, e.threshold) for m in plan.mails for e in m.entries] == [
+        ("answer_due", "2")
     ]
     assert plan.skipped == {
         (1, "answer_due", "14", COORD),
@@ -118,45 +112,49 @@ def test_catch_up_after_downtime_sends_only_the_most_urgent() -> None:
 def test_overdue_after_downtime_is_one_mail_and_marks_thresholds_done() -> None:
     deadline = date(2026, 6, 30)
     plan = plan_reminders([case(1, deadline)], set(), POLICY, at(date(2026, 7, 5)))
-    assert [m.threshold for m in plan.mails] == ["overdue:2026-07-05"]
+    assert [e.threshold for e in plan.mails[0].entries] == ["overdue:2026-07-05"]
     assert plan.mails[0].cases[0]["days_left"] == -5
     assert {key[2] for key in plan.skipped} == {"14", "7", "2", "0"}
 
 
-def test_cases_at_one_threshold_are_grouped_per_coordinator() -> None:
+def test_cases_due_in_one_run_make_one_mail_per_coordinator() -> None:
     policy = replace(POLICY, coordinators=(COORD, "els@libmutov.be"))
     today = date(2026, 6, 1)
     cases = [case(i, today + timedelta(days=d)) for i, d in ((1, 7), (2, 6), (3, 5))]
     cases.append(case(4, today + timedelta(days=2)))
     plan = plan_reminders(cases, set(), policy, at(today))
-    summary = [(m.recipient, m.threshold, len(m.cases)) for m in plan.mails]
+    summary = [(m.recipient, [e.threshold for e in m.entries]) for m in plan.mails]
     assert summary == [
-        (COORD, "2", 1),
-        ("els@libmutov.be", "2", 1),
-        (COORD, "7", 3),
-        ("els@libmutov.be", "7", 3),
+        (COORD, ["2", "7", "7", "7"]),
+        ("els@libmutov.be", ["2", "7", "7", "7"]),
     ]
-    seven = plan.mails[2]
+    mail = plan.mails[0]
     # Most urgent first, and everything the template needs is there.
-    assert [c["number"] for c in seven.cases] == [
+    assert [c["number"] for c in mail.cases] == [
+        "KL-2026-00004",
         "KL-2026-00003",
         "KL-2026-00002",
         "KL-2026-00001",
     ]
-    assert seven.context() == {
-        "kind": "answer_due",
-        "threshold_days": 7,
-        "cases": list(seven.cases),
+    context = mail.context()
+    assert context["recipient_name"] == "Coord"
+    assert [s["key"] for s in context["sections"]] == ["within_2", "within_7"]
+    assert context["summary"] == {
+        "total": 4,
+        "parts": [{"key": "this_week", "count": 4}],
     }
-    assert seven.cases[0] == {
+    assert mail.cases[1] == {
         "number": "KL-2026-00003",
+        "kind": "answer_due",
         "member_name": "Lid 3",
         "subject": "Klacht 3",
         "deadline": "2026-06-06T23:59:59+02:00",
         "days_left": 5,
         "assignee": None,
         "status": "registered",
+        "flags": [],
         "command": "klachten case show KL-2026-00003",
+        "link": "klachten case show KL-2026-00003",
     }
 
 
@@ -165,10 +163,9 @@ def test_overdue_goes_to_escalation_as_well_but_thresholds_do_not() -> None:
     today = date(2026, 6, 10)
     cases = [case(1, today - timedelta(days=1)), case(2, today + timedelta(days=7))]
     plan = plan_reminders(cases, set(), policy, at(today))
-    assert [(m.recipient, m.kind) for m in plan.mails] == [
-        (COORD, "overdue"),
-        ("direction@libmutov.be", "overdue"),
-        (COORD, "answer_due"),
+    assert [(m.recipient, [e.kind for e in m.entries]) for m in plan.mails] == [
+        (COORD, ["overdue", "answer_due"]),
+        ("direction@libmutov.be", ["overdue"]),
     ]
 
 
@@ -196,9 +193,11 @@ def test_ack_reminders_before_the_ack_deadline_and_once_when_late() -> None:
     assert sent == {date(2026, 6, 7): [("ack_due", "3")], ack: [("ack_due", "0")]}
     # A postal case registered after its ack deadline: one ack reminder.
     late = plan_reminders(cases, set(), POLICY, at(date(2026, 6, 20)))
-    assert [(m.kind, m.threshold, m.cases[0]["days_left"]) for m in late.mails] == [
-        ("ack_due", "0", -10)
-    ]
+    assert [
+        (e.kind, e.threshold, e.line["days_left"])
+        for m in late.mails
+        for e in m.entries
+    ] == [("ack_due", "0", -10)]
     posted = replace(cases[0], letter_sent_at=at(ack))
     assert plan_reminders([posted], set(), POLICY, at(ack)).mails == ()
 

@@ -64,9 +64,11 @@ def test_two_instances_at_once_send_one_set(
             .select_from(ReminderSent)
             .where(ReminderSent.outbox_id.is_not(None))
         )
-    # Per coordinator: answer_due at 7 days, then five daily overdue mails.
-    kinds = Counter(context["kind"] for context in contexts)
-    assert kinds == {"answer_due": 2, "overdue": 10}
+    # Per coordinator one mail a day: the first lists the three cases at 7
+    # days and the overdue one, the next four the overdue one.
+    assert len(contexts) == 5 * 2
+    kinds = Counter(line["kind"] for context in contexts for line in context["cases"])
+    assert kinds == {"answer_due": 6, "overdue": 10}
     assert sent == 3 * 2 + 5 * 2
 
 

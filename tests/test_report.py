@@ -33,6 +33,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from config.offices import RegionalOffice
 from store.db import transaction
 from store.inbound import register_inbound
 from store.member import Member
@@ -40,7 +41,13 @@ from store.models import Case, OutboxMail
 from store.registration import case_by_number, register_case
 from store.registration_input import CaseRules, InboundRecord, NewCase
 
-RULES = CaseRules(timezone="Europe/Brussels")
+RULES = CaseRules(
+    timezone="Europe/Brussels",
+    regional_offices=tuple(
+        RegionalOffice(name=name, postcodes=[code], address=[name])
+        for name, code in (("Gent", 9000), ("Luik", 4000))
+    ),
+)
 BRUSSELS_JAN1 = datetime(2023, 12, 31, 23, 30, tzinfo=UTC)  # 00:30 local
 INSZ = "85073003328"
 NAMES = ("Jan Janssens", "Marie Dubois", "Piet Pieters")

@@ -10,6 +10,7 @@ import jinja2
 import pytest
 
 from responder import dates
+from responder.reminder_groups import sections, summary
 from responder.render import (
     build_environment,
     one_line,
@@ -96,6 +97,8 @@ def reminder_case(i: int, days_left: int, **extra: Any) -> dict[str, Any]:
         "assignee": None,
         "status": "open",
         "command": f"klachten case show {number}",
+        "link": f"klachten case show {number}",
+        "kind": "answer_due",
     }
     values.update(extra)
     return values
@@ -231,13 +234,9 @@ def test_language_tags_are_understood(env, language, prefix):
 
 
 def test_language_without_this_kind_falls_back_to_dutch(env):
-    context = {
-        "kind": "overdue",
-        "threshold_days": None,
-        "cases": [reminder_case(1, -2)],
-    }
-    mail = render_mail(env, "coordinator", "reminder", "de", context)
-    assert mail.subject == "[Klachten] 1 klacht over de antwoordtermijn"
+    context = {"failures": [], "count": 1}
+    mail = render_mail(env, "coordinator", "delivery_failed", "de", context)
+    assert mail.subject == "[Klachten] 1 e-mail aan leden niet afgeleverd"
 
 
 @pytest.mark.parametrize("audience", ["../member", "Member", "member/x"])
@@ -335,99 +334,136 @@ def test_timezone_global_moves_the_date():
     assert "op 28 november 2026 goed ontvangen" in text
 
 
+def reminder_context(cases: list[dict[str, Any]], name: str = "Els Claes"):
+    """The context the reminder job stores, for these case lines."""
+    return {
+        "recipient": "els@libmutov.be",
+        "recipient_name": name,
+        "sections": sections(cases),
+        "summary": summary(cases),
+        "cases": cases,
+    }
+
+
 @pytest.mark.parametrize(
-    ("kind", "threshold", "count", "subject"),
+    ("days", "subject"),
     [
-        ("answer_due", 7, 3, "[Klachten] 3 klachten: antwoordtermijn over 7 dagen"),
-        ("answer_due", 1, 1, "[Klachten] 1 klacht: antwoordtermijn over 1 dag"),
+        ([-3, 5, 2], "[Klachten] 3 klachten: 1 te laat, 2 deze week"),
+        ([1], "[Klachten] 1 klacht: 1 deze week"),
         (
-            "answer_due",
-            0,
-            2,
-            "[Klachten] 2 klachten: antwoordtermijn verstrijkt vandaag",
-        ),
-        ("overdue", None, 2, "[Klachten] 2 klachten over de antwoordtermijn"),
-        ("overdue", None, 1, "[Klachten] 1 klacht over de antwoordtermijn"),
-        ("ack_due", None, 1, "[Klachten] 1 klacht zonder ontvangstmelding"),
-        (
-            "ack_due",
-            2,
-            4,
-            "[Klachten] 4 klachten zonder ontvangstmelding (termijn over 2 dagen)",
+            [0, 0, 12, 30],
+            "[Klachten] 4 klachten: 2 vandaag, 1 binnen 14 dagen, 1 later",
         ),
     ],
 )
-def test_reminder_groups_cases_in_one_mail(env, kind, threshold, count, subject):
-    days = -3 if kind == "overdue" else (threshold or 0)
-    cases = [reminder_case(i, days) for i in range(1, count + 1)]
-    context = {"kind": kind, "threshold_days": threshold, "cases": cases}
-    mail = render_mail(env, "coordinator", "reminder", "nl", context)
+def test_reminder_subject_states_the_truth(env, days, subject):
+    cases = [reminder_case(i, d) for i, d in enumerate(days, start=1)]
+    mail = render_mail(env, "coordinator", "reminder", "nl", reminder_context(cases))
     assert mail.subject == subject
     for case in cases:
         for part in (mail.text, mail.html):
             assert case["number"] in part
             assert case["command"] in part
-    assert mail.text.count("Bekijken:") == count
+    assert mail.text.count("Bekijken:") == len(days)
 
 
 def test_reminder_lines_read_right(env):
     cases = [
         reminder_case(1, -3, assignee="els"),
         reminder_case(2, -1, member_name=None, subject=None),
+        reminder_case(3, 2),
+        reminder_case(4, 4, kind="ack_due"),
     ]
-    context = {"kind": "overdue", "threshold_days": None, "cases": cases}
-    mail = render_mail(env, "coordinator", "reminder", "nl", context)
-    assert "De volgende 2 klachten zijn over de antwoordtermijn" in mail.text
-    assert "Termijn:      10 december 2026 (3 dagen te laat)" in mail.text
-    assert "(1 dag te laat)" in mail.text
-    assert "Behandelaar:  els" in mail.text
-    assert "Behandelaar:  niet toegewezen" in mail.text
-    assert "KL-2026-00002 - (naam onbekend)" in mail.text
-    assert "(geen onderwerp)" in mail.text
+    mail = render_mail(env, "coordinator", "reminder", "nl", reminder_context(cases))
+    assert mail.text.startswith("Beste Els Claes,\n")
+    text = mail.text
+    assert (
+        text.index("== Over de antwoordtermijn (2) ==")
+        < text.index("== Antwoordtermijn binnen 2 dagen (1) ==")
+        < text.index("== Nog geen ontvangstmelding (termijn 10 dagen) (1) ==")
+    )
+    assert "Termijn:      10 december 2026 (3 dagen te laat)" in text
+    assert "(1 dag te laat)" in text
+    assert "(nog 2 dagen)" in text
+    assert "Behandelaar:  els" in text
+    assert "Behandelaar:  niet toegewezen" in text
+    assert "KL-2026-00002 - (naam onbekend)" in text
+    assert "(geen onderwerp)" in text
     assert "10/12/2026" in mail.html
+    assert mail.subject == (
+        "[Klachten] 4 klachten: 2 te laat, 1 deze week, 1 zonder ontvangstmelding"
+    )
+
+
+def test_reminder_days_are_business_days_when_deadlines_are(env):
+    cases = [reminder_case(1, 3), reminder_case(2, -1)]
+    context = {
+        **reminder_context(cases),
+        "procedure": {"ack_days": 10, "answer_days": 45, "day_kind": "business"},
+    }
+    text = render_mail(env, "coordinator", "reminder", "nl", context).text
+    assert "(nog 3 werkdagen)" in text and "(1 werkdag te laat)" in text
+    text = render_mail(env, "coordinator", "reminder", "de", context).text
+    assert "(noch 3 Werktage)" in text and "(1 Werktag überfällig)" in text
+
+
+def test_reminder_links_into_the_workspace(env):
+    link = "https://klachten.lm.be/cases/KL-2026-00001"
+    cases = [reminder_case(1, 2, link=link)]
+    mail = render_mail(env, "coordinator", "reminder", "nl", reminder_context(cases))
+    assert f"Bekijken:     {link}" in mail.text
+    assert f'<a href="{link}">KL-2026-00001</a>' in mail.html
+    assert "klachten case show" not in mail.text
 
 
 @pytest.mark.parametrize(
-    ("lang", "words"), [("nl", "Status:       in behandeling"), ("fr", "en traitement")]
+    ("lang", "words"),
+    [
+        ("nl", "Status:       in behandeling"),
+        ("fr", "en traitement"),
+        ("de", "in Bearbeitung"),
+    ],
 )
 def test_reminder_shows_statuses_in_words(env, lang, words):
     case = {**reminder_case(1, 2), "status": "in_progress"}
-    context = {"kind": "answer_due", "threshold_days": 2, "cases": [case]}
-    mail = render_mail(env, "coordinator", "reminder", lang, context)
+    mail = render_mail(env, "coordinator", "reminder", lang, reminder_context([case]))
     assert words in mail.text
     assert "in_progress" not in mail.text + mail.html
 
 
 def test_reminder_escapes_names_in_html(env):
     cases = [reminder_case(1, 2, member_name="<img src=x onerror=alert(1)>")]
-    context = {"kind": "answer_due", "threshold_days": 2, "cases": cases}
-    mail = render_mail(env, "coordinator", "reminder", "nl", context)
+    mail = render_mail(env, "coordinator", "reminder", "nl", reminder_context(cases))
     assert "&lt;img src=x onerror=alert(1)&gt;" in mail.html
     assert "<img" not in mail.html
     assert "<img src=x onerror=alert(1)>" in mail.text
 
 
-def test_reminder_refuses_an_unknown_kind(env):
-    context = {"kind": "later", "threshold_days": None, "cases": [reminder_case(1, 1)]}
-    with pytest.raises(jinja2.TemplateRuntimeError, match="unknown reminder kind"):
+def test_reminder_refuses_an_unknown_section(env):
+    context = reminder_context([reminder_case(1, 1)])
+    context["sections"] = [{"key": "someday", "cases": context["cases"]}]
+    with pytest.raises(jinja2.TemplateRuntimeError, match="unknown reminder section"):
         render_mail(env, "coordinator", "reminder", "nl", context)
 
 
 @pytest.mark.parametrize(
-    ("kind", "threshold", "count", "subject"),
+    ("lang", "days", "subject", "greeting", "word"),
     [
-        ("answer_due", 7, 3, "[Plaintes] 3 plaintes : délai de réponse dans 7 jours"),
-        ("overdue", None, 1, "[Plaintes] 1 plainte hors délai de réponse"),
-        ("ack_due", None, 2, "[Plaintes] 2 plaintes sans accusé de réception"),
+        ("fr", [7, 6, -1], "[Plaintes] 3 plaintes : 1 en retard, 2 cette semaine",
+         "Bonjour Claire Dupont,", "Consulter :"),
+        ("de", [0], "[Beschwerden] 1 Beschwerde: 1 heute",
+         "Guten Tag Claire Dupont,", "Ansehen:"),
     ],
-)
-def test_reminder_in_french(env, kind, threshold, count, subject):
-    cases = [reminder_case(i, threshold or -1) for i in range(1, count + 1)]
-    context = {"kind": kind, "threshold_days": threshold, "cases": cases}
-    mail = render_mail(env, "coordinator", "reminder", "fr", context)
+)  # fmt: skip
+def test_reminder_in_french_and_german(env, lang, days, subject, greeting, word):
+    cases = [reminder_case(i, d) for i, d in enumerate(days, start=1)]
+    context = reminder_context(cases, name="Claire Dupont")
+    mail = render_mail(env, "coordinator", "reminder", lang, context)
     assert mail.subject == subject
-    assert "10 décembre 2026" in mail.text
-    assert mail.text.count("Consulter :") == count
+    assert mail.text.startswith(greeting)
+    assert {"fr": "10 décembre 2026", "de": "10. Dezember 2026"}[lang] in mail.text
+    assert mail.text.count(word) == len(days)
+    assert "klacht" not in mail.text.replace("klachten case show", "").lower()
 
 
 def test_digest(env):
@@ -448,6 +484,11 @@ def test_digest(env):
     assert "Ontvangstmelding per brief nog te versturen:      4" in mail.text
     assert mail.text.index("KL-2026-00001") < mail.text.index("KL-2026-00002")
     assert "&lt;b&gt;Jan&lt;/b&gt;" in mail.html
+    assert mail.text.startswith("Beste klachtencoördinator,\n")
+    named = {**context, "recipient_name": "Els Claes"}
+    greeted = render_mail(env, "coordinator", "digest", "nl", named)
+    assert greeted.text.startswith("Beste Els Claes,\n")
+    assert "<p>Beste Els Claes,</p>" in greeted.html
     empty = render_mail(env, "coordinator", "digest", "nl", {**context, "cases": []})
     assert "Er zijn geen open klachten." in empty.text
 

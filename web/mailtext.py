@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from responder.context import Org, mail_context
 from responder.dates import date_long
-from responder.letter import member_address_lines, render_letter_pdf
+from responder.letter import member_address_lines, render_letter_pdf, sender_lines
 from responder.render import RenderedMail, build_environment, render_mail
 
 if TYPE_CHECKING:
@@ -62,9 +62,7 @@ def answer_letter(settings: Settings, case: CaseView, text: str) -> bytes:
     member = context["case"]["member"]
     org = org_of(settings)
     responder = settings.responder
-    sender = [org.from_name, org.name, *responder.org_address, org.from_address]
-    if org.phone:
-        sender.append(org.phone)
+    sender = sender_lines(settings, org, case.regional_office)
     language = case.language if case.language in ("nl", "fr", "de", "en") else "nl"
     date = date_long(datetime.now(UTC), language, tz=settings.cases.timezone)
     return render_letter_pdf(

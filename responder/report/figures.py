@@ -28,7 +28,9 @@
 - ``repeat_members``: members with more than one case (a count, no names).
 - ``ombudsdienst``: cases referred (``referred_at`` set or flag).
 - ``acknowledgements_not_sent``: ``total``; ``by_reason`` ("skipped:<kind>",
-  "failed:<kind>", "awaiting_letter", "closed_without_acknowledgement");
+  "failed:<kind>", "awaiting_letter", "closed_without_acknowledgement",
+  "ack_bounced": sent, but a delivery report returned it; such a case no
+  longer counts in ``acknowledgement``);
   ``acknowledged_without_mail`` ("letter_sent", "acknowledged_otherwise").
 - ``non_complaint_messages``: auto_reply, bounce, list, spam, rejected,
   quarantined, staff -> messages received in the year; ``messages_by_class``: all.
@@ -62,7 +64,7 @@ from responder.report.stats import (
     reason_kind,
     share,
 )
-from store.vocabulary import NON_COMPLAINT_CLASSES, Outcome, values
+from store.vocabulary import NON_COMPLAINT_CLASSES, Flag, Outcome, values
 
 if TYPE_CHECKING:
     from store.report_data import CaseLine, CaseTiming, YearCounts, YearWindow
@@ -223,7 +225,8 @@ class _Clocks:
     def add(self, t: CaseTiming) -> None:
         zone = self.zone
         self.months[local_day(t.received_at, zone).month] += 1
-        if t.acknowledged_at is not None:
+        # An acknowledgement that came back never reached the member.
+        if t.acknowledged_at is not None and Flag.ACK_BOUNCED not in (t.flags or ()):
             self.ack_days.append(days_between(t.received_at, t.acknowledged_at, zone))
             self.ack_within += t.acknowledged_at <= t.ack_due
         if t.answered_at is not None:
@@ -270,6 +273,8 @@ def _acks_not_sent(counts: YearCounts) -> dict[str, Any]:
     for reason, n in counts.acks_missing.items():
         if reason not in WITHOUT_MAIL:
             reasons[reason] += n
+    if counts.acks_bounced:
+        reasons[Flag.ACK_BOUNCED.value] += counts.acks_bounced
     return {
         "total": sum(reasons.values()),
         "by_reason": _ranked(dict(reasons)),

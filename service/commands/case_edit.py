@@ -109,7 +109,6 @@ def attachment(app: App, args: argparse.Namespace) -> int:
     return 0
 
 
-
 def search(app: App, args: argparse.Namespace) -> int:
     from store.workspace import search_cases
 

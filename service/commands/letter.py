@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from responder.context import mail_context
 from responder.dates import date_long
 from responder.delivery_run import build_delivery_setup
-from responder.letter import member_address_lines, render_letter_pdf
+from responder.letter import member_address_lines, render_letter_pdf, sender_lines
 from responder.render import render_mail
 from service.app import App
 from service.output import write_private
@@ -78,9 +78,7 @@ def build_letter(
     context = mail_context(org, case, extra, terms=app.rules)
     mail = render_mail(env, "member", kind, case.language, context)
     responder = settings.responder
-    sender = [org.from_name, org.name, *responder.org_address, org.from_address]
-    if org.phone:
-        sender.append(org.phone)
+    sender = sender_lines(settings, org, case.regional_office)
     language = case.language if case.language in ("nl", "fr", "de", "en") else "nl"
     date = date_long(utcnow(), language, tz=settings.cases.timezone)
     return render_letter_pdf(

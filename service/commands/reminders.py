@@ -14,7 +14,7 @@ from service.output import print_json, printable
 def preview(app: App, args: argparse.Namespace) -> int:
     """Show what would be sent, and to whom, without sending or recording."""
     from responder.reminder_job import preview as plan_at
-    from responder.reminder_plan import parse_clock
+    from responder.reminder_times import parse_clock
 
     app.require_schema()
     zone = ZoneInfo(app.timezone)
@@ -39,10 +39,10 @@ def preview(app: App, args: argparse.Namespace) -> int:
 def _mail_dict(mail: Any) -> dict[str, Any]:
     return {
         "recipient": mail.recipient,
-        "kind": mail.kind,
-        "threshold": mail.threshold,
-        "threshold_days": mail.threshold_days,
-        "cases": list(mail.cases),
+        "language": mail.language,
+        "cases": [
+            {**entry.line, "threshold": entry.threshold} for entry in mail.entries
+        ],
     }
 
 
@@ -54,8 +54,8 @@ def render_preview(body: dict[str, Any]) -> str:
     for mail in body["mails"]:
         count = len(mail["cases"])
         lines.append(
-            f"  to {mail['recipient']}: {mail['kind']} {mail['threshold']}"
-            f" ({count} case{'s' if count != 1 else ''})"
+            f"  to {mail['recipient']} ({mail['language']}):"
+            f" {count} case{'s' if count != 1 else ''}"
         )
         lines += [_case_row(c) for c in mail["cases"]]
     if body["skipped"]:
@@ -65,7 +65,8 @@ def render_preview(body: dict[str, Any]) -> str:
 
 def _case_row(case: dict[str, Any]) -> str:
     row = (
-        f"    {case['number']}  due {case['deadline'][:10]}  "
+        f"    {case['number']}  {case['kind']} {case['threshold']}"
+        f"  due {case['deadline'][:10]}  "
         f"{case['days_left']:+d} days  {case['assignee'] or '-'}  "
         f"{printable(case['subject'] or '')}"
     )

@@ -22,7 +22,6 @@ from service.app import App
 from store.errors import UserError
 
 if TYPE_CHECKING:
-
     from responder.report.figures import Figures
 
 T = TypeVar("T")
