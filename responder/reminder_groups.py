@@ -9,7 +9,6 @@ week"); the templates put the words to the keys named here.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -66,14 +65,6 @@ def summary(lines: Sequence[Line]) -> dict[str, Any]:
         "total": len({line["number"] for line in lines}),
         "parts": [{"key": k, "count": n} for k, n in counts.items() if n],
     }
-
-
-def name_from_address(address: str) -> str:
-    """A name to greet when no account names the recipient:
-    "els.claes@lm.be" -> "Els Claes"."""
-    local = address.partition("@")[0]
-    words = [w for w in re.split(r"[._\-+]+", local) if w and not w.isdigit()]
-    return " ".join(w.capitalize() for w in words) or address
 
 
 def _summary_key(section: str) -> str:

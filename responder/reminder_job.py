@@ -16,10 +16,10 @@ import structlog
 
 from config import Settings
 from responder.job_context import JobContext
-from responder.reminder_groups import name_from_address
 from responder.reminder_plan import Plan, PlannedMail, Policy, plan_reminders
 from responder.reminder_times import digest_due, iso_week, within_send_window
 from responder.weekly_digest import digest_context
+from store.accounts import recipient_names
 
 log = structlog.get_logger("klachten.reminders")
 
@@ -52,9 +52,10 @@ def run_due(app: JobContext, now: datetime | None = None) -> ReminderReport:
         sent = store.sent_keys(session, [case.id for case in cases])
         plan = plan_reminders(cases, sent, policy, now)
         store.record_skipped(session, plan.skipped, now)
-        names = store.staff_names(session) if plan.mails else {}
+        addresses = [mail.recipient for mail in plan.mails]
+        names = dict(zip(addresses, recipient_names(session, addresses), strict=True))
         for mail in plan.mails:
-            name = names.get(mail.recipient.lower())
+            name = names[mail.recipient]
             store.record_mail(session, app.rules, _to_record(mail, name), now)
     report = ReminderReport(plan.mails, len(plan.skipped))
     if report.mails or report.skipped:
@@ -119,13 +120,12 @@ def run_digest(
         ):
             return 0
         context = digest_context(store.open_cases(session), policy, now)
-        names = store.staff_names(session)
+        coordinators = list(policy.coordinators)
         recipients = {
-            address: (
-                policy.language(address),
-                names.get(address.lower()) or name_from_address(address),
+            address: (policy.language(address), name)
+            for address, name in zip(
+                coordinators, recipient_names(session, coordinators), strict=True
             )
-            for address in policy.coordinators
         }
         count = store.record_digest(session, app.rules, week, recipients, context, now)
     log.info("reminders.digest_queued", week=week, mails=count)

@@ -25,9 +25,10 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from responder.reminder_groups import name_from_address, sections, summary
+from responder.reminder_groups import sections, summary
 from responder.reminder_policy import Policy, link_base, unique_addresses
 from responder.reminder_times import local_today
+from store.accounts import name_from_address
 from store.case_view import CaseView
 from store.deadlines import days_between
 from store.reminder_records import SentKey

@@ -184,10 +184,12 @@ def recipient_names(session: Session, addresses: list[str]) -> list[str]:
             )
         )
     }
-    return [known.get(a.strip().lower()) or _name_of(a) for a in addresses]
+    return [known.get(a.strip().lower()) or name_from_address(a) for a in addresses]
 
 
-def _name_of(address: str) -> str:
+def name_from_address(address: str) -> str:
+    """A name to greet when no account names the recipient:
+    "els.claes@lm.be" -> "Els Claes"."""
     local = address.strip().partition("@")[0]
     words = [w for w in re.split(r"[._\-+]+", local) if w and not w.isdigit()]
     return " ".join(w.capitalize() for w in words) or address.strip()

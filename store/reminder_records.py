@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from store.case_view import CASES, CaseView
 from store.db import is_postgres
-from store.models import Account, ReminderSent, ServiceState, utcnow
+from store.models import ReminderSent, ServiceState, utcnow
 from store.registration import enqueue_mail
 from store.registration_input import CaseRules
 from store.vocabulary import (
@@ -140,12 +140,6 @@ def record_mail(
     session.flush()
     _mark(session, mail.keys, outbox.id, now)
     return outbox.id
-
-
-def staff_names(session: Session) -> dict[str, str]:
-    """Workspace account names by lower-cased address: whom a mail greets."""
-    rows = session.execute(select(Account.email, Account.name))
-    return {email.lower(): name for email, name in rows if name}
 
 
 def record_skipped(session: Session, keys: Iterable[SentKey], now: datetime) -> None:

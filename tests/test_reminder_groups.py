@@ -11,12 +11,12 @@ import pytest
 from config.offices import RegionalOffice
 from config.schema import CasesSettings, Settings, StaffSettings, WebSettings
 from responder.reminder_groups import (
-    name_from_address,
     sections,
     summary,
     urgency,
 )
 from responder.reminder_plan import Policy, days_left, link_base, plan_reminders
+from store.accounts import name_from_address
 from store.deadlines import add_days, days_between, end_of_day
 from tests.test_reminders_plan import COORD, POLICY, TZ, at, case
 

@@ -454,3 +454,27 @@ def test_failed_sign_ins_lock_the_account(client, site) -> None:
         assert sign_in(client, COORDINATOR, "wrong password!").status_code == 401
     assert sign_in(client, COORDINATOR).status_code == 401
     assert sign_in(client, VIEWER).status_code == 401  # the address is locked too
+
+
+def test_the_office_filter_offers_the_configured_offices(
+    cli, make_config, db_url, tmp_path
+) -> None:
+    from config import load_settings
+    from web.app import create_app
+
+    office = {
+        "name": "LM Oost-Vlaanderen",
+        "postcodes": ["9000-9999"],
+        "address": ["Brabantdam 109", "9000 Gent"],
+    }
+    config = make_config(
+        db_url, web=web_sections(tmp_path), cases={"regional_offices": [office]}
+    )
+    seed(cli, config, tmp_path)
+    app = create_app(load_settings(config, environ={}), environ={})
+    with TestClient(app, client=("10.1.2.3", 40000)) as client:
+        assert sign_in(client, COORDINATOR).status_code == 303
+        page = client.get("/cases", params={"regional_office": "LM Oost-Vlaanderen"})
+    app.state.ws.close()
+    assert "<option selected>LM Oost-Vlaanderen</option>" in page.text
+    assert "RegionalOffice(" not in page.text
