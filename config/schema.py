@@ -37,6 +37,12 @@ class ImapSettings:
     # security = "none" sends the password in clear: refused toward any host
     # but loopback unless this is true.
     allow_plaintext_auth: bool = False
+    # The shared mailbox's sent folder (e.g. "Sent Items"): read like the inbox
+    # (UID-tracked, never flagged or moved) so answers sent from Outlook count.
+    sent_mailbox: str = ""
+    # Where a copy of every mail the service sends is appended (\Seen), so
+    # coordinators see it in Outlook; empty: no copies.
+    sent_copy_mailbox: str = ""
 
 
 @dataclass(frozen=True)
@@ -212,6 +218,9 @@ class StaffSettings:
     # Believe staff mail without a trusted dmarc=pass (the weaker choice, for
     # a mail server that writes no Authentication-Results).
     trust_unauthenticated: bool = False
+    # Believed staff mail to klachten@ with the case number in the subject may
+    # act on the case with lines such as "Toewijzen: naam@..." (opt-in).
+    mail_commands: bool = False
 
 
 @dataclass(frozen=True)

@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from ingest import rules
 from ingest.forms.merge import is_no_reply
 from ingest.parse import ParsedMessage
-from store.vocabulary import MessageClass
+from store.vocabulary import CASE_CLASSES, MessageClass
 
 
 class CaseLookup(Protocol):
@@ -113,15 +113,33 @@ def rejected(reason: str) -> Verdict:
 
 
 def classify(
-    msg: ParsedMessage, settings: ClassifierSettings, lookup: CaseLookup
+    msg: ParsedMessage,
+    settings: ClassifierSettings,
+    lookup: CaseLookup,
+    *,
+    sent_folder: bool = False,
 ) -> Verdict:
-    """Classify ``msg``; the first rule group that answers decides the class."""
+    """Classify ``msg``; the first rule group that answers decides the class.
+
+    `sent_folder`: the mail lies in the shared mailbox's sent folder, where
+    only the fund's people put mail. It is never a member's mail: it is staff
+    mail (our own addresses included, sent "as" klachten@), and believed.
+    """
+    if sent_folder:
+        settings = replace(
+            settings,
+            own_addresses=(),
+            staff_addresses=(*settings.staff_addresses, *settings.own_addresses),
+        )
     klass, reason, number = _decide(msg, settings, lookup)
+    if sent_folder and klass in CASE_CLASSES:
+        klass = MessageClass.STAFF
+        reason = f"in the sent folder; {reason if number else 'refers to no case'}"
     failure = dmarc_failed(msg, settings.trusted_authserv_ids)
     passed = failure is None and dmarc_passed(msg, settings.trusted_authserv_ids)
     staff_unverified = False
     if klass == MessageClass.STAFF and not (
-        passed or settings.trust_unauthenticated_staff
+        passed or settings.trust_unauthenticated_staff or sent_folder
     ):
         staff_unverified = True
         reason += "; not verified (no trusted dmarc=pass): for a person to check"

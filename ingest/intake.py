@@ -36,6 +36,7 @@ from ingest.inbound_builder import (
 from ingest.incoming import Incoming
 from ingest.options import IntakeOptions
 from ingest.parse import ParsedMessage, UnparseableMessage, parse_message
+from ingest.staff_acts import with_staff_act
 from store import intake_state
 from store.errors import StoreUnavailable
 from store.vocabulary import MessageClass
@@ -192,7 +193,9 @@ class Intake:
     def _classified(self, item: Incoming, msg: ParsedMessage) -> InboundRecord:
         if msg.message_id:
             structlog.contextvars.bind_contextvars(mid=short_hash(msg.message_id))
-        verdict = classify(msg, self.options.classifier, self.lookup)
+        options = self.options
+        sent = bool(options.sent_mailbox) and item.mailbox == options.sent_mailbox
+        verdict = classify(msg, options.classifier, self.lookup, sent_folder=sent)
         try:
             forms = self.forms.read(
                 msg,
@@ -208,7 +211,16 @@ class Intake:
                 " not read again"
             )
             return quarantine_record(item, reason)
-        return build_record(item, msg, verdict, forms, self.options.record)
+        record = build_record(item, msg, verdict, forms, options.record)
+        number = verdict.case_number
+        return with_staff_act(
+            record,
+            msg,
+            verdict,
+            member_email=self.lookup.member_email(number) if number else None,
+            own_addresses=options.classifier.own_addresses,
+            mail_commands=options.mail_commands,
+        )
 
     def _too_large(self, item: Incoming) -> InboundRecord:
         reason = (

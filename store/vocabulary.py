@@ -139,6 +139,9 @@ class Flag(StrEnum):
     MESSAGE_ID_REUSED = "message_id_reused"
     # A case whose messages, attachments and events moved into another one.
     MERGED = "merged"
+    # The member wrote again after the answer (or the closing): a person reads
+    # it; cleared when staff acts on the case.
+    MEMBER_REPLIED = "member_replied"
 
 
 class MailKind(StrEnum):
@@ -152,6 +155,12 @@ class MailKind(StrEnum):
     DIGEST = "digest"
     DELIVERY_FAILED = "delivery_failed"
     STALL_ALARM = "stall_alarm"
+    # To a staff member whose answer by mail lacked the ombudsdienst mention.
+    ANSWER_INCOMPLETE = "answer_incomplete"
+    # To the assignee (or the coordinators): the member replied after the answer.
+    MEMBER_REPLIED = "member_replied"
+    # To a staff member whose mail command was not understood.
+    COMMAND_REPLY = "command_reply"
 
 
 class Audience(StrEnum):
