@@ -185,12 +185,16 @@ def _may_write_about(
 
 
 def _staff_sender(msg: ParsedMessage, settings: ClassifierSettings) -> str | None:
-    """Why the From address is one of the fund's people, or None.
+    return staff_reason(msg.from_address or "", settings)
+
+
+def staff_reason(address: str, settings: ClassifierSettings) -> str | None:
+    """Why `address` is one of the fund's people, or None.
 
     A no-reply sender or a form / e-Loket notification is never staff, built
     in: it speaks for the member it names.
     """
-    sender = (msg.from_address or "").strip().lower()
+    sender = address.strip().lower()
     if "@" not in sender or is_no_reply(sender):
         return None
     if sender in {a.strip().lower() for a in settings.staff_addresses}:

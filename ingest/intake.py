@@ -26,6 +26,7 @@ import structlog
 from ingest.classify import classify
 from ingest.form_reading import FormWork, StoppedService
 from ingest.forms.pool import FormPool, FormsInterrupted, shared_pool
+from ingest.forwarded import as_members_complaint
 from ingest.inbound_builder import (
     build_record,
     describe_error,
@@ -36,7 +37,7 @@ from ingest.inbound_builder import (
 from ingest.incoming import Incoming
 from ingest.options import IntakeOptions
 from ingest.parse import ParsedMessage, UnparseableMessage, parse_message
-from ingest.staff_acts import with_staff_act
+from ingest.staff_acts import forwarded_record, with_staff_act
 from store import intake_state
 from store.errors import StoreUnavailable
 from store.vocabulary import MessageClass
@@ -196,6 +197,12 @@ class Intake:
         options = self.options
         sent = bool(options.sent_mailbox) and item.mailbox == options.sent_mailbox
         verdict = classify(msg, options.classifier, self.lookup, sent_folder=sent)
+        staff_sender = msg.from_address
+        forward = (
+            None if sent else as_members_complaint(msg, verdict, options.classifier)
+        )
+        if forward is not None:
+            msg, verdict = forward
         try:
             forms = self.forms.read(
                 msg,
@@ -212,6 +219,8 @@ class Intake:
             )
             return quarantine_record(item, reason)
         record = build_record(item, msg, verdict, forms, options.record)
+        if forward is not None:
+            return forwarded_record(record, staff_sender)
         number = verdict.case_number
         return with_staff_act(
             record,

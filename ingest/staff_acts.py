@@ -49,6 +49,14 @@ def with_staff_act(
     return record
 
 
+def forwarded_record(record: InboundRecord, staff_sender: str | None) -> InboundRecord:
+    """The member's complaint a staff member forwarded: stored as sent by
+    that staff member, who is named in the audit trail."""
+    staff = (staff_sender or "").lower()
+    event = EventRecord("forwarded_by_staff", {"staff": staff})
+    return replace(record, sender=staff or None, events=(*record.events, event))
+
+
 def staff_act(
     msg: ParsedMessage,
     verdict: Verdict,
