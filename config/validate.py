@@ -90,6 +90,19 @@ def check(settings: Settings) -> None:
         )
     parse_listen(settings.metrics.listen)  # the check `run` makes, made here
     _check_web(settings)
+    _check_sent_mailbox(settings)
+
+
+def _check_sent_mailbox(settings: Settings) -> None:
+    """The sent folder is read without marking: it cannot be the folder
+    intake marks and moves messages in (or out of)."""
+    imap = settings.imap
+    sent = imap.sent_mailbox.strip()
+    if sent and sent.lower() in {imap.mailbox.lower(), imap.processed_mailbox.lower()}:
+        raise ConfigError(
+            "config: [imap] sent_mailbox must differ from mailbox and"
+            " processed_mailbox"
+        )
 
 
 def _check_plaintext_auth(settings: Settings) -> None:

@@ -83,3 +83,14 @@ def test_the_block_ends_at_the_first_other_line() -> None:
     assert not block.any
     block = parse_commands("Notitie: gebeld\nBeste collega, Toewijzen: x@y.be\n")
     assert block.commands == (Command("note", "gebeld"),)
+
+
+@pytest.mark.parametrize("sent", ["INBOX", "inbox", "Verwerkt"])
+def test_sent_mailbox_cannot_be_the_inbox_or_processed_folder(sent: str) -> None:
+    from config.schema import ImapSettings, Settings
+    from config.validate import ConfigError, check
+
+    imap = ImapSettings(sent_mailbox=sent, processed_mailbox="Verwerkt")
+    with pytest.raises(ConfigError, match="sent_mailbox must differ"):
+        check(Settings(imap=imap))
+    check(Settings(imap=ImapSettings(sent_mailbox="Sent Items")))
