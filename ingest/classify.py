@@ -125,6 +125,10 @@ def classify(
     only the fund's people put mail. It is never a member's mail: it is staff
     mail (our own addresses included, sent "as" klachten@), and believed.
     """
+    if sent_folder and msg.header("x-klachten-case") is not None:
+        # Our own copy ([imap] sent_copy_mailbox may be this folder): kept,
+        # joined to nothing.
+        return Verdict(MessageClass.STAFF, "in the sent folder: the service's own mail")
     if sent_folder:
         settings = replace(
             settings,

@@ -22,7 +22,8 @@ def _config(make_config, db_url, imap, smtp_server, **imap_values):
 def test_sent_mail_is_copied_seen_to_the_sent_folder(
     cli, make_config, db_url, imap, smtp_server
 ) -> None:
-    config = _config(make_config, db_url, imap, smtp_server)
+    # The copies go to the sent folder that intake also reads.
+    config = _config(make_config, db_url, imap, smtp_server, sent_mailbox=SENT)
     imap.append(complaint(sender="jan.peeters@example.be"))
     assert cli("--config", config, "run", "--once").code == 0
     (ack,) = smtp_server.wait_for(1)
@@ -32,6 +33,12 @@ def test_sent_mail_is_copied_seen_to_the_sent_folder(
     assert ack.message["Message-ID"].encode() in copy
     assert cli("--config", config, "run", "--once").code == 0
     assert imap.list_uids(SENT) == [uid]  # copied once
+    # Read back from the sent folder, our own copy joins nothing.
+    (case,) = cli("--config", config, "cases", "list", "--format", "json").json()
+    assert case["message_count"] == 1
+    (own,) = cli("--config", config, "messages", "list", "--class", "staff",
+                 "--format", "json").json()  # fmt: skip
+    assert own["case"] is None
 
 
 def test_failed_append_is_retried_without_resending(
