@@ -44,6 +44,12 @@ class ImapSettings:
     # Set \Seen on what was taken in; false keeps the unread mark people see
     # in a shared mailbox (the keyword or processed_mailbox still marks it).
     mark_seen: bool = True
+    # The shared mailbox's sent folder (e.g. "Sent Items"): read like the inbox
+    # (UID-tracked, never flagged or moved) so answers sent from Outlook count.
+    sent_mailbox: str = ""
+    # Where a copy of every mail the service sends is appended (\Seen), so
+    # coordinators see it in Outlook; empty: no copies.
+    sent_copy_mailbox: str = ""
 
 
 @dataclass(frozen=True)
@@ -304,6 +310,9 @@ class StaffSettings:
     # The language of the mails a staff member gets (reminders): address ->
     # nl | fr | de; anyone not named reads Dutch.
     languages: dict[str, str] = field(default_factory=dict)
+    # Believed staff mail to klachten@ with the case number in the subject may
+    # act on the case with lines such as "Toewijzen: naam@..." (opt-in).
+    mail_commands: bool = False
 
 
 @dataclass(frozen=True)

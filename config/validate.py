@@ -96,6 +96,7 @@ def check(settings: Settings) -> None:
     if not 1 <= settings.privacy.retention_years <= 100:
         raise ConfigError("config: [privacy] retention_years must be from 1 to 100")
     _check_oauth(settings)
+    _check_sent_mailbox(settings)
 
 
 _OAUTH_NEEDS = {
@@ -134,6 +135,18 @@ def _check_oauth(settings: Settings) -> None:
         raise ConfigError(
             "config: [oauth] token_url must use https:// (the client secret "
             "would cross the network in clear)"
+        )
+
+
+def _check_sent_mailbox(settings: Settings) -> None:
+    """The sent folder is read without marking: it cannot be the folder
+    intake marks and moves messages in (or out of)."""
+    imap = settings.imap
+    sent = imap.sent_mailbox.strip()
+    if sent and sent.lower() in {imap.mailbox.lower(), imap.processed_mailbox.lower()}:
+        raise ConfigError(
+            "config: [imap] sent_mailbox must differ from mailbox and"
+            " processed_mailbox"
         )
 
 

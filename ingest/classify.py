@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from ingest import rules
 from ingest.forms.merge import is_no_reply
 from ingest.parse import ParsedMessage
-from store.vocabulary import MessageClass
+from store.vocabulary import CASE_CLASSES, MessageClass
 
 
 class CaseLookup(Protocol):
@@ -121,15 +121,37 @@ def rejected(reason: str) -> Verdict:
 
 
 def classify(
-    msg: ParsedMessage, settings: ClassifierSettings, lookup: CaseLookup
+    msg: ParsedMessage,
+    settings: ClassifierSettings,
+    lookup: CaseLookup,
+    *,
+    sent_folder: bool = False,
 ) -> Verdict:
-    """Classify ``msg``; the first rule group that answers decides the class."""
+    """Classify ``msg``; the first rule group that answers decides the class.
+
+    `sent_folder`: the mail lies in the shared mailbox's sent folder, where
+    only the fund's people put mail. It is never a member's mail: it is staff
+    mail (our own addresses included, sent "as" klachten@), and believed.
+    """
+    if sent_folder and msg.header("x-klachten-case") is not None:
+        # Our own copy ([imap] sent_copy_mailbox may be this folder): kept,
+        # joined to nothing.
+        return Verdict(MessageClass.STAFF, "in the sent folder: the service's own mail")
+    if sent_folder:
+        settings = replace(
+            settings,
+            own_addresses=(),
+            staff_addresses=(*settings.staff_addresses, *settings.own_addresses),
+        )
     klass, reason, number = _decide(msg, settings, lookup)
+    if sent_folder and klass in CASE_CLASSES:
+        klass = MessageClass.STAFF
+        reason = f"in the sent folder; {reason if number else 'refers to no case'}"
     failure = dmarc_failed(msg, *settings.authentication)
     passed = failure is None and dmarc_passed(msg, *settings.authentication)
     staff_unverified = False
     if klass == MessageClass.STAFF and not (
-        passed or settings.trust_unauthenticated_staff
+        passed or settings.trust_unauthenticated_staff or sent_folder
     ):
         staff_unverified = True
         reason += "; not verified (no trusted dmarc=pass): for a person to check"
@@ -175,12 +197,16 @@ def _may_write_about(
 
 
 def _staff_sender(msg: ParsedMessage, settings: ClassifierSettings) -> str | None:
-    """Why the From address is one of the fund's people, or None.
+    return staff_reason(msg.from_address or "", settings)
+
+
+def staff_reason(address: str, settings: ClassifierSettings) -> str | None:
+    """Why `address` is one of the fund's people, or None.
 
     A no-reply sender or a form / e-Loket notification is never staff, built
     in: it speaks for the member it names.
     """
-    sender = (msg.from_address or "").strip().lower()
+    sender = address.strip().lower()
     if "@" not in sender or is_no_reply(sender):
         return None
     if sender in {a.strip().lower() for a in settings.staff_addresses}:

@@ -13,6 +13,7 @@ import contextlib
 import imaplib
 import time
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import structlog
@@ -37,6 +38,9 @@ SEEN = b"\\Seen"
 
 class ImapSource:
     """One mailbox on one IMAP server. `connect()` before use, `close()` after."""
+
+    # Select the mailbox read-only (a folder we only read, never change).
+    readonly = False
 
     def __init__(
         self, settings: ImapSettings, oauth: OAuthSettings | None = None
@@ -65,7 +69,7 @@ class ImapSource:
             client.normalise_times = False  # keep INTERNALDATE's own offset
             if s.processed_mailbox and not client.folder_exists(s.processed_mailbox):
                 client.create_folder(s.processed_mailbox)
-            self._selected(client.select_folder(s.mailbox))
+            self._selected(client.select_folder(s.mailbox, readonly=self.readonly))
         except BaseException:
             drop(client)
             raise
@@ -95,7 +99,11 @@ class ImapSource:
         if self.client is None:
             self.connect()
         else:
-            self._selected(self.connected.select_folder(self.settings.mailbox))
+            self._selected(
+                self.connected.select_folder(
+                    self.settings.mailbox, readonly=self.readonly
+                )
+            )
         if self._uidvalidity != self._highest_of:  # UIDs of another mailbox life
             self._highest_seen, self._highest_of = 0, self._uidvalidity
         return self._uidvalidity
@@ -318,3 +326,31 @@ def _idle_done_quietly(client: IMAPClient) -> None:
     """End IDLE; on a dead connection the error that got us here matters more."""
     with contextlib.suppress(*IMAP_ERRORS):
         client.idle_done()
+
+
+class SentFolderSource(ImapSource):
+    """The shared mailbox's sent folder ([imap] sent_mailbox), read only.
+
+    Coordinators' answers sent from Outlook lie here. Nothing in it is ever
+    changed (no keyword, no \\Seen, no move: it is the coordinators' folder);
+    which messages were read is known from the UID position the store keeps
+    per folder, so every message is read once per UIDVALIDITY.
+    """
+
+    readonly = True
+
+    def __init__(
+        self, settings: ImapSettings, oauth: OAuthSettings | None = None
+    ) -> None:
+        super().__init__(
+            replace(settings, mailbox=settings.sent_mailbox, processed_mailbox=""),
+            oauth,
+        )
+
+    def waiting(self, after_uid: int) -> list[int]:
+        """Every UID above `after_uid`, ascending."""
+        found = self.connected.search(["UID", f"{after_uid + 1}:*"])
+        return sorted(uid for uid in found if uid > after_uid)
+
+    def mark(self, items: Sequence[Incoming]) -> None:
+        """Nothing: the position in the store says what was read."""

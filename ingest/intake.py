@@ -26,6 +26,7 @@ import structlog
 from ingest.classify import classify
 from ingest.form_reading import FormWork, StoppedService
 from ingest.forms.pool import FormPool, FormsInterrupted, shared_pool
+from ingest.forwarded import as_members_complaint
 from ingest.inbound_builder import (
     build_record,
     describe_error,
@@ -36,6 +37,7 @@ from ingest.inbound_builder import (
 from ingest.incoming import Incoming
 from ingest.options import IntakeOptions
 from ingest.parse import ParsedMessage, UnparseableMessage, parse_message
+from ingest.staff_acts import forwarded_record, with_staff_act
 from store import intake_state
 from store.errors import StoreUnavailable
 from store.vocabulary import MessageClass
@@ -192,7 +194,15 @@ class Intake:
     def _classified(self, item: Incoming, msg: ParsedMessage) -> InboundRecord:
         if msg.message_id:
             structlog.contextvars.bind_contextvars(mid=short_hash(msg.message_id))
-        verdict = classify(msg, self.options.classifier, self.lookup)
+        options = self.options
+        sent = bool(options.sent_mailbox) and item.mailbox == options.sent_mailbox
+        verdict = classify(msg, options.classifier, self.lookup, sent_folder=sent)
+        staff_sender = msg.from_address
+        forward = (
+            None if sent else as_members_complaint(msg, verdict, options.classifier)
+        )
+        if forward is not None:
+            msg, verdict = forward
         try:
             forms = self.forms.read(
                 msg,
@@ -208,7 +218,18 @@ class Intake:
                 " not read again"
             )
             return quarantine_record(item, reason)
-        return build_record(item, msg, verdict, forms, self.options.record)
+        record = build_record(item, msg, verdict, forms, options.record)
+        if forward is not None:
+            return forwarded_record(record, staff_sender)
+        number = verdict.case_number
+        return with_staff_act(
+            record,
+            msg,
+            verdict,
+            member_email=self.lookup.member_email(number) if number else None,
+            own_addresses=options.classifier.own_addresses,
+            mail_commands=options.mail_commands,
+        )
 
     def _too_large(self, item: Incoming) -> InboundRecord:
         reason = (

@@ -18,6 +18,10 @@ class IntakeOptions:
     record: RecordOptions
     max_message_size: int = 25 * 1024 * 1024
     max_attempts: int = 3
+    # Staff mail may run commands ([staff] mail_commands).
+    mail_commands: bool = False
+    # Mail from this mailbox is the fund's own sent mail ([imap] sent_mailbox).
+    sent_mailbox: str = ""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> IntakeOptions:
@@ -56,6 +60,8 @@ class IntakeOptions:
             record=record,
             max_message_size=settings.imap.max_message_size,
             max_attempts=settings.ingest.max_attempts,
+            mail_commands=settings.staff.mail_commands,
+            sent_mailbox=settings.imap.sent_mailbox,
         )
 
 

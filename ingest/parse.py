@@ -93,6 +93,7 @@ class ParsedMessage:
     attachments: tuple[ParsedAttachment, ...] = field(repr=False)
     headers: Mapping[str, tuple[str, ...]] = field(repr=False, hash=False)
     defects: tuple[str, ...]
+    cc: tuple[str, ...] = ()
 
     @property
     def contact_address(self) -> str | None:
@@ -151,6 +152,7 @@ def parse_message(raw: bytes) -> ParsedMessage:
         attachments=tuple(_attachment(a) for a in body.attachments),
         headers=types.MappingProxyType(headers),
         defects=tuple(defects + parser_defects + body.defects),
+        cc=tuple(addr for _, addr in header_addresses(msg, "cc")),
     )
 
 

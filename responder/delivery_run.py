@@ -23,6 +23,7 @@ from responder.context import Org
 from responder.delivery_setup import DeliveryConfig, DeliveryReport
 from responder.delivery_worker import deliver_batch
 from responder.policy import PolicyRules
+from responder.sent_copies import append_sent_copies
 from store.db import transaction
 from store.models import utcnow
 from store.outbox import queue_failure_notice
@@ -65,6 +66,8 @@ def build_delivery_setup(settings: Settings, rules: CaseRules) -> DeliveryConfig
         connect=functools.partial(open_smtp, oauth=settings.oauth),
         lease=timedelta(seconds=settings.service.outbox_lease),
         hourly_limit=settings.responder.hourly_limit,
+        copies_to=settings.imap if settings.imap.sent_copy_mailbox else None,
+        copies_oauth=settings.oauth,
     )
 
 
@@ -132,6 +135,10 @@ class OutboxDelivery:
             report.add(notice)
         report.held = self._held(now or utcnow())
         self._log_outage(report)
+        if self.setup.copies_to is not None:
+            append_sent_copies(
+                self.sessions, self.env, self.setup, self.setup.copies_to
+            )
         return report
 
     def _room(self, now: datetime) -> int | None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Protocol
 
-from config.schema import ServiceSettings
+from config.schema import ImapSettings, OAuthSettings, ServiceSettings
 from mailconn.smtp import SmtpSettingsLike
 from responder import policy
 from responder.context import Org
@@ -42,6 +42,11 @@ class DeliveryConfig:
     lease: timedelta = LEASE
     # Mails to members per hour, all addresses together; None: no limit.
     hourly_limit: int | None = None
+    # The IMAP account whose sent_copy_mailbox gets a copy of every sent
+    # mail (responder/sent_copies.py); None: no copies.
+    copies_to: ImapSettings | None = None
+    # Its OAuth2 client when the account logs in with a token ([imap] auth).
+    copies_oauth: OAuthSettings | None = None
     # "host:pid:start:token": a claim of a process that is gone is taken
     # back at once by the next worker on the same host (store/holders.py).
     worker: str = field(

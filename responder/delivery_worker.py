@@ -247,37 +247,7 @@ class _Batch:
         )
 
     def _compose(self, mail: ClaimedMail) -> bytes:
-        quote = may_quote(mail.kind, mail.context)
-        context = mail_context(
-            self.config.org,
-            mail.case,
-            mail.context,
-            terms=self.config.rules,
-            quote=quote,
-        )
-        rendered = render_mail(
-            self.env,
-            mail.audience,
-            mail.template,
-            mail.language,
-            context,
-            self.templates,
-        )
-        smtp = self.config.smtp
-        envelope = Envelope(
-            from_name=smtp.from_name,
-            from_address=smtp.from_address,
-            recipients=mail.recipients,
-            message_id=mail.message_id,
-            reply_to=smtp.reply_to,
-            # The sender chose those Message-IDs too: a stranger gets none.
-            in_reply_to=mail.in_reply_to if quote else None,
-            references=mail.references if quote else None,
-            case_number=_number(mail),
-            audience=mail.audience,
-            kind=mail.kind,
-        )
-        return compose(rendered, envelope, self.now)
+        return compose_mail(self.env, self.config, mail, self.now, self.templates)
 
     def _client(self) -> smtplib.SMTP:
         """The batch's one connection, opened on first use and again after the
@@ -349,3 +319,35 @@ class _Batch:
 
 def _number(mail: ClaimedMail) -> str | None:
     return mail.case.number if mail.case is not None else None
+
+
+def compose_mail(
+    env: jinja2.Environment,
+    config: DeliveryConfig,
+    mail: ClaimedMail,
+    now: datetime,
+    templates: TemplateCache,
+) -> bytes:
+    """The bytes of `mail` as sent at `now` (its sent copy is made the same way)."""
+    quote = may_quote(mail.kind, mail.context)
+    context = mail_context(
+        config.org, mail.case, mail.context, terms=config.rules, quote=quote
+    )
+    rendered = render_mail(
+        env, mail.audience, mail.template, mail.language, context, templates
+    )
+    smtp = config.smtp
+    envelope = Envelope(
+        from_name=smtp.from_name,
+        from_address=smtp.from_address,
+        recipients=mail.recipients,
+        message_id=mail.message_id,
+        reply_to=smtp.reply_to,
+        # The sender chose those Message-IDs too: a stranger gets none.
+        in_reply_to=mail.in_reply_to if quote else None,
+        references=mail.references if quote else None,
+        case_number=_number(mail),
+        audience=mail.audience,
+        kind=mail.kind,
+    )
+    return compose(rendered, envelope, now)

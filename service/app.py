@@ -69,7 +69,10 @@ class App:
     def rules(self) -> CaseRules:
         from store.registration_input import CaseRules
 
-        return CaseRules.from_settings(self.settings.cases, self.settings.smtp)
+        settings = self.settings
+        return CaseRules.from_settings(
+            settings.cases, settings.smtp, settings.reminders.coordinators
+        )
 
     @cached_property
     def templates(self) -> jinja2.Environment:

@@ -35,7 +35,12 @@ from service.daemon_jobs import Daemon, build_scheduler, schedule_reminders
 from service.log_setup import configure_logging
 from service.metrics import Metrics, parse_listen
 from service.notify import Notifier
-from service.runner import make_intake, make_source
+from service.runner import (
+    make_intake,
+    make_sent_source,
+    make_source,
+    sent_folder_pass,
+)
 from service.signals import Signals, installed
 
 if TYPE_CHECKING:
@@ -70,6 +75,7 @@ class MainLoop:
         self.daemon = daemon
         self.app = daemon.app
         self.source = make_source(self.app)
+        self.sent = make_sent_source(self.app)
         self.intake = make_intake(self.app)
         self.intake.heartbeat = self.heartbeat
         self._connected = False
@@ -140,6 +146,7 @@ class MainLoop:
             on_progress=self._progress,
             should_stop=lambda: self.daemon.signals.stopping,
         )
+        stats.merge(sent_folder_pass(self.app, self.sent, self.intake))
         self.daemon.outages.succeeded("store")
         if not stats.failed:
             self.backoff.reset()
@@ -185,6 +192,8 @@ class MainLoop:
         """Until new mail, a stop, or the timeout; a lost connection raises."""
         imap = self.app.settings.imap
         timeout = imap.idle_renew if imap.idle else imap.poll_interval
+        if self.sent is not None:  # nothing tells of new mail in the sent folder
+            timeout = min(timeout, imap.poll_interval)
         self.source.wait_for_mail(
             float(timeout), should_stop=self.tick, sleep=self.daemon.signals.wait
         )
@@ -192,6 +201,8 @@ class MainLoop:
     def _close_source(self) -> None:
         self._connected = False
         self.source.close()
+        if self.sent is not None:
+            self.sent.close()
 
     def _failed(self, peer: str, exc: BaseException) -> None:
         self.daemon.activity = f"{peer} unavailable"

@@ -25,10 +25,11 @@ def processed_sources(app: App) -> list[ProcessedSource]:
     settings = app.settings
     if settings.source.kind == "maildir":
         return [MaildirSource(settings.source.path, settings.source.processed_folder)]
-    sources = [ImapSource(settings.imap)]
+    sources = [ImapSource(settings.imap, settings.oauth)]
     folder = settings.imap.processed_mailbox
     if folder:
-        sources.append(ImapSource(replace(settings.imap, mailbox=folder)))
+        processed = replace(settings.imap, mailbox=folder)
+        sources.append(ImapSource(processed, settings.oauth))
     return sources
 
 

@@ -19,7 +19,7 @@ import structlog
 
 from config import Settings
 from ingest.batch import IntakeStats, process_waiting
-from ingest.imap_source import ImapSource
+from ingest.imap_source import ImapSource, SentFolderSource
 from ingest.inbound_builder import describe_error
 from ingest.intake import Intake
 from ingest.maildir_source import MaildirSource
@@ -80,6 +80,28 @@ def make_source(app: App) -> Source:
     return ImapSource(app.settings.imap, app.settings.oauth)
 
 
+def make_sent_source(app: App) -> SentFolderSource | None:
+    """The shared mailbox's sent folder when [imap] sent_mailbox names one."""
+    imap = app.settings.imap
+    if app.settings.source.kind != "imap" or not imap.sent_mailbox:
+        return None
+    return SentFolderSource(imap, app.settings.oauth)
+
+
+def sent_folder_pass(
+    app: App, source: SentFolderSource | None, intake: Intake
+) -> IntakeStats:
+    """Read what is new in the sent folder. A failure is recorded and logged,
+    the connection dropped for the next pass; the inbox goes on regardless."""
+    if source is None:
+        return IntakeStats()
+    try:
+        return intake_pass(app, source, intake)
+    except SOURCE_ERRORS:
+        source.close()
+        return IntakeStats()
+
+
 def intake_pass(
     app: App,
     source: Source,
@@ -118,15 +140,20 @@ def run_once(app: App) -> RunSummary:
     summary = RunSummary()
     source = make_source(app)
     alongside = _DeliveryAlongside(app)
+    intake = make_intake(app)
+    sent = make_sent_source(app)
     try:
         summary.intake = intake_pass(
-            app, source, make_intake(app), on_progress=alongside.progress
+            app, source, intake, on_progress=alongside.progress
         )
+        summary.intake.merge(sent_folder_pass(app, sent, intake))
     except SOURCE_ERRORS as exc:
         summary.intake_error = describe_error(exc)
     finally:
         early = alongside.stop()
         source.close()
+        if sent is not None:
+            sent.close()
     # Reminders only queue mail; delivering after them sends them in this run.
     summary.reminders = _describe(run_due(app))
     # One notice to the coordinators for the whole run, the failures of the

@@ -20,7 +20,7 @@ from store import search
 from store.errors import UserError, WrongState
 from store.member import Member, check_member
 from store.models import Case
-from store.registration import add_event, case_by_number
+from store.registration import add_event, case_by_number, staff_acted
 from store.vocabulary import Flag, Status
 
 LANGUAGES = ("nl", "fr", "de", "en")
@@ -135,6 +135,7 @@ def edit_case(
     ]
     if changed:
         _settle_address(case)
+        staff_acted(case)
         search.reindex(session, [case.id])
     return EditResult(case, changed)
 

@@ -45,6 +45,7 @@ from store.registration_rows import (
     event_rows,
     message_row,
 )
+from store.staff_actions import apply_staff_act, member_replied
 from store.vocabulary import Flag, Status
 
 
@@ -114,11 +115,22 @@ class _Batch:
         for index, case in followed.items():
             record = self.records[index]
             if record.staff:
-                continue  # staff mail changes nothing on the case
+                # Staff mail changes nothing on the case unless it is believed
+                # and answers the member or runs commands.
+                if record.staff_act is not None:
+                    apply_staff_act(
+                        self.session, self.rules, case, record.staff_act,
+                        record.dedupe_key,
+                    )  # fmt: skip
+                    self.session.flush()
+                continue
             if record.stranger:
                 self._needs_review(case, record)
             elif case.status == Status.AWAITING_CONFIRMATION:
                 self._confirm(case, record)
+            else:
+                member_replied(self.session, self.rules, case, record.dedupe_key)
+                self.session.flush()
         return [self._registered(i) for i in range(len(self.records))]
 
     def _registered(self, index: int) -> Registered:

@@ -23,6 +23,7 @@ from store.registration import (
     add_event,
     case_by_number,
     enqueue_mail,
+    staff_acted,
 )
 from store.registration_input import AttachmentRecord, CaseRules
 from store.vocabulary import DONE_STATUSES, Audience, Flag, MailKind, Status
@@ -32,9 +33,12 @@ from store.vocabulary import DONE_STATUSES, Audience, Flag, MailKind, Status
 class Answer:
     """The coordinator's answer to a case and how it reaches the member."""
 
-    outcome: str
+    # None: not stated (an answer sent from Outlook without an "Uitkomst:" line).
+    outcome: str | None
     text: str
-    delivery: str = "none"  # "email", "post" or "none" (recorded only)
+    # "email", "post", "none" (recorded only) or "staff-mail" (a coordinator's
+    # own mail to the member, seen by intake: recorded only).
+    delivery: str = "none"
 
 
 def assign(session: Session, number: str, to: str, actor: str) -> Case:
@@ -46,6 +50,7 @@ def assign(session: Session, number: str, to: str, actor: str) -> Case:
     case = _complaint(session, number)
     previous = case.assigned_to
     case.assigned_to = to
+    staff_acted(case)
     if case.status not in (*DONE_STATUSES, Status.AWAITING_CONFIRMATION):
         case.status = Status.IN_PROGRESS
     add_event(session, "assigned", case=case, actor=actor, to=to, previous=previous)
@@ -68,6 +73,7 @@ def note(session: Session, number: str, text: str, actor: str) -> Case:
     if not text.strip():
         raise UserError("the note is empty")
     case = case_by_number(session, number, lock=True)
+    staff_acted(case)
     add_event(session, "note", case=case, actor=actor, text=text.strip())
     return case
 
@@ -86,6 +92,7 @@ def answer(
         raise WrongState(f"case {number} is {case.status}: reopen it first")
     if reply.delivery == "email" and not case.member_email:
         raise UserError(f"case {number} has no e-mail address: answer --by-post")
+    staff_acted(case)
     case.outcome = reply.outcome
     case.answered_at = now or utcnow()
     case.status = Status.ANSWERED
@@ -147,6 +154,7 @@ def close(
     if case.status == Status.CLOSED:
         raise WrongState(f"case {number} is already closed")
     previous = case.status
+    staff_acted(case)
     case.status = Status.CLOSED
     case.closed_at = now or utcnow()
     add_event(session, "closed", case=case, actor=actor, previous=previous)
@@ -169,6 +177,7 @@ def reopen(session: Session, number: str, reason: str, actor: str) -> Case:
             "cases can be reopened"
         )
     previous, closed_at = case.status, case.closed_at
+    staff_acted(case)
     case.status = Status.IN_PROGRESS
     case.closed_at = None
     add_event(
@@ -190,6 +199,7 @@ def refer(session: Session, number: str, at: datetime, actor: str) -> Case:
     if Flag.OMBUDSDIENST in (case.flags or []):
         raise WrongState(f"case {number} was already referred to the ombudsdienst")
     case.referred_at = at
+    staff_acted(case)
     # A new list, not an in-place append: JSON columns only see assignment.
     case.flags = sorted({*(case.flags or []), Flag.OMBUDSDIENST})
     add_event(

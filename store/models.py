@@ -308,6 +308,8 @@ class OutboxMail(Base):
     smtp_reply: Mapped[str | None] = mapped_column(Text)
     skip_reason: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None]
+    # When its copy was appended to [imap] sent_copy_mailbox (None: not yet).
+    copied_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(nullable=False, default=utcnow)
 
     case: Mapped[Case | None] = relationship()

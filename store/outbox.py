@@ -17,7 +17,7 @@ back at once when the dead worker was a process of its own host
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -105,6 +105,11 @@ def claim_due(
     rows = session.execute(
         select(OUTBOX).where(OUTBOX.c.id.in_(ids)).order_by(OUTBOX.c.id)
     ).all()
+    return with_cases(session, rows)
+
+
+def with_cases(session: Session, rows: Sequence[Row[Any]]) -> list[ClaimedMail]:
+    """Outbox rows as detached mails, each with the view of its case."""
     case_ids = {row.case_id for row in rows} - {None}
     cases = {}
     if case_ids:

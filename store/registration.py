@@ -46,7 +46,7 @@ from store.registration_rows import (
     outbox_row,
     registered_event,
 )
-from store.vocabulary import Status
+from store.vocabulary import Flag, Status
 
 
 def open_cases(
@@ -155,6 +155,13 @@ def add_event(
     event.message = message
     session.add(event)
     return event
+
+
+def staff_acted(case: Case) -> None:
+    """A person acted on the case: a member's reply has been seen to."""
+    if Flag.MEMBER_REPLIED in (case.flags or ()):
+        # A new list, not an in-place change: JSON columns only see assignment.
+        case.flags = sorted(set(case.flags) - {Flag.MEMBER_REPLIED})
 
 
 def enqueue_acknowledgement(

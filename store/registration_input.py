@@ -6,6 +6,7 @@ knowing the tables.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -39,20 +40,40 @@ class CaseRules:
     message_id_domain: str = _domain(SmtpSettings().from_address)
     # Which office serves which postcodes (config/offices.py).
     regional_offices: tuple[RegionalOffice, ...] = ()
+    # [cases] categories, for a category set by a staff mail command.
+    categories: tuple[str, ...] = tuple(_CASES.categories)
+    # [reminders] coordinators: told of a member's reply to an unassigned case.
+    coordinators: tuple[str, ...] = ()
 
     @classmethod
-    def from_settings(cls, cases: CasesSettings, smtp: SmtpSettings) -> CaseRules:
-        """The rules of a configuration's [cases] and sending address."""
+    def from_settings(
+        cls,
+        cases: CasesSettings,
+        smtp: SmtpSettings,
+        coordinators: Sequence[str] = (),
+    ) -> CaseRules:
+        """The rules of a configuration's [cases], sending address and
+        coordinators."""
         same = {
             key: getattr(cases, key)
             for key in cls.__dataclass_fields__
-            if key not in ("message_id_domain", "regional_offices")
+            if key not in _NOT_SCALAR_CASES_KEYS
         }
         return cls(
             **same,
             message_id_domain=_domain(smtp.from_address),
             regional_offices=tuple(cases.regional_offices),
+            categories=tuple(cases.categories),
+            coordinators=tuple(coordinators),
         )
+
+
+_NOT_SCALAR_CASES_KEYS = (
+    "message_id_domain",
+    "regional_offices",
+    "categories",
+    "coordinators",
+)
 
 
 @dataclass(frozen=True)
@@ -98,6 +119,26 @@ class EventRecord:
 
 
 @dataclass(frozen=True)
+class StaffAct:
+    """What a believed staff mail does to the case it joins (issue 16).
+
+    kind "answer": the mail answered the member (`at` its date, `outcome`
+    from its first line, `ombudsdienst_languages` the languages in which it
+    names the ombudsdienst). kind "commands": (action, value) pairs and the
+    lines not understood (ingest/staff_mail.py reads them).
+    """
+
+    kind: str
+    actor: str
+    at: datetime | None = None
+    outcome: str | None = None
+    text: str = ""
+    ombudsdienst_languages: tuple[str, ...] = ()
+    commands: tuple[tuple[str, str], ...] = ()
+    unknown: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class InboundRecord:
     """One received message, classified, ready to be stored in one transaction.
 
@@ -135,6 +176,8 @@ class InboundRecord:
     # Staff mail joining its case: no confirmation, no status change, no
     # acknowledgement; only stored with the case.
     staff: bool = False
+    # A believed staff mail that answers the member or runs commands.
+    staff_act: StaffAct | None = None
     form_fields: tuple[FormFieldRecord, ...] = ()
     events: tuple[EventRecord, ...] = ()
     # Where the acknowledgement goes; None: no acknowledgement is queued.

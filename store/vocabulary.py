@@ -152,6 +152,9 @@ class Flag(StrEnum):
     # did not get it (store/bounces.py); shown in the next reminder.
     ACK_BOUNCED = "ack_bounced"
     ANSWER_BOUNCED = "answer_bounced"
+    # The member wrote again after the answer (or the closing): a person reads
+    # it; cleared when staff acts on the case.
+    MEMBER_REPLIED = "member_replied"
 
 
 class MailKind(StrEnum):
@@ -165,6 +168,12 @@ class MailKind(StrEnum):
     DIGEST = "digest"
     DELIVERY_FAILED = "delivery_failed"
     STALL_ALARM = "stall_alarm"
+    # To a staff member whose answer by mail lacked the ombudsdienst mention.
+    ANSWER_INCOMPLETE = "answer_incomplete"
+    # To the assignee (or the coordinators): the member replied after the answer.
+    MEMBER_REPLIED = "member_replied"
+    # To a staff member whose mail command was not understood.
+    COMMAND_REPLY = "command_reply"
 
 
 class Audience(StrEnum):

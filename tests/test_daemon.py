@@ -258,3 +258,29 @@ def test_a_maildir_daemon_polls_registers_and_stops_promptly(
     assert not daemon.named("imap.unavailable")
     code, seconds = daemon.stop()
     assert (code, seconds < 5) == (0, True)
+
+
+def test_an_answer_in_the_sent_folder_answers_its_case_while_running(
+    imap, smtp_server, sqlite_url, daemon_config, start
+) -> None:
+    from tests.test_staff_answers import FULL_ANSWER, _answer
+
+    imap.create_mailbox("Sent Items")
+    sections = daemon_sections(imap, smtp_server)["imap"]
+    config = daemon_config(sqlite_url, imap={**sections, "sent_mailbox": "Sent Items"})
+    daemon = start(config)
+    _ready(daemon)
+    imap.append(complaint())
+    smtp_server.wait_for(1, timeout=10)
+    engine = make_engine(sqlite_url)
+    with transaction(session_factory(engine)) as session:
+        number = session.scalar(select(Case.number))
+    engine.dispose()
+    uid = imap.append(_answer(number, FULL_ANSWER, cc=None, auth=None), "Sent Items")
+    wait_until(
+        lambda: _count(sqlite_url, Case.id, Case.status == "answered") == 1,
+        10,
+        "case answered from the sent folder",
+    )
+    assert imap.fetch_flags("Sent Items") == {uid: set()}
+    assert daemon.stop()[0] == 0

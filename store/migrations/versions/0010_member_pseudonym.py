@@ -1,7 +1,7 @@
 """erasure: cases.member_pseudonym, a keyed hash of an erased member
 
 Revision ID: 0010
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-07 04:40:00
 
 Erasure (store/erasure.py) empties a case's member details and keeps only
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
