@@ -116,6 +116,8 @@ class ImapSource:
         processed_mailbox to move them to, that is a configuration error.
         """
         self._uidvalidity = int(info[b"UIDVALIDITY"])
+        if self.readonly:  # a folder only read marks nothing (EXAMINE: no flags)
+            return
         self._keywords_kept = keywords_kept(
             info.get(b"PERMANENTFLAGS"), self.settings.processed_keyword
         )
