@@ -2,9 +2,10 @@
 
 A recipient gets one mail per run. Its cases are grouped by the urgency of
 the answer deadline (overdue; today; within 2, 7 and 14 days; later), then the
-cases still waiting for their acknowledgement and the cases whose mail to the
-member came back. The subject counts them ("3 klachten: 1 te laat, 2 deze
-week"); the templates put the words to the keys named here.
+cases still waiting for their acknowledgement, the cases whose mail to the
+member came back, and those whose member wrote again after the answer. The
+subject counts them ("3 klachten: 1 te laat, 2 deze week"); the templates put
+the words to the keys named here.
 """
 
 from __future__ import annotations
@@ -14,9 +15,18 @@ from typing import Any
 
 # Sections of the mail, in order. The answer-deadline ones by days left.
 URGENCY = ("overdue", "today", "within_2", "within_7", "within_14", "later")
-SECTIONS = (*URGENCY, "no_ack", "bounced")
+SECTIONS = (*URGENCY, "no_ack", "bounced", "replied")
 # What the subject counts, in order ("this_week": 1 to 7 days left).
-SUMMARY = ("overdue", "today", "this_week", "within_14", "later", "no_ack", "bounced")
+SUMMARY = (
+    "overdue",
+    "today",
+    "this_week",
+    "within_14",
+    "later",
+    "no_ack",
+    "bounced",
+    "replied",
+)
 
 Line = Mapping[str, Any]
 
@@ -37,8 +47,8 @@ def section_of(line: Line) -> str:
     """Where a case line goes: its kind decides, then its days left."""
     if line["kind"] == "ack_due":
         return "no_ack"
-    if line["kind"] == "bounced":
-        return "bounced"
+    if line["kind"] in ("bounced", "replied"):
+        return str(line["kind"])
     return urgency(line["days_left"])
 
 

@@ -35,7 +35,13 @@ from store.reminder_records import SentKey
 from store.vocabulary import DONE_STATUSES, Flag
 
 __all__ = ["Entry", "Plan", "PlannedMail", "Policy", "link_base", "plan_reminders"]
-_KIND_ORDER = {"overdue": 0, "answer_due": 1, "ack_due": 2, "bounced": 3}
+_KIND_ORDER = {
+    "overdue": 0,
+    "answer_due": 1,
+    "ack_due": 2,
+    "bounced": 3,
+    "replied": 4,
+}
 
 
 @dataclass(frozen=True)
@@ -111,6 +117,7 @@ def plan_reminders(
     planner = _Planner(policy, sent, local_today(now, policy.timezone))
     for case in cases:
         planner.bounce_track(case)
+        planner.replied_track(case)
         # Answered and closed cases are never reminded; neither is a reopened
         # one, whose answer stopped the clock.
         if case.status in DONE_STATUSES or case.answered_at is not None:
@@ -118,7 +125,12 @@ def plan_reminders(
         planner.answer_track(case)
         if case.acknowledged_at is None and case.letter_sent_at is None:
             planner.ack_track(case)
-    return Plan(mails=_group(planner.dues, policy), skipped=frozenset(planner.skipped))
+    # A member's reply rides along in a mail that goes anyway: its notice
+    # went out when the reply came (store/member_mail), so on its own it
+    # does not make a second mail.
+    going = {due.recipient for due in planner.dues}
+    dues = planner.dues + [due for due in planner.riders if due.recipient in going]
+    return Plan(mails=_group(dues, policy), skipped=frozenset(planner.skipped))
 
 
 class _Planner:
@@ -129,6 +141,7 @@ class _Planner:
         self.sent = sent
         self.today = today
         self.dues: list[_Due] = []
+        self.riders: list[_Due] = []
         self.skipped: set[SentKey] = set()
 
     def line(self, case: CaseView, deadline: datetime, kind: str) -> dict[str, Any]:
@@ -169,6 +182,19 @@ class _Planner:
                 if (case.id, "bounced", key, recipient) not in self.sent:
                     entry = Entry("bounced", key, case.id, line)
                     self.dues.append(_Due(recipient, entry))
+
+    def replied_track(self, case: CaseView) -> None:
+        """The member wrote again after the answer: listed, in the mails that
+        go anyway, every day until someone acts on the case (which clears
+        the flag)."""
+        if Flag.MEMBER_REPLIED not in case.flags:
+            return
+        line = self.line(case, case.answer_due, "replied")
+        key = f"replied:{self.today.isoformat()}"
+        for recipient in self.policy.recipients(case):
+            if (case.id, "replied", key, recipient) not in self.sent:
+                entry = Entry("replied", key, case.id, line)
+                self.riders.append(_Due(recipient, entry))
 
     def ack_track(self, case: CaseView) -> None:
         policy = self.policy

@@ -33,6 +33,8 @@ from store.vocabulary import (
 
 # Flags of a returned acknowledgement or answer (store/bounces.py).
 BOUNCE_FLAGS = (Flag.ACK_BOUNCED, Flag.ANSWER_BOUNCED)
+# Flags that put a case in the reminder whatever its status.
+LISTED_FLAGS = (*BOUNCE_FLAGS, Flag.MEMBER_REPLIED)
 
 # pg_advisory_xact_lock key of the reminder job ("klachten" + 1, arbitrary).
 REMINDERS_LOCK = 0x6B6C6163687401
@@ -81,24 +83,24 @@ def open_cases(session: Session) -> list[CaseView]:
     return [CaseView.of(row) for row in rows]
 
 
-def bounced_cases(session: Session) -> list[CaseView]:
-    """Cases whose acknowledgement or answer came back, whatever their
-    status (an answered case too): the reminder lists them once."""
+def flagged_cases(session: Session) -> list[CaseView]:
+    """Cases whose acknowledgement or answer came back, or whose member wrote
+    again after the answer, whatever their status (an answered case too)."""
     text = cast(CASES.c.flags, String)
     rows = session.execute(
         select(CASES)
         .where(CASES.c.status != Status.RECLASSIFIED)
-        .where(or_(*(text.like(f'%"{flag.value}"%') for flag in BOUNCE_FLAGS)))
+        .where(or_(*(text.like(f'%"{flag.value}"%') for flag in LISTED_FLAGS)))
         .order_by(CASES.c.answer_due, CASES.c.id)
     )
     return [CaseView.of(row) for row in rows]
 
 
 def reminder_cases(session: Session) -> list[CaseView]:
-    """What the reminder job looks at: the open cases and the bounced ones."""
+    """What the reminder job looks at: the open cases and the flagged ones."""
     cases = open_cases(session)
     seen = {case.id for case in cases}
-    return cases + [case for case in bounced_cases(session) if case.id not in seen]
+    return cases + [case for case in flagged_cases(session) if case.id not in seen]
 
 
 def sent_keys(session: Session, case_ids: Iterable[int]) -> set[SentKey]:

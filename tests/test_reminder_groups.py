@@ -150,3 +150,35 @@ def test_a_returned_answer_is_listed_once_though_the_case_is_answered() -> None:
     assert sections([entry.line])[0]["key"] == "bounced"
     again = plan_reminders([answered], set(plan.mails[0].keys), POLICY, at(today))
     assert again.mails == ()
+
+
+def test_a_members_reply_after_the_answer_rides_along_daily_until_someone_acts():
+    today = date(2026, 6, 1)
+    els = "els@libmutov.be"
+    replied = case(
+        1,
+        today + timedelta(days=20),
+        status="closed",
+        answered_at=at(today),
+        assigned_to=els,
+        flags=("member_replied",),
+    )
+    # Alone it makes no mail: the notice went out when the reply came.
+    assert plan_reminders([replied], set(), POLICY, at(today)).mails == ()
+    due = case(2, today + timedelta(days=2), assigned_to=els)
+    plan = plan_reminders([replied, due], set(), POLICY, at(today))
+    [mail] = plan.mails
+    assert mail.recipient == els
+    [entry] = [e for e in mail.entries if e.case_id == 1]
+    assert (entry.kind, entry.threshold) == ("replied", "replied:2026-06-01")
+    assert sections([entry.line])[0]["key"] == "replied"
+    assert summary([entry.line])["parts"] == [{"key": "replied", "count": 1}]
+    sent = set(mail.keys)
+    assert plan_reminders([replied, due], sent, POLICY, at(today, 15)).mails == ()
+    next_day = at(today + timedelta(days=1))
+    overdue = case(3, today, assigned_to=els)
+    [tomorrow] = plan_reminders([replied, overdue], sent, POLICY, next_day).mails
+    assert {e.kind for e in tomorrow.entries} == {"overdue", "replied"}
+    acted = replace(replied, flags=())
+    [later] = plan_reminders([acted, overdue], sent, POLICY, next_day).mails
+    assert {e.kind for e in later.entries} == {"overdue"}

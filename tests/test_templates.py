@@ -439,6 +439,21 @@ def test_reminder_escapes_names_in_html(env):
     assert "<img src=x onerror=alert(1)>" in mail.text
 
 
+@pytest.mark.parametrize(
+    ("lang", "heading"),
+    [
+        ("nl", "Het lid schreef opnieuw na het antwoord"),
+        ("fr", "Le membre a réécrit après la réponse"),
+        ("de", "Das Mitglied hat nach der Antwort erneut geschrieben"),
+    ],
+)
+def test_reminder_lists_members_who_wrote_again(env, lang, heading):
+    cases = [reminder_case(1, -2), reminder_case(2, 9, kind="replied")]
+    mail = render_mail(env, "coordinator", "reminder", lang, reminder_context(cases))
+    assert heading in mail.text and heading in mail.html
+    assert mail.text.index(heading) < mail.text.index(cases[1]["number"])
+
+
 def test_reminder_refuses_an_unknown_section(env):
     context = reminder_context([reminder_case(1, 1)])
     context["sections"] = [{"key": "someday", "cases": context["cases"]}]
