@@ -252,6 +252,16 @@ class WebSettings:
 
 
 @dataclass(frozen=True)
+class PrivacySettings:
+    """What the store keeps about members, and how."""
+
+    # Encryption at rest: a file of keys (newest first, one base64 key a
+    # line; `klachten privacy new-key`). Empty: $CREDENTIALS_DIRECTORY/
+    # privacy.key when systemd provides it, else the store is not encrypted.
+    key_file: str = ""
+
+
+@dataclass(frozen=True)
 class Settings:
     imap: ImapSettings = field(default_factory=ImapSettings)
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
@@ -265,6 +275,7 @@ class Settings:
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
     service: ServiceSettings = field(default_factory=ServiceSettings)
     web: WebSettings = field(default_factory=WebSettings)
+    privacy: PrivacySettings = field(default_factory=PrivacySettings)
 
     @property
     def trusted_authserv_ids(self) -> list[str]:

@@ -17,6 +17,11 @@ trigram tokenizer over the same rows (`case_search_fts`, kept in step by
 triggers), used by GLOB. Both give the same answers; words shorter than three
 characters are matched by scanning.
 
+In an encrypted store (`[privacy] key_file`) the text holds national and
+phone numbers and e-mail addresses as keyed hashes, and no address or form
+field (store/search_hashes.py); a number or an address is then found when
+typed whole, not by a part of it.
+
 The write paths call `reindex` for the cases they touch; the migration that
 made the table fills it for the cases already stored. Only plain columns are
 read here (no ORM entities), so the migration can use it whatever columns
@@ -47,18 +52,22 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from store import search_hashes
+from store.crypto import Keyring, keyring_of
+from store.sealed import SealedText
+
 _CASES = table(
     "cases",
     column("id"),
     column("number"),
     column("member_name"),
     column("member_email"),
-    column("member_phone"),
-    column("member_street"),
-    column("member_postcode"),
-    column("member_city"),
+    column("member_phone", SealedText()),
+    column("member_street", SealedText()),
+    column("member_postcode", SealedText()),
+    column("member_city", SealedText()),
     column("member_number"),
-    column("member_insz"),
+    column("member_insz", SealedText()),
     column("subject"),
     column("description"),
     column("desired_solution"),
@@ -69,10 +78,12 @@ _MESSAGES = table(
     column("id"),
     column("subject"),
     column("sender"),
-    column("new_text"),
-    column("body_text"),
+    column("new_text", SealedText()),
+    column("body_text", SealedText()),
 )
-_FORM_FIELDS = table("form_fields", column("case_id"), column("id"), column("value"))
+_FORM_FIELDS = table(
+    "form_fields", column("case_id"), column("id"), column("value", SealedText())
+)
 _ATTACHMENTS = table("attachments", column("case_id"), column("filename"))
 SEARCH = table("case_search", column("case_id"), column("text"))
 FTS = table("case_search_fts", column("rowid"), column("text"))
@@ -115,8 +126,14 @@ def digit_forms(text: str | None) -> list[str]:
     return forms
 
 
-def case_text(row: Any, extra: Iterable[str | None]) -> str:
-    """The folded search text of a case row and what hangs under it."""
+def case_text(
+    row: Any, extra: Iterable[str | None], keyring: Keyring | None = None
+) -> str:
+    """The folded search text of a case row and what hangs under it; with a
+    keyring, identifiers as keyed hashes (store/search_hashes.py)."""
+    if keyring is not None:
+        hashed = search_hashes.hashed_parts(row, extra, keyring, fold, digit_forms)
+        return "\n".join(dict.fromkeys(part for part in hashed if part))
     parts = [
         row.number,
         row.member_name,
@@ -157,6 +174,7 @@ def reindex_all(session: Session | Connection) -> None:
 
 
 def _reindex_batch(session: Session | Connection, ids: Sequence[int]) -> None:
+    keyring = keyring_of(session)
     extra: dict[int, list[str | None]] = defaultdict(list)
     messages = select(
         _MESSAGES.c.case_id,
@@ -172,8 +190,9 @@ def _reindex_batch(session: Session | Connection, ids: Sequence[int]) -> None:
     fields = select(_FORM_FIELDS.c.case_id, _FORM_FIELDS.c.value).where(
         _FORM_FIELDS.c.case_id.in_(ids)
     )
-    for case_id, value in session.execute(fields.order_by(_FORM_FIELDS.c.id)):
-        extra[case_id].append(value)
+    if keyring is None:  # sealed form fields stay out of the search text
+        for case_id, value in session.execute(fields.order_by(_FORM_FIELDS.c.id)):
+            extra[case_id].append(value)
     names = select(_ATTACHMENTS.c.case_id, _ATTACHMENTS.c.filename).where(
         _ATTACHMENTS.c.case_id.in_(ids)
     )
@@ -185,7 +204,7 @@ def _reindex_batch(session: Session | Connection, ids: Sequence[int]) -> None:
         session.execute(
             insert(SEARCH),
             [
-                {"case_id": row.id, "text": case_text(row, extra[row.id])}
+                {"case_id": row.id, "text": case_text(row, extra[row.id], keyring)}
                 for row in rows
             ],
         )
@@ -221,11 +240,21 @@ class _Match(ColumnElement[bool]):
     def __init__(self, case_id: ColumnElement[Any], terms: list[str], any_of: bool):
         self.case_id, self.terms, self.any_of = case_id, terms, any_of
 
+    def terms_for(self, dialect: Any) -> tuple[list[str], bool]:
+        """The terms as the engine's search text holds them: hashed numbers
+        and addresses too when it has a keyring (computed when compiled, so
+        a query built without a session still searches an encrypted store)."""
+        keyring = keyring_of(dialect)
+        if keyring is None:
+            return self.terms, self.any_of
+        return search_hashes.query_tokens(self.terms, self.any_of, keyring)
+
 
 @compiles(_Match)
 def _compile_like(element: _Match, compiler: Any, **kw: Any) -> str:
-    likes = [SEARCH.c.text.like(_like(t), escape="\\") for t in element.terms]
-    where = or_(*likes) if element.any_of else and_(*likes)
+    terms, any_of = element.terms_for(compiler.dialect)
+    likes = [SEARCH.c.text.like(_like(t), escape="\\") for t in terms]
+    where = or_(*likes) if any_of else and_(*likes)
     ids = select(SEARCH.c.case_id).where(where)
     return compiler.process(element.case_id.in_(ids), **kw)
 
@@ -234,8 +263,9 @@ def _compile_like(element: _Match, compiler: Any, **kw: Any) -> str:
 def _compile_fts(element: _Match, compiler: Any, **kw: Any) -> str:
     # One GLOB per term on the FTS5 trigram table: each is answered from the
     # index. OR is not pushed into a virtual table, so "any of" is a union.
-    globs = [FTS.c.text.op("GLOB")(_glob(t)) for t in element.terms]
-    if element.any_of:
+    terms, any_of = element.terms_for(compiler.dialect)
+    globs = [FTS.c.text.op("GLOB")(_glob(t)) for t in terms]
+    if any_of:
         ids: Any = union(*(select(FTS.c.rowid).where(g) for g in globs))
     else:
         ids = select(FTS.c.rowid).where(and_(*globs))
