@@ -22,6 +22,8 @@ JSON keys (`--format json`), times ISO 8601 in the configured time zone:
 - healthy (bool: no attention rule holds), attention and backlog (lists of
   "rule: text" lines), checked_at;
 - schema: current, head, up_to_date;
+- encryption: encrypted (bool), key_id (the key new values are sealed
+  under, or null), keys (how many the key file holds);
 - mailbox: last_success_at, waiting (as last seen; null: never), stalled,
   stall_alarm_minutes; mailboxes: one object per mailbox with source,
   last_success_at, waiting, last_error, last_error_at;
@@ -88,6 +90,7 @@ def collect(app: App, now: datetime | None = None) -> dict[str, Any]:
     report: dict[str, Any] = {
         "checked_at": _iso(now, app.timezone),
         "schema": {"current": current, "head": head, "up_to_date": current == head},
+        "encryption": _encryption(app),
     }
     if current == head:
         report.update(_store_part(app, read_health(app, now), now))
@@ -96,6 +99,16 @@ def collect(app: App, now: datetime | None = None) -> dict[str, Any]:
     report["backlog"] = backlog(report)
     report["healthy"] = not report["attention"]
     return report
+
+
+def _encryption(app: App) -> dict[str, Any]:
+    """Whether the store seals what it writes, and under which key."""
+    from store.crypto import keyring_of
+
+    keyring = keyring_of(app.engine)
+    if keyring is None:
+        return {"encrypted": False, "key_id": None, "keys": 0}
+    return {"encrypted": True, "key_id": keyring.newest_id, "keys": len(keyring.keys)}
 
 
 def _store_part(app: App, health: Health, now: datetime) -> dict[str, Any]:
@@ -202,6 +215,12 @@ def render_text(report: dict[str, Any]) -> str:
         if alarm and alarm.get("active"):
             lines.append(f"stall alarm   sent {alarm.get('queued_at')}")
     lines.append(f"schema        {schema['current'] or 'empty'} ({state})")
+    sealed = report["encryption"]
+    lines.append(
+        f"store         encrypted (key {sealed['key_id']}, {sealed['keys']} in file)"
+        if sealed["encrypted"]
+        else "store         not encrypted ([privacy] key_file not set)"
+    )
     # Server replies and mailbox names end up here: no terminal sequences.
     return "\n".join(printable(line) for line in lines)
 

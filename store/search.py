@@ -69,8 +69,8 @@ _CASES = table(
     column("member_number"),
     column("member_insz", SealedText()),
     column("subject"),
-    column("description"),
-    column("desired_solution"),
+    column("description", SealedText()),
+    column("desired_solution", SealedText()),
 )
 _MESSAGES = table(
     "messages",
