@@ -10,8 +10,8 @@ e-mail and its phone. Without one the store is as before.
 from __future__ import annotations
 
 import base64
-from datetime import UTC, datetime
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -121,9 +121,11 @@ def test_everything_reads_back_and_is_found(keyed) -> None:
     assert SECRET_WORDS in case["messages"][0]["text"]
     assert case["form_fields"][0]["value"] == FIELD
     assert post["member"]["street"] == STREET
-    for query in (INSZ, "85073003328", "85 07 30 033 28", EMAIL, PHONE, "+32470123456"):
+    queries = (INSZ, "85073003328", "85 07 30 033 28", EMAIL, PHONE, "+32470123456")
+    for query in queries:
         with transaction(keyed) as session:
-            found = [c["number"] for c in list_cases(session, CaseFilter(q=query), "UTC")]
+            cases = list_cases(session, CaseFilter(q=query), "UTC")
+        found = [c["number"] for c in cases]
         assert found == [by_mail], query
 
 
@@ -142,13 +144,18 @@ def test_a_wrong_key_is_one_clear_error(db_url: str, keyed, tmp_path: Path) -> N
     number, _ = register_member_cases(keyed)
     engine = make_engine(db_url)
     install(engine, Keyring.from_file(write_keys(tmp_path / "other", new_key())))
-    with pytest.raises(KeyProblem, match="does not hold"):
-        with transaction(session_factory(engine)) as session:
-            show_case(session, number, "Europe/Brussels")
+    sessions = session_factory(engine)
+    with (
+        pytest.raises(KeyProblem, match="does not hold"),
+        transaction(sessions) as session,
+    ):
+        show_case(session, number, "Europe/Brussels")
     install(engine, None)
-    with pytest.raises(KeyProblem, match="key_file is needed"):
-        with transaction(session_factory(engine)) as session:
-            show_case(session, number, "Europe/Brussels")
+    with (
+        pytest.raises(KeyProblem, match="key_file is needed"),
+        transaction(sessions) as session,
+    ):
+        show_case(session, number, "Europe/Brussels")
     engine.dispose()
 
 
