@@ -11,6 +11,7 @@ local 1 January 00:00 of the next year, in the configured time zone.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -165,30 +166,28 @@ def _ombudsdienst(session: Session, window: YearWindow) -> int:
     return int(session.execute(statement).scalar_one())
 
 
-def member_key() -> ColumnElement[str | None]:
+def member_key(
+    insz_valid: bool | None, insz: str | None, number: str | None, email: str | None
+) -> str | None:
     """Who the member is: valid INSZ, else member number, else e-mail."""
-    return when(
-        (
-            and_(Case.member_insz_valid.is_(True), Case.member_insz.is_not(None)),
-            "i:" + Case.member_insz,
-        ),
-        (Case.member_number.is_not(None), "n:" + Case.member_number),
-        (Case.member_email.is_not(None), "e:" + func.lower(Case.member_email)),
-        else_=None,
-    )
+    if insz_valid and insz is not None:
+        return "i:" + insz
+    if number is not None:
+        return "n:" + number
+    if email is not None:
+        return "e:" + email.lower()
+    return None
 
 
 def _repeat_members(session: Session, window: YearWindow) -> int:
-    key = member_key().label("member")
-    repeated = (
-        select(key)
-        .where(_in_year(window), key.is_not(None))
-        .group_by(key)
-        .having(func.count() > 1)
-        .subquery()
-    )
-    statement = select(func.count()).select_from(repeated)
-    return int(session.execute(statement).scalar_one())
+    # Counted here, not in SQL: in an encrypted store the national number is
+    # sealed with a fresh nonce per case, so only its opened value compares.
+    statement = select(
+        Case.member_insz_valid, Case.member_insz, Case.member_number, Case.member_email
+    ).where(_in_year(window))
+    seen = Counter(member_key(*row) for row in session.execute(statement))
+    seen.pop(None, None)
+    return sum(1 for count in seen.values() if count > 1)
 
 
 def _follow_ups(session: Session, window: YearWindow) -> tuple[int, int, int]:

@@ -215,3 +215,30 @@ def test_bad_key_files_are_refused(tmp_path: Path) -> None:
             Keyring.from_file(write_keys(tmp_path / "k", content))
     with pytest.raises(KeyProblem, match="No such file"):
         Keyring.from_file(tmp_path / "missing")
+
+
+def test_an_edit_keeps_the_old_national_number_sealed(db_url: str, keyed) -> None:
+    from store.case_edit import EditRules, edit_case
+
+    number = mail_case(keyed, 4, insz=INSZ)
+    with transaction(keyed) as session:
+        edit_case(
+            session, EditRules(), number, {"member.insz": "90.02.01-123.05"}, "an"
+        )
+    keyed.kw["bind"].dispose()
+    assert INSZ.encode() not in stored_bytes(db_url)
+    with transaction(keyed) as session:
+        events = show_case(session, number, "UTC")["events"]
+    edited = [e["details"] for e in events if e["kind"] == "edited"]
+    assert edited == [{"field": "member.insz", "old": INSZ, "new": "90.02.01-123.05"}]
+
+
+def test_repeat_members_are_counted_in_an_encrypted_store(keyed) -> None:
+    from store.report_data import year_counts, year_window
+
+    mail_case(keyed, 5, insz=INSZ)
+    mail_case(keyed, 6, insz=INSZ)
+    year = datetime.now(UTC).year
+    with transaction(keyed) as session:
+        counts = year_counts(session, year_window(year, "Europe/Brussels"))
+    assert counts.repeat_members == 1
