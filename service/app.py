@@ -66,10 +66,14 @@ class App:
             yield session
 
     def require_schema(self) -> None:
-        """Stop with a clear line when `klachten db upgrade` has not run."""
+        """Stop with a clear line when `klachten db upgrade` has not run, or
+        when the store holds values the configured key cannot open."""
+        from store.key_check import require_openable
         from store.migrate import require_current
 
         require_current(self.engine)
+        with self.transaction() as session:
+            require_openable(session)
 
     @cached_property
     def rules(self) -> CaseRules:

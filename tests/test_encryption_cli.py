@@ -87,12 +87,12 @@ def test_rotate_key_while_the_daemon_registers_loses_nothing(
     try:
         flow = threading.Thread(target=deliver)
         flow.start()
-        wait_until(lambda: _cases(db_url, key_file) >= 10, 30, "first cases")
+        wait_until(lambda: _cases(db_url) >= 10, 30, "first cases")
         keys(key_file, newer, old)  # the new key first: the daemon reads it too
         rotated = cli("--config", config, "privacy", "rotate-key")
         assert rotated.code in (0, 1), rotated.err
         flow.join()
-        wait_until(lambda: _cases(db_url, key_file) == total, 60, "all cases")
+        wait_until(lambda: _cases(db_url) == total, 60, "all cases")
         assert daemon.stop()[0] == 0
     finally:
         daemon.kill()
@@ -110,9 +110,35 @@ def test_rotate_key_while_the_daemon_registers_loses_nothing(
     assert one.code == 0, one.err
 
 
-def _cases(db_url: str, key_file: Path) -> int:
+def _cases(db_url: str) -> int:
     engine = make_engine(db_url)
     with transaction(session_factory(engine)) as session:
         found = session.scalar(select(func.count(Case.id)))
     engine.dispose()
     return int(found or 0)
+
+
+def test_a_command_with_the_wrong_key_stops_before_it_writes(
+    sqlite_url, make_config, cli, tmp_path
+) -> None:
+    """The daemon and every command check the key first: nothing is sealed
+    under a key the store does not know."""
+    engine = make_engine(sqlite_url)
+    install(engine, Keyring.from_file(keys(tmp_path / "right", new_key())))
+    mail_case(session_factory(engine), 1, insz=INSZ)
+    engine.dispose()
+    wrong = make_config(
+        sqlite_url, privacy={"key_file": str(keys(tmp_path / "w", new_key()))}
+    )
+    for command in (("run", "--once"), ("cases", "list"), ("privacy", "rotate-key")):
+        result = cli("--config", wrong, *command)
+        assert result.code == 2, (command, result.err)
+        assert "which the key file does not hold" in result.err
+        assert result.err.count("\n") == 1, result.err
+    assert _cases(sqlite_url) == 1
+
+
+def test_rotate_key_without_a_key_is_refused(sqlite_url, make_config, cli) -> None:
+    result = cli("--config", make_config(sqlite_url), "privacy", "rotate-key")
+    assert (result.code, result.err.count("\n")) == (2, 1), result.err
+    assert "no key" in result.err
