@@ -36,7 +36,12 @@ def test_status_says_whether_the_store_is_encrypted(
     shown = cli("--config", keyed, "status", "--format", "json")
     sealed = shown.json()["encryption"]
     expected = Keyring.from_file(key_file).newest_id
-    assert sealed == {"encrypted": True, "key_id": expected, "keys": 1}
+    assert sealed == {
+        "encrypted": True,
+        "key_id": expected,
+        "keys": 1,
+        "problem": None,
+    }
     assert f"encrypted (key {expected}" in cli("--config", keyed, "status").out
 
 
@@ -53,6 +58,11 @@ def test_a_wrong_or_missing_key_is_one_line(db_url, make_config, cli, tmp_path) 
         assert result.code == 2, result.err
         assert len(result.err.strip().splitlines()) == 1, result.err
         assert "key" in result.err and INSZ not in result.err
+    status = cli(
+        "--config", make_config(db_url, privacy={"key_file": str(wrong)}), "status"
+    )
+    assert status.code == 1
+    assert "encryption: the store holds data sealed under key" in status.out
     broken = keys(tmp_path / "broken", "not a key")
     result = cli(
         "--config", make_config(db_url, privacy={"key_file": str(broken)}), "status"
