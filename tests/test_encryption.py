@@ -242,3 +242,13 @@ def test_repeat_members_are_counted_in_an_encrypted_store(keyed) -> None:
     with transaction(keyed) as session:
         counts = year_counts(session, year_window(year, "Europe/Brussels"))
     assert counts.repeat_members == 1
+
+
+def test_without_a_key_the_same_reading_finds_them(db_url: str, sessions) -> None:
+    """The check above can fail: in a store without a key it sees everything."""
+    register_member_cases(sessions)
+    sessions.kw["bind"].dispose()
+    held = stored_bytes(db_url)
+    for secret in (INSZ, PHONE, STREET, FIELD, SECRET_WORDS):
+        assert secret.encode() in held, secret
+    assert any(form in held for form in clear_forms(ATTACHMENT))
