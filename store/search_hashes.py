@@ -25,7 +25,11 @@ NUMBER = "n"
 MAIL = "m"
 # A run of digits with the separators people write numbers with.
 _NUMBERS = re.compile(r"(?<![\w+])\+?\d[\d .\-/()]{6,22}\d(?!\w)")
-_MAILS = re.compile(r"[^\s<>()\[\],;:\"']+@[^\s<>()\[\],;:\"']+\.[a-z]{2,}")
+# Tried only where a word starts: from inside a word it would scan the rest
+# of that word again at every character.
+_MAILS = re.compile(
+    r"(?<![^\s<>()\[\],;:\"'])[^\s<>()\[\],;:\"'@]+@[^\s<>()\[\],;:\"'@]+\.[a-z]{2,}"
+)
 _MIN_DIGITS, _MAX_DIGITS = 9, 13
 
 
@@ -52,7 +56,10 @@ def hashed_parts(
     if row.member_email:
         parts.append(keyring.token(MAIL, fold(row.member_email)))
     texts = (row.subject, row.description, row.desired_solution, *extra)
-    parts.extend(scrub(fold(text), keyring, digit_forms) for text in texts if text)
+    # Folded and deduplicated before they are scrubbed: a mail's text is
+    # often the case's description as well.
+    folded = dict.fromkeys(fold(text) for text in texts if text)
+    parts.extend(scrub(text, keyring, digit_forms) for text in folded if text)
     return parts
 
 
@@ -60,7 +67,8 @@ def scrub(
     text: str, keyring: Keyring, digit_forms: Callable[[str | None], list[str]]
 ) -> str:
     """`text` (folded) with its e-mail addresses and long numbers hashed."""
-    text = _MAILS.sub(lambda found: keyring.token(MAIL, found.group(0)), text)
+    if "@" in text:
+        text = _MAILS.sub(lambda found: keyring.token(MAIL, found.group(0)), text)
 
     def number(found: re.Match[str]) -> str:
         written = found.group(0)
