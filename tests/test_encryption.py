@@ -252,3 +252,27 @@ def test_without_a_key_the_same_reading_finds_them(db_url: str, sessions) -> Non
     for secret in (INSZ, PHONE, STREET, FIELD, SECRET_WORDS):
         assert secret.encode() in held, secret
     assert any(form in held for form in clear_forms(ATTACHMENT))
+
+
+def test_an_altered_value_is_refused_not_misread(keyed) -> None:
+    from sqlalchemy import column, table, update
+
+    number = mail_case(keyed, 7, insz=INSZ)
+    plain = table("cases", column("number"), column("member_insz"))
+    with transaction(keyed) as session:
+        stored = session.execute(select_insz(plain, number)).scalar_one()
+        altered = stored[:-6] + ("A" if stored[-6] != "A" else "B") + stored[-5:]
+        session.execute(
+            update(plain).where(plain.c.number == number).values(member_insz=altered)
+        )
+    with (
+        pytest.raises(KeyProblem, match="does not authenticate"),
+        transaction(keyed) as session,
+    ):
+        show_case(session, number, "UTC")
+
+
+def select_insz(plain, number: str):
+    from sqlalchemy import select
+
+    return select(plain.c.member_insz).where(plain.c.number == number)
