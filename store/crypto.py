@@ -183,9 +183,6 @@ class Keyring:
                 " the store was altered"
             ) from None
 
-    def sealed_under(self, sealed: bytes) -> str:
-        return sealed[:ID_BYTES].hex()
-
     def tokens(self, kind: str, value: str) -> list[str]:
         """The search hashes of `value` under every key, newest first."""
         return [_token(k, kind, value) for k in self.keys]

@@ -276,3 +276,24 @@ def select_insz(plain, number: str):
     from sqlalchemy import select
 
     return select(plain.c.member_insz).where(plain.c.number == number)
+
+
+def test_a_running_process_takes_a_new_key_from_its_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What lets rotate-key run beside the daemon: values sealed under a key
+    put in the file later open, and new values are sealed under it."""
+    import store.crypto
+
+    old, newer = new_key(), new_key()
+    path = write_keys(tmp_path / "keys", old)
+    running = Keyring.from_file(path)
+    other = Keyring.from_file(write_keys(tmp_path / "other", newer))
+    sealed = other.seal(b"sealed by rotate-key")
+    write_keys(path, newer, old)
+    assert running.open(sealed) == b"sealed by rotate-key"  # read again on demand
+    sealing = Keyring.from_file(write_keys(tmp_path / "third", old))
+    write_keys(tmp_path / "third", newer, old, "# the new key first")
+    assert sealing.newest_id != other.newest_id  # looked at every few seconds
+    monkeypatch.setattr(store.crypto, "RELOAD_EVERY", 0.0)
+    assert sealing.newest_id == other.newest_id
