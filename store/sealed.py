@@ -93,10 +93,18 @@ def key_of_stored(stored: Any) -> str | None:
 
 
 class SealedText(TypeDecorator[str]):
-    """Text, sealed when the engine has a keyring."""
+    """Text, sealed when the engine has a keyring.
+
+    `length` is the limit of the value in clear (store.member clips to it);
+    the column itself is TEXT, which a sealed value needs.
+    """
 
     impl = Text
     cache_ok = True
+
+    def __init__(self, length: int | None = None) -> None:
+        super().__init__()
+        self.length = length
 
     def process_bind_param(self, value: str | None, dialect: Any) -> str | None:
         return seal_text(dialect, value)
