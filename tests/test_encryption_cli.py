@@ -152,3 +152,12 @@ def test_rotate_key_without_a_key_is_refused(sqlite_url, make_config, cli) -> No
     result = cli("--config", make_config(sqlite_url), "privacy", "rotate-key")
     assert (result.code, result.err.count("\n")) == (2, 1), result.err
     assert "no key" in result.err
+
+
+def test_new_key_prints_a_key_file_line(sqlite_url, make_config, cli) -> None:
+    from store.crypto import parse_keys
+
+    first = cli("--config", make_config(sqlite_url), "privacy", "new-key")
+    second = cli("--config", make_config(sqlite_url), "privacy", "new-key")
+    assert first.code == 0 and first.out != second.out
+    assert len(parse_keys(first.out, "output")) == 1
