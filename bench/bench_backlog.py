@@ -7,7 +7,11 @@ acknowledge everything (delivery stops at its per-run limit), it is run again
 until all acknowledgements arrived, and the number of runs is reported.
 
     python -m bench.bench_backlog [--n 2000] [--db sqlite|URL]
-        [--mode inprocess|subprocess] [--profile FILE]
+        [--mode inprocess|subprocess] [--profile FILE] [--compare-key [ROUNDS]]
+
+--compare-key measures the backlog without and with `[privacy] key_file`
+(encryption at rest) in the same run, alternating, ROUNDS times each (fresh
+database and servers every time), and reports the ratio of the medians.
 """
 
 from __future__ import annotations
@@ -151,17 +155,71 @@ def count_cases(url: str) -> int:
     return int(count or 0)
 
 
+def backlog_seconds(
+    db: str, raws: Sequence[bytes], key_file: Path | None
+) -> tuple[float, float]:
+    """One backlog through `run --once` (in this process): its seconds, and
+    the CPU seconds of this process (less disturbed by a loaded machine)."""
+    extra = {"privacy": {"key_file": str(key_file)}} if key_file else {}
+    with database(db) as url, servers() as (imap, smtp), scratch() as folder:
+        config = write_config(folder, url, imap, smtp, **extra)
+        imap.append_many(raws)
+        cpu = time.process_time()
+        seconds, _runs, _first = drain(
+            OnceRunner(config, "inprocess", None), smtp, len(raws)
+        )
+        cpu = time.process_time() - cpu
+        if count_cases(url) != len(raws):
+            raise SystemExit("not every complaint became a case")
+    return seconds, cpu
+
+
+def compare_key(db: str, raws: Sequence[bytes], rounds: int) -> None:
+    """Without and with a key, alternating; the ratio of the medians."""
+    from statistics import median
+
+    from store.crypto import new_key
+
+    with scratch() as folder:
+        key_file = folder / "privacy.key"
+        key_file.write_text(new_key() + "\n")
+        backlog_seconds(db, raws[:50], key_file)  # imports, templates: not timed
+        plain, keyed, plain_cpu, keyed_cpu = [], [], [], []
+        for _ in range(rounds):
+            for times, cpus, key in (
+                (plain, plain_cpu, None),
+                (keyed, keyed_cpu, key_file),
+            ):
+                seconds, cpu = backlog_seconds(db, raws, key)
+                times.append(seconds)
+                cpus.append(cpu)
+            note(
+                f"round: plain {plain[-1]:.2f} s ({plain_cpu[-1]:.2f} cpu), "
+                f"keyed {keyed[-1]:.2f} s ({keyed_cpu[-1]:.2f} cpu)"
+            )
+    label = f"backlog_key.{'sqlite' if db == 'sqlite' else 'postgresql'}"
+    emit(f"{label}.n", len(raws), "messages")
+    emit(f"{label}.plain_rate", len(raws) / median(plain), "msg/s")
+    emit(f"{label}.keyed_rate", len(raws) / median(keyed), "msg/s")
+    emit(f"{label}.cost", median(keyed) / median(plain) - 1, "fraction")
+    emit(f"{label}.cpu_cost", median(keyed_cpu) / median(plain_cpu) - 1, "fraction")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     p = parser(__doc__.splitlines()[0], n=2000)
     p.add_argument("--mode", choices=("inprocess", "subprocess"), default="inprocess")
     p.add_argument(
         "--profile", help="write a pyinstrument profile (text) here; inprocess"
     )
+    p.add_argument("--compare-key", type=int, nargs="?", const=3, metavar="ROUNDS")
     args = p.parse_args(argv)
     quiet_smtp_server()
     machine()
     note(f"making {args.n} complaints")
     raws = make_complaints(args.n)
+    if args.compare_key:
+        compare_key(args.db, raws, args.compare_key)
+        return 0
     floor = bare_parse_seconds(raws)
     with database(args.db) as url, servers() as (imap, smtp), scratch() as folder:
         label = f"backlog.{db_label(url)}"

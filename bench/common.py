@@ -97,13 +97,17 @@ def _postgres_database(spec: str) -> Iterator[str]:
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
-    url = make_url(spec).set(database=PG_BENCH_DB)
+    given = make_url(spec)
+    # Beside the database named (one per developer), so that two benchmarks
+    # on one server do not drop each other's.
+    name = f"{given.database}_bench" if given.database else PG_BENCH_DB
+    url = given.set(database=name)
     admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    drop = text(f"DROP DATABASE IF EXISTS {PG_BENCH_DB} WITH (FORCE)")
+    drop = text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
     try:
         with admin.connect() as connection:
             connection.execute(drop)
-            connection.execute(text(f"CREATE DATABASE {PG_BENCH_DB}"))
+            connection.execute(text(f"CREATE DATABASE {name}"))
         yield url.render_as_string(hide_password=False)
     finally:
         with admin.connect() as connection:

@@ -354,11 +354,15 @@ class WebSettings:
 
 @dataclass(frozen=True)
 class PrivacySettings:
-    """What the store keeps about members, and for how long (issue 19)."""
+    """What the store keeps about members, for how long, and how."""
 
     # Personal data of a case closed more than this many years ago is erased
     # (`klachten purge`, and the daemon daily); the anonymous facts stay.
     retention_years: int = 5
+    # Encryption at rest: a file of keys (newest first, one base64 key a
+    # line; `klachten privacy new-key`). Empty: $CREDENTIALS_DIRECTORY/
+    # privacy.key when systemd provides it, else the store is not encrypted.
+    key_file: str = ""
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ outage flag, the template environment's compiled templates).
 from __future__ import annotations
 
 import getpass
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cached_property
@@ -44,7 +45,12 @@ class App:
         missing = missing_sqlite_file(self.settings.store.url)
         if missing is not None and not self.may_create_store:
             raise UserError(f"no store at {missing}: run `klachten db upgrade`")
-        return make_engine(self.settings.store.url)
+        from config.privacy import key_file_path
+        from store.crypto import install_key_file
+
+        engine = make_engine(self.settings.store.url)
+        install_key_file(engine, key_file_path(self.settings, os.environ))
+        return engine
 
     @cached_property
     def sessions(self) -> sessionmaker[Session]:
@@ -60,10 +66,14 @@ class App:
             yield session
 
     def require_schema(self) -> None:
-        """Stop with a clear line when `klachten db upgrade` has not run."""
+        """Stop with a clear line when `klachten db upgrade` has not run, or
+        when the store holds values the configured key cannot open."""
+        from store.key_check import require_openable
         from store.migrate import require_current
 
         require_current(self.engine)
+        with self.transaction() as session:
+            require_openable(session)
 
     @cached_property
     def rules(self) -> CaseRules:

@@ -380,3 +380,21 @@ def _other_commands(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--language", choices=("nl", "fr", "de"), default="nl")
     p.add_argument("--no-progress", action="store_true")
     _handler(p, "report:report")
+    _privacy_commands(commands)
+
+
+def _privacy_commands(commands: argparse._SubParsersAction) -> None:
+    p = commands.add_parser("privacy", help="encryption at rest")
+    sub = p.add_subparsers(dest="privacy_command", metavar="ACTION", required=True)
+    _handler(
+        sub.add_parser(
+            "rotate-key",
+            help="seal every stored value under the newest key of [privacy] "
+            "key_file, in small batches while the daemon runs",
+        ),
+        "privacy:rotate_key",
+    )
+    _handler(
+        sub.add_parser("new-key", help="print a new key (a key file line)"),
+        "privacy:new_key",
+    )

@@ -10,7 +10,8 @@ Attention rules: the operators' business (exit code 1 when any holds):
 - stall: no successful mailbox check for `service.stall_alarm_minutes`
   (or never one at all);
 - outbox_failed: a mail was given up on (status "failed");
-- quarantined: a message waits in quarantine for a person.
+- quarantined: a message waits in quarantine for a person;
+- encryption: the store holds values the configured key cannot open.
 
 Backlog rules: the coordinators' business, shown but exit 0 (exit 1 only
 with `--strict`), so monitoring pages no operator for a late answer:
@@ -22,6 +23,9 @@ JSON keys (`--format json`), times ISO 8601 in the configured time zone:
 - healthy (bool: no attention rule holds), attention and backlog (lists of
   "rule: text" lines), checked_at;
 - schema: current, head, up_to_date;
+- encryption: encrypted (bool), key_id (the key new values are sealed
+  under, or null), keys (how many the key file holds), problem (why the key
+  cannot open the store, or null; an attention rule);
 - mailbox: last_success_at, waiting (as last seen; null: never), stalled,
   stall_alarm_minutes; mailboxes: one object per mailbox with source,
   last_success_at, waiting, last_error, last_error_at;
@@ -88,14 +92,39 @@ def collect(app: App, now: datetime | None = None) -> dict[str, Any]:
     report: dict[str, Any] = {
         "checked_at": _iso(now, app.timezone),
         "schema": {"current": current, "head": head, "up_to_date": current == head},
+        "encryption": _encryption(app),
     }
     if current == head:
+        report["encryption"]["problem"] = _key_problem(app)
         report.update(_store_part(app, read_health(app, now), now))
         report["outbox"]["held"] = read_held(app, now)
     report["attention"] = attention(report)
     report["backlog"] = backlog(report)
     report["healthy"] = not report["attention"]
     return report
+
+
+def _encryption(app: App) -> dict[str, Any]:
+    """Whether the store seals what it writes, and under which key."""
+    from store.crypto import keyring_of
+
+    keyring = keyring_of(app.engine)
+    if keyring is None:
+        return {"encrypted": False, "key_id": None, "keys": 0}
+    return {"encrypted": True, "key_id": keyring.newest_id, "keys": len(keyring.keys)}
+
+
+def _key_problem(app: App) -> str | None:
+    """Why the configured key cannot open the store, or None."""
+    from store.crypto import KeyProblem
+    from store.key_check import require_openable
+
+    try:
+        with app.transaction() as session:
+            require_openable(session)
+    except KeyProblem as exc:
+        return str(exc)
+    return None
 
 
 def _store_part(app: App, health: Health, now: datetime) -> dict[str, Any]:
@@ -143,6 +172,8 @@ def attention(report: dict[str, Any]) -> list[str]:
             f"needs {schema['head']}: run `klachten db upgrade`"
         )
         return reasons
+    if report["encryption"].get("problem"):
+        reasons.append(f"encryption: {report['encryption']['problem']}")
     mailbox = report["mailbox"]
     if mailbox["stalled"]:
         since = mailbox["last_success_at"] or "never"
@@ -202,6 +233,12 @@ def render_text(report: dict[str, Any]) -> str:
         if alarm and alarm.get("active"):
             lines.append(f"stall alarm   sent {alarm.get('queued_at')}")
     lines.append(f"schema        {schema['current'] or 'empty'} ({state})")
+    sealed = report["encryption"]
+    lines.append(
+        f"store         encrypted (key {sealed['key_id']}, {sealed['keys']} in file)"
+        if sealed["encrypted"]
+        else "store         not encrypted ([privacy] key_file not set)"
+    )
     # Server replies and mailbox names end up here: no terminal sequences.
     return "\n".join(printable(line) for line in lines)
 

@@ -23,6 +23,8 @@ from sqlalchemy import Table, func, insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from store.sealed import seal_bytes
+
 # Blobs from this size go in through blob I/O (SQLite only).
 LARGE = 256 * 1024
 # They are written this much at a time.
@@ -76,7 +78,9 @@ def _groups(
 def _insert_large(
     session: Session, table: Table, row: dict[str, Any], blob: str, key: Any
 ) -> dict[Any, int]:
-    data = row[blob]
+    # Written past the column's type: sealed here when the store is encrypted.
+    data = seal_bytes(session.get_bind().dialect, row[blob])
+    assert data is not None
     values = {**row, blob: func.zeroblob(len(data))}
     columns = [table.c.id] if key is None else [table.c.id, key]
     found = session.execute(insert(table).values(values).returning(*columns)).one()

@@ -21,6 +21,7 @@ from store.errors import UserError, WrongState
 from store.member import Member, check_member
 from store.models import Case
 from store.registration import add_event, case_by_number, staff_acted
+from store.sealed import SealedText, seal_text
 from store.vocabulary import Flag, Status
 
 LANGUAGES = ("nl", "fr", "de", "en")
@@ -219,5 +220,10 @@ def _apply(session: Session, case: Case, name: str, value: Any, actor: str) -> b
     flag = _SETTLED_BY.get(name)
     if flag and flag in (case.flags or []):
         case.flags = sorted(set(case.flags) - {flag})
+    if isinstance(Case.__table__.c[column].type, SealedText):
+        # The trail keeps an address or a national number as sealed as the
+        # case does (store/views.py opens it again).
+        dialect = session.get_bind().dialect
+        old, value = seal_text(dialect, old), seal_text(dialect, value)
     add_event(session, "edited", case=case, actor=actor, field=name, old=old, new=value)
     return True

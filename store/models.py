@@ -2,7 +2,8 @@
 
 Times are stored as UTC and always come back timezone-aware (`UTCDateTime`).
 Raw messages and attachments are kept as bytes: the store is the place where a
-complaint can never be lost.
+complaint can never be lost. The columns typed Sealed* hold personal data and
+are encrypted when `[privacy] key_file` is set (store/sealed.py).
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    LargeBinary,
     String,
     Text,
     TypeDecorator,
@@ -27,6 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from store.sealed import SealedBytes, SealedText
 from store.vocabulary import (
     Audience,
     Channel,
@@ -126,16 +127,16 @@ class Case(Base):
     closed_at: Mapped[datetime | None]
     member_name: Mapped[str | None] = mapped_column(String(300))
     member_email: Mapped[str | None] = mapped_column(String(320), index=True)
-    member_phone: Mapped[str | None] = mapped_column(String(40))
-    member_street: Mapped[str | None] = mapped_column(String(300))
-    member_postcode: Mapped[str | None] = mapped_column(String(10))
-    member_city: Mapped[str | None] = mapped_column(String(120))
+    member_phone: Mapped[str | None] = mapped_column(SealedText(40))
+    member_street: Mapped[str | None] = mapped_column(SealedText(300))
+    member_postcode: Mapped[str | None] = mapped_column(SealedText(10))
+    member_city: Mapped[str | None] = mapped_column(SealedText(120))
     member_number: Mapped[str | None] = mapped_column(String(40))
-    member_insz: Mapped[str | None] = mapped_column(String(40))
+    member_insz: Mapped[str | None] = mapped_column(SealedText(40))
     member_insz_valid: Mapped[bool | None] = mapped_column(Boolean)
     subject: Mapped[str | None] = mapped_column(Text)
-    description: Mapped[str | None] = mapped_column(Text)
-    desired_solution: Mapped[str | None] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(SealedText)
+    desired_solution: Mapped[str | None] = mapped_column(SealedText)
     language: Mapped[str] = mapped_column(String(5), nullable=False)
     category: Mapped[str | None] = mapped_column(String(80))
     regional_office: Mapped[str | None] = mapped_column(String(80))
@@ -198,8 +199,8 @@ class Message(Base):
     language: Mapped[str | None] = mapped_column(String(5))
     in_reply_to: Mapped[str | None] = mapped_column(Text)
     references: Mapped[str | None] = mapped_column(Text)
-    body_text: Mapped[str | None] = mapped_column(Text)
-    new_text: Mapped[str | None] = mapped_column(Text)
+    body_text: Mapped[str | None] = mapped_column(SealedText)
+    new_text: Mapped[str | None] = mapped_column(SealedText)
     size: Mapped[int] = mapped_column(Integer, nullable=False)
     raw_complete: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
@@ -207,7 +208,7 @@ class Message(Base):
     created_at: Mapped[datetime] = mapped_column(nullable=False, default=utcnow)
     # Last: SQLite writes a large blob in the last column without a copy
     # (store/blobs.py).
-    raw: Mapped[bytes] = mapped_column(LargeBinary, nullable=False, deferred=True)
+    raw: Mapped[bytes] = mapped_column(SealedBytes, nullable=False, deferred=True)
 
     case: Mapped[Case | None] = relationship(back_populates="messages")
     attachments: Mapped[list[Attachment]] = relationship(back_populates="message")
@@ -227,7 +228,7 @@ class Attachment(Base):
     sha256: Mapped[str] = mapped_column(String(64), nullable=False)
     flags: Mapped[list[str]] = mapped_column(JSON, nullable=False, default=list)
     # Last, as messages.raw.
-    data: Mapped[bytes] = mapped_column(LargeBinary, nullable=False, deferred=True)
+    data: Mapped[bytes] = mapped_column(SealedBytes, nullable=False, deferred=True)
 
     message: Mapped[Message | None] = relationship(back_populates="attachments")
     case: Mapped[Case | None] = relationship(back_populates="attachments")
@@ -241,7 +242,7 @@ class FormFieldValue(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     key: Mapped[str] = mapped_column(String(60), nullable=False)
-    value: Mapped[str] = mapped_column(Text, nullable=False)
+    value: Mapped[str] = mapped_column(SealedText, nullable=False)
     source: Mapped[str] = mapped_column(String(40), nullable=False)
     origin: Mapped[str] = mapped_column(String(255), nullable=False)
 

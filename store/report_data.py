@@ -217,56 +217,53 @@ def _ombudsdienst(session: Session, window: YearWindow) -> int:
     return int(session.execute(statement).scalar_one())
 
 
-def member_key() -> ColumnElement[str | None]:
+def member_key(
+    insz_valid: bool | None, insz: str | None, number: str | None, email: str | None
+) -> str | None:
     """Who the member is: valid INSZ, else member number, else e-mail."""
-    return when(
-        (
-            and_(Case.member_insz_valid.is_(True), Case.member_insz.is_not(None)),
-            "i:" + Case.member_insz,
-        ),
-        (Case.member_number.is_not(None), "n:" + Case.member_number),
-        (Case.member_email.is_not(None), "e:" + func.lower(Case.member_email)),
-        else_=None,
-    )
-
-
-def member_key_of(case: Case) -> str | None:
-    """`member_key` of one loaded case, computed in Python (same rule)."""
-    if case.member_insz_valid and case.member_insz is not None:
-        return "i:" + case.member_insz
-    if case.member_number is not None:
-        return "n:" + case.member_number
-    if case.member_email is not None:
-        return "e:" + case.member_email.lower()
+    if insz_valid and insz is not None:
+        return "i:" + insz
+    if number is not None:
+        return "n:" + number
+    if email is not None:
+        return "e:" + email.lower()
     return None
 
 
+def member_key_of(case: Case) -> str | None:
+    """`member_key` of one loaded case."""
+    return member_key(
+        case.member_insz_valid, case.member_insz, case.member_number, case.member_email
+    )
+
+
 def _repeat_members(session: Session, window: YearWindow) -> int:
-    """Members with more than one complaint in the year. An erased case
-    holds only the keyed pseudonym of its member (store/erasure.py), so when
-    any case was ever erased every key is compared in that keyed form."""
-    key = member_key().label("member")
+    """Members with more than one complaint in the year.
+
+    Counted here, not in SQL: in an encrypted store the national number is
+    sealed with a fresh nonce per case, so only its opened value compares.
+    An erased case holds only the keyed pseudonym of its member
+    (store/erasure.py), so when any case was ever erased every key is
+    compared in that keyed form."""
     secret = known_secret(session)
-    if secret is None:
-        repeated = (
-            select(key)
-            .where(_in_year(window), key.is_not(None))
-            .group_by(key)
-            .having(func.count() > 1)
-            .subquery()
-        )
-        statement = select(func.count()).select_from(repeated)
-        return int(session.execute(statement).scalar_one())
     rows = session.execute(
-        select(key, Case.member_pseudonym)
+        select(
+            Case.member_insz_valid,
+            Case.member_insz,
+            Case.member_number,
+            Case.member_email,
+            Case.member_pseudonym,
+        )
         .where(_in_year(window))
         .execution_options(yield_per=BATCH)
     )
-    seen: Counter[str] = Counter(
-        pseudonym or keyed(secret, member)
-        for member, pseudonym in rows
-        if pseudonym or member
-    )
+    seen: Counter[str] = Counter()
+    for valid, insz, number, email, pseudonym in rows:
+        member = member_key(valid, insz, number, email)
+        if pseudonym:
+            seen[pseudonym] += 1
+        elif member is not None:
+            seen[member if secret is None else keyed(secret, member)] += 1
     return sum(1 for count in seen.values() if count > 1)
 
 

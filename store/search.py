@@ -17,6 +17,11 @@ trigram tokenizer over the same rows (`case_search_fts`, kept in step by
 triggers), used by GLOB. Both give the same answers; words shorter than three
 characters are matched by scanning.
 
+In an encrypted store (`[privacy] key_file`) the text holds national and
+phone numbers and e-mail addresses as keyed hashes, and no address or form
+field (store/search_hashes.py); a number or an address is then found when
+typed whole, not by a part of it.
+
 The write paths call `reindex` for the cases they touch; the migration that
 made the table fills it for the cases already stored. Only plain columns are
 read here (no ORM entities), so the migration can use it whatever columns
@@ -50,21 +55,25 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from store import search_hashes
+from store.crypto import Keyring, keyring_of
+from store.sealed import SealedText
+
 _CASES = table(
     "cases",
     column("id"),
     column("number"),
     column("member_name"),
     column("member_email"),
-    column("member_phone"),
-    column("member_street"),
-    column("member_postcode"),
-    column("member_city"),
+    column("member_phone", SealedText()),
+    column("member_street", SealedText()),
+    column("member_postcode", SealedText()),
+    column("member_city", SealedText()),
     column("member_number"),
-    column("member_insz"),
+    column("member_insz", SealedText()),
     column("subject"),
-    column("description"),
-    column("desired_solution"),
+    column("description", SealedText()),
+    column("desired_solution", SealedText()),
 )
 _MESSAGES = table(
     "messages",
@@ -72,10 +81,12 @@ _MESSAGES = table(
     column("id"),
     column("subject"),
     column("sender"),
-    column("new_text"),
-    column("body_text"),
+    column("new_text", SealedText()),
+    column("body_text", SealedText()),
 )
-_FORM_FIELDS = table("form_fields", column("case_id"), column("id"), column("value"))
+_FORM_FIELDS = table(
+    "form_fields", column("case_id"), column("id"), column("value", SealedText())
+)
 _ATTACHMENTS = table("attachments", column("case_id"), column("filename"))
 SEARCH = table("case_search", column("case_id"), column("text"))
 FTS = table("case_search_fts", column("rowid"), column("text"))
@@ -126,8 +137,14 @@ def digit_forms(text: str | None) -> list[str]:
     return forms
 
 
-def case_text(row: Any, extra: Iterable[str | None]) -> str:
-    """The folded search text of a case row and what hangs under it."""
+def case_text(
+    row: Any, extra: Iterable[str | None], keyring: Keyring | None = None
+) -> str:
+    """The folded search text of a case row and what hangs under it; with a
+    keyring, identifiers as keyed hashes (store/search_hashes.py)."""
+    if keyring is not None:
+        hashed = search_hashes.hashed_parts(row, extra, keyring, fold, digit_forms)
+        return "\n".join(dict.fromkeys(part for part in hashed if part))
     parts = [
         row.number,
         row.member_name,
@@ -198,6 +215,7 @@ def rebuild_all(session: Session | Connection) -> None:
 
 
 def _reindex_batch(session: Session | Connection, ids: Sequence[int]) -> None:
+    keyring = keyring_of(session)
     extra: dict[int, list[str | None]] = defaultdict(list)
     messages = select(
         _MESSAGES.c.case_id,
@@ -213,8 +231,9 @@ def _reindex_batch(session: Session | Connection, ids: Sequence[int]) -> None:
     fields = select(_FORM_FIELDS.c.case_id, _FORM_FIELDS.c.value).where(
         _FORM_FIELDS.c.case_id.in_(ids)
     )
-    for case_id, value in session.execute(fields.order_by(_FORM_FIELDS.c.id)):
-        extra[case_id].append(value)
+    if keyring is None:  # sealed form fields stay out of the search text
+        for case_id, value in session.execute(fields.order_by(_FORM_FIELDS.c.id)):
+            extra[case_id].append(value)
     names = select(_ATTACHMENTS.c.case_id, _ATTACHMENTS.c.filename).where(
         _ATTACHMENTS.c.case_id.in_(ids)
     )
@@ -226,7 +245,7 @@ def _reindex_batch(session: Session | Connection, ids: Sequence[int]) -> None:
         session.execute(
             insert(SEARCH),
             [
-                {"case_id": row.id, "text": case_text(row, extra[row.id])}
+                {"case_id": row.id, "text": case_text(row, extra[row.id], keyring)}
                 for row in rows
             ],
         )
@@ -262,6 +281,15 @@ class _Match(ColumnElement[bool]):
     def __init__(self, case_id: ColumnElement[Any], terms: list[str], any_of: bool):
         self.case_id, self.terms, self.any_of = case_id, terms, any_of
 
+    def terms_for(self, dialect: Any) -> tuple[list[str], bool]:
+        """The terms as the engine's search text holds them: hashed numbers
+        and addresses too when it has a keyring (computed when compiled, so
+        a query built without a session still searches an encrypted store)."""
+        keyring = keyring_of(dialect)
+        if keyring is None:
+            return self.terms, self.any_of
+        return search_hashes.query_tokens(self.terms, self.any_of, keyring)
+
 
 def _matching_ids(dialect: str, terms: list[str], any_of: bool) -> Any:
     """The ids of the cases whose text has the terms, from the engine's index."""
@@ -283,13 +311,15 @@ def _likes(terms: list[str], any_of: bool) -> ColumnElement[bool]:
 
 @compiles(_Match)
 def _compile_like(element: _Match, compiler: Any, **kw: Any) -> str:
-    ids = _matching_ids("default", element.terms, element.any_of)
+    terms, any_of = element.terms_for(compiler.dialect)
+    ids = _matching_ids("default", terms, any_of)
     return compiler.process(element.case_id.in_(ids), **kw)
 
 
 @compiles(_Match, "sqlite")
 def _compile_fts(element: _Match, compiler: Any, **kw: Any) -> str:
-    ids = _matching_ids("sqlite", element.terms, element.any_of)
+    terms, any_of = element.terms_for(compiler.dialect)
+    ids = _matching_ids("sqlite", terms, any_of)
     return compiler.process(element.case_id.in_(ids), **kw)
 
 
@@ -297,7 +327,7 @@ def count_upto(session: Session, query: str, limit: int) -> int:
     """How many cases match `query`, counting no further than `limit`.
 
     Cheap however common the words are: the index stops at `limit`."""
-    terms, any_of = query_terms(query)
+    terms, any_of = _stored_terms(session, query)
     if not terms:
         return 0
     dialect = session.get_bind().dialect.name
@@ -305,13 +335,25 @@ def count_upto(session: Session, query: str, limit: int) -> int:
     return int(session.scalar(select(func.count()).select_from(ids)) or 0)
 
 
-def each_matches(case_id: ColumnElement[Any], query: str) -> ColumnElement[bool]:
+def _stored_terms(session: Session, query: str) -> tuple[list[str], bool]:
+    """The query's terms as the search text holds them (hashed numbers and
+    addresses in an encrypted store)."""
+    terms, any_of = query_terms(query)
+    keyring = keyring_of(session)
+    if not terms or keyring is None:
+        return terms, any_of
+    return search_hashes.query_tokens(terms, any_of, keyring)
+
+
+def each_matches(
+    session: Session, case_id: ColumnElement[Any], query: str
+) -> ColumnElement[bool]:
     """"This case's text has the terms", tested row by row (no index).
 
     For a query most cases match: walking the cases in a page's order and
     testing each finds a page after about as many tests as it has rows,
     where the index would first list (and check) every match."""
-    terms, any_of = query_terms(query)
+    terms, any_of = _stored_terms(session, query)
     found = select(SEARCH.c.case_id).where(
         SEARCH.c.case_id == case_id, _likes(terms, any_of)
     )

@@ -9,8 +9,11 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.orm import object_session
+
 from store.case_view import CaseView
 from store.models import Attachment, Case, Event, FormFieldValue, Message
+from store.sealed import open_text
 
 
 def iso(value: datetime | None, timezone: str) -> str | None:
@@ -88,7 +91,23 @@ def event_dict(event: Event, timezone: str) -> dict[str, Any]:
         "at": iso(event.at, timezone),
         "kind": event.kind,
         "actor": event.actor,
-        "details": event.details,
+        "details": _opened(event),
+    }
+
+
+def _opened(event: Event) -> dict[str, Any]:
+    """The details, with the sealed values of an edit opened (store/case_edit)."""
+    details = event.details
+    session = object_session(event)
+    sealed_field = str(details.get("field", "")).startswith("member.")
+    if event.kind != "edited" or not sealed_field or session is None:
+        return details
+    dialect = session.get_bind().dialect
+    return {
+        key: open_text(dialect, value)
+        if key in ("old", "new") and isinstance(value, str)
+        else value
+        for key, value in details.items()
     }
 
 

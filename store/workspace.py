@@ -129,7 +129,7 @@ def _common_words_page(
     """A page for words more than MANY cases have ("terugbetaling"): the
     cases are walked in the page's order and each is tested, so a page costs
     about per_page tests; the total is counted up to MANY + 1 only."""
-    match = search.each_matches(Case.id, filters.q or "")
+    match = search.each_matches(session, Case.id, filters.q or "")
     query = filtered(select(Case), replace(filters, q=None), now).where(match)
     ordered = query.order_by(*ORDERS[order])
     offset = (page - 1) * per_page

@@ -29,6 +29,7 @@ TOP_KEYS = {
     "attention",
     "backlog",
     "healthy",
+    "encryption",
 }
 
 

@@ -5,6 +5,7 @@ Built once when the application is created; nothing here does work of its own.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -34,9 +35,15 @@ class Workspace:
 
     @cached_property
     def engine(self) -> Engine:
+        from config.privacy import key_file_path
+        from store.crypto import install_key_file
         from store.db import make_engine
 
-        return self._engine or make_engine(self.settings.store.url)
+        if self._engine is not None:
+            return self._engine
+        engine = make_engine(self.settings.store.url)
+        install_key_file(engine, key_file_path(self.settings, os.environ))
+        return engine
 
     @cached_property
     def sessions(self) -> sessionmaker[Session]:
