@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -92,5 +93,19 @@ def test_open_connection_for_check_config(
     try:
         assert client.noop()[0] == 250
         assert client.sock is not None and client.sock.version() is not None
+    finally:
+        client.quit()
+
+
+def test_plain_connection_builds_no_tls_context(smtp_server, app_for, make_config):
+    """security = "none" reads no certificate store: building a TLS context
+    costs about 30 ms, once per outbox batch (bench/README.md). A CA file that
+    is not there shows it: the context would fail to load it."""
+    app = app_for(make_config("sqlite:///unused.db", smtp=smtp_section(smtp_server)))
+    settings = replace(app.settings.smtp, ca_file="/nonexistent/ca.pem")
+    client = open_smtp(settings)
+    try:
+        assert client.noop()[0] == 250
+        assert client.sock is not None and not hasattr(client.sock, "version")
     finally:
         client.quit()
