@@ -19,6 +19,8 @@ store registration).
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -32,6 +34,28 @@ _DECOYS = ("it", "es")
 MIN_CONFIDENCE = 0.6
 # Enough text to decide; the rest only costs time.
 MAX_CHARS = 2_000
+# A text whose own function words name one language this clearly needs no
+# detector: lingua costs 0.3-0.4 ms a message, the count 0.02 ms.
+CLEAR_HITS = 8
+CLEAR_LEAD = 3
+_WORDS = re.compile(r"[^\W\d_]+")
+# Frequent function words of each language; a word in two lists says nothing
+# and is left out of both (`_STOPWORDS`). The decoys stand in for "a
+# language we do not answer in", as for lingua.
+_FUNCTION_WORDS = {
+    "nl": "het een van ik niet dat met voor zijn er maar om ook als bij nog wij "
+    "mijn uw geen heb heeft werd wordt naar dan dit deze omdat graag sinds "
+    "werden hebben kan moet wel al",
+    "fr": "le les et est une des du pas que qui pour dans sur avec mon ma mes "
+    "vous votre nous ce cette elle au aux été mais ou très merci depuis "
+    "suis avons sont",
+    "de": "der das und ist nicht ich ein eine zu sich auf für dem den von sie "
+    "wir mein meine haben habe wurde seit keine bitte auch sehr noch",
+    "en": "the and of to it that my was for with this have has be you your "
+    "we are been please since would",
+    "it": "il di che non per sono della con mi ho gli dei",
+    "es": "el los las por para del se muy pero mis",
+}
 
 
 @cache
@@ -57,11 +81,40 @@ def guess_language(text: str, max_chars: int = MAX_CHARS) -> str | None:
     sample = text[:max_chars]
     if not _has_letters(sample, 3):
         return None
+    clear = _clear_from_function_words(sample)
+    if clear is not None:
+        return clear if clear in ANSWERED else None
     values = _detector().compute_language_confidence_values(sample)
     if not values or values[0].value < MIN_CONFIDENCE:
         return None
     code = values[0].language.iso_code_639_1.name.lower()
     return code if code in ANSWERED else None
+
+
+@cache
+def _stopwords() -> dict[str, str]:
+    """Function word -> its language, for words of one language only."""
+    seen = Counter(w for words in _FUNCTION_WORDS.values() for w in words.split())
+    return {
+        word: code
+        for code, words in _FUNCTION_WORDS.items()
+        for word in words.split()
+        if seen[word] == 1
+    }
+
+
+def _clear_from_function_words(sample: str) -> str | None:
+    """The language whose function words a text is full of, when no other
+    comes near (CLEAR_HITS, CLEAR_LEAD times the next); else None, and the
+    detector decides."""
+    words = _stopwords()
+    hits = Counter(
+        words[w] for w in _WORDS.findall(sample.casefold()) if w in words
+    ).most_common(2)
+    if not hits or hits[0][1] < CLEAR_HITS:
+        return None
+    runner_up = hits[1][1] if len(hits) > 1 else 0
+    return hits[0][0] if hits[0][1] >= CLEAR_LEAD * runner_up else None
 
 
 def _has_letters(text: str, wanted: int) -> bool:
