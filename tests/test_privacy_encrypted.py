@@ -30,6 +30,7 @@ from store.models import Case, Message
 from store.queries import show_case
 from store.registration_input import CaseRules
 from store.rekey import remaining, rotate
+from store.workspace import search_cases
 from tests.casefactory import mail_case
 from tests.test_encryption import (  # noqa: F401
     ATTACHMENT,
@@ -79,6 +80,8 @@ def test_erasure_by_national_number_in_an_encrypted_store(
         assert value not in held
     with transaction(keyed) as session:
         assert show_case(session, by_post, TZ)["member"]["street"] is not None
+        assert search_cases(session, INSZ, TZ) == []
+        assert search_cases(session, EMAIL, TZ) == []
         count = select(func.count()).select_from(Message)
         before_count = session.scalar(count)
         register_inbound(session, CaseRules(), again)
