@@ -22,6 +22,7 @@ from store.errors import UserError
 from store.nul import without_nul
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+CHECKPOINT_WAIT_MS = 2_000  # forget_old_pages: a best effort, not worth more
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -121,9 +122,13 @@ def forget_old_pages(engine: Engine) -> None:
         return
     # The driver's connection: outside the BEGIN IMMEDIATE every session
     # opens, inside which a checkpoint cannot run.
+    # It waits for readers on older snapshots: not the full busy timeout.
     connection = engine.raw_connection()
     try:
-        connection.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        cursor = connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout={CHECKPOINT_WAIT_MS}")
+        cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     finally:
         connection.close()
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import io
 import json
+import sqlite3
+import time
 import zipfile
 from pathlib import Path
 
@@ -20,7 +22,13 @@ from sqlalchemy import func, select
 
 from store.backup import backup
 from store.crypto import Keyring, install, new_key
-from store.db import make_engine, session_factory, transaction
+from store.db import (
+    CHECKPOINT_WAIT_MS,
+    forget_old_pages,
+    make_engine,
+    session_factory,
+    transaction,
+)
 from store.erasure import erase_member
 from store.inbound import register_inbound
 from store.lifecycle import close
@@ -184,3 +192,25 @@ def test_a_backup_of_an_encrypted_store_is_sealed_and_reads_back(
     no_key = make_config(f"sqlite:///{copy}")
     refused = cli("--config", no_key, "case", "show", by_mail)
     assert refused.code == 2 and len(refused.err.strip().splitlines()) == 1
+
+
+def test_forgetting_old_pages_waits_for_a_reader_only_briefly(
+    sqlite_url: str,
+) -> None:
+    path = Path(sqlite_url.split("///", 1)[1])
+    wal = path.with_name(path.name + "-wal")
+    engine = make_engine(sqlite_url)
+    mail_case(session_factory(engine), 1, email=EMAIL)
+    reader = sqlite3.connect(path, isolation_level=None)
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM cases").fetchall()  # an old snapshot
+    mail_case(session_factory(engine), 2, email="bert@example.be")
+    started = time.monotonic()
+    forget_old_pages(engine)
+    assert time.monotonic() - started < CHECKPOINT_WAIT_MS / 1000 + 2
+    assert wal.stat().st_size > 0  # the reader still needs it
+    reader.execute("COMMIT")
+    reader.close()
+    forget_old_pages(engine)
+    assert wal.stat().st_size == 0
+    engine.dispose()
