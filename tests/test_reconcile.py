@@ -173,12 +173,13 @@ def test_reconcile_reads_the_processed_mailbox_too(
     assert len(smtp_server.received) == acks
 
 
-def test_reconcile_in_an_encrypted_store(
+def test_reconcile_in_an_encrypted_store_acknowledges_when_asked(
     cli, sqlite_url, imap, smtp_server, tmp_path: Path
 ) -> None:
-    """With [privacy] key_file: the backup stays sealed, the restored store
-    opens with the key, and reconcile recognises what it holds (Message-ID and
-    sha256 are kept beside the sealed raw mail) and registers the rest."""
+    """With [privacy] key_file: the restored store opens with the key, and
+    reconcile recognises what it holds (Message-ID and sha256 are kept beside
+    the sealed raw mail) and registers the rest, acknowledged with
+    --acknowledge."""
     from store.crypto import new_key
 
     key_file = tmp_path / "privacy.key"
@@ -198,11 +199,18 @@ def test_reconcile_in_an_encrypted_store(
     url = _restore(sqlite_url, backup, tmp_path, "")
     restored = keyed_config(tmp_path / "restored.toml", url)
     assert len(_cases(cli, restored)) == 2
-    done = cli("--config", restored, "reconcile")
+    acks = len(smtp_server.wait_for(4, timeout=30))
+    done = cli("--config", restored, "reconcile", "--acknowledge")
     assert done.code == 0, done.err
     assert "2 missing from the store; registered 2" in done.out
     now = _cases(cli, restored)
     assert _members(now) == _members(_cases(cli, live))
+    assert cli("--config", restored, "run", "--once").code == 0
+    again = smtp_server.wait_for(acks + 2, timeout=30)[acks:]
+    assert sorted(mail.rcpt_tos for mail in again) == [
+        ("lid3@example.be",),
+        ("lid4@example.be",),
+    ]
     shown = cli("--config", restored, "case", "show", max(now), "--format", "json")
     assert shown.code == 0 and "restored" in shown.json()["flags"]
     assert "0 missing" in cli("--config", restored, "reconcile").out
