@@ -86,3 +86,22 @@ def test_a_change_in_the_workspace_is_sealed_and_found(client, site, db_url) -> 
     assert page.status_code == 200 and street in page.text
     listing = client.get("/cases", params={"q": new_insz})
     assert listing.status_code == 200 and site.form_case in listing.text
+
+
+def test_an_erased_case_of_an_encrypted_store_in_the_workspace(
+    client, site, cli
+) -> None:
+    erased = cli(
+        "--config", site.config, "--actor", COORDINATOR, "member", "erase",
+        "--email", FORM_VALUES["email"], "--reason", "verzoek", "--force",
+    )  # fmt: skip
+    assert erased.code == 0, erased.err
+    case = client.get(f"/api/cases/{site.form_case}").json()
+    assert set(case["member"].values()) == {None}
+    assert case["attachments"] == [] and "erased" in case["flags"]
+    page = client.get(f"/cases/{site.form_case}")
+    assert page.status_code == 200
+    assert FORM_VALUES["street"] not in page.text
+    assert client.get("/cases", params={"q": FORM_VALUES["insz"]}).status_code == 200
+    assert client.get("/api/cases", params={"q": FORM_VALUES["insz"]}).json() == []
+    assert client.get("/overview").status_code == 200
