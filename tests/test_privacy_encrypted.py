@@ -18,7 +18,7 @@ import time
 import zipfile
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from store.backup import backup
 from store.crypto import Keyring, install, new_key
@@ -35,9 +35,11 @@ from store.lifecycle import close
 from store.member_export import export_member
 from store.member_lookup import member_query
 from store.models import Case, Message
+from store.privacy_keys import SECRET_KEY
 from store.queries import show_case
 from store.registration_input import CaseRules
 from store.rekey import remaining, rotate
+from store.sealed import SEALED, key_of_stored
 from store.workspace import search_cases
 from tests.casefactory import mail_case
 from tests.test_encryption import (  # noqa: F401
@@ -82,6 +84,9 @@ def test_erasure_by_national_number_in_an_encrypted_store(
     assert erased.code == 0, erased.err
     assert erased.out == f"erased: {by_mail}, {second}; 2 messages\n"
     assert _report(cli, config, year) == before
+    # The pseudonyms' secret is sealed too: beside them in clear it would
+    # give the erased national numbers back to a copy of the database.
+    assert stored_secret(db_url).startswith(SEALED)
     # Also not in SQLite's -wal file, which kept the pages as they were.
     held = stored_bytes(db_url)
     for value in (EMAIL.encode(), SECRET_WORDS.lower().encode(), FIELD.encode()):
@@ -95,6 +100,18 @@ def test_erasure_by_national_number_in_an_encrypted_store(
         register_inbound(session, CaseRules(), again)
     with transaction(keyed) as session:
         assert session.scalar(count) == before_count
+
+
+def stored_secret(url: str) -> str:
+    """The pseudonym secret as the database holds it, not opened."""
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        value = connection.execute(
+            text("SELECT value FROM service_state WHERE key = :key"),
+            {"key": SECRET_KEY},
+        ).scalar_one()
+    engine.dispose()
+    return (value if isinstance(value, dict) else json.loads(value))["secret"]
 
 
 def show_case_year(sessions, number: str) -> int:
@@ -164,6 +181,8 @@ def test_rotation_after_an_erasure(
     rotate(sessions, batch=1)
     with transaction(sessions) as session:
         assert set(remaining(session).values()) == {0}
+    newest = Keyring.from_file(key_file).newest_id
+    assert key_of_stored(stored_secret(db_url)) == newest
     write_keys(key_file, key_file.read_text().split()[0])
     install(engine, Keyring.from_file(key_file))
     with transaction(sessions) as session:
