@@ -233,3 +233,20 @@ def test_forgetting_old_pages_waits_for_a_reader_only_briefly(
     forget_old_pages(engine)
     assert wal.stat().st_size == 0
     engine.dispose()
+
+
+def test_a_store_whose_only_sealed_value_is_the_secret_needs_its_key(
+    db_url: str, keyed, key_file: Path, make_config, cli
+) -> None:
+    number = mail_case(keyed, 1, email=EMAIL)
+    with transaction(keyed) as session:
+        close(session, number, "els")
+        erase_member(session, member_query(EMAIL, None), reason="r", actor="els")
+    other = write_keys(key_file.with_name("other"), new_key())
+    config = make_config(db_url, privacy={"key_file": str(other)})
+    status = cli("--config", config, "status")
+    assert status.code == 1
+    assert "encryption: the store holds data sealed under key" in status.out
+    result = cli("--config", config, "case", "close", number)
+    assert result.code == 2 and len(result.err.strip().splitlines()) == 1
+    assert "sealed under key" in result.err
