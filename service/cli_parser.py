@@ -70,7 +70,9 @@ class Parser(argparse.ArgumentParser):
     """argparse with the contract's one-line errors (usage stays in --help)."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"klachten: {self.prog.removeprefix('klachten ')}: {message}\n")
+        command = self.prog.removeprefix("klachten").strip()
+        where = f"{command}: " if command else ""
+        self.exit(2, f"klachten: {where}{message}\n")
 
 
 def _handler(parser: argparse.ArgumentParser, name: str) -> None:

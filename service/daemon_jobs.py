@@ -127,12 +127,14 @@ def reminders(daemon: Daemon) -> None:
 def retention(daemon: Daemon) -> None:
     """Erase the personal data of cases closed beyond `[privacy]
     retention_years` (store/retention.py); idempotent, so daily is enough."""
+    from store.db import forget_old_pages
     from store.retention import purge
 
     years = daemon.app.settings.privacy.retention_years
     with daemon.app.transaction() as session:
         done = purge(session, now=_now(), years=years)
     if done.cases:
+        forget_old_pages(daemon.app.engine)
         log.info("retention.purged", cases=len(done.cases), years=years)
 
 

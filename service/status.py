@@ -234,11 +234,13 @@ def render_text(report: dict[str, Any]) -> str:
             lines.append(f"stall alarm   sent {alarm.get('queued_at')}")
     lines.append(f"schema        {schema['current'] or 'empty'} ({state})")
     sealed = report["encryption"]
-    lines.append(
-        f"store         encrypted (key {sealed['key_id']}, {sealed['keys']} in file)"
-        if sealed["encrypted"]
-        else "store         not encrypted ([privacy] key_file not set)"
-    )
+    if sealed["encrypted"]:
+        store = f"encrypted (key {sealed['key_id']}, {sealed['keys']} in file)"
+    elif sealed.get("problem"):  # sealed values, and no key to open them
+        store = "encrypted, but [privacy] key_file is not set"
+    else:
+        store = "not encrypted ([privacy] key_file not set)"
+    lines.append(f"store         {store}")
     # Server replies and mailbox names end up here: no terminal sequences.
     return "\n".join(printable(line) for line in lines)
 

@@ -22,6 +22,7 @@ from store.errors import UserError
 from store.nul import without_nul
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+CHECKPOINT_WAIT_MS = 2_000  # forget_old_pages: a best effort, not worth more
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -96,6 +97,9 @@ def _configure_sqlite(engine: Engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
+        # Zeroes what a DELETE or UPDATE frees (erasure must not leave the
+        # member's data in free pages); on in Debian's build, not everywhere.
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         if engine.url.database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode=WAL")
@@ -105,6 +109,28 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def forget_old_pages(engine: Engine) -> None:
+    """After an erasure: SQLite in WAL mode keeps the images of the pages as
+    they were before a write in the -wal file until they are overwritten,
+    and those hold the erased values. Copy the WAL into the database and
+    truncate it. Best effort: a reader holding an older snapshot (the daemon
+    in a transaction) stops it early, and SQLite's own checkpoints and the
+    next erasure do the rest. Nothing to do on PostgreSQL."""
+    if engine.dialect.name != "sqlite":
+        return
+    # The driver's connection: outside the BEGIN IMMEDIATE every session
+    # opens, inside which a checkpoint cannot run.
+    # It waits for readers on older snapshots: not the full busy timeout.
+    connection = engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout={CHECKPOINT_WAIT_MS}")
+        cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    finally:
+        connection.close()
 
 
 def create_private(database: str | None) -> None:

@@ -25,6 +25,7 @@ from store import search
 from store.crypto import KeyProblem, keyring_of
 from store.db import transaction
 from store.models import Attachment, Case, FormFieldValue, Message
+from store.privacy_keys import reseal_secret, secret_is_stale
 from store.sealed import key_of_stored
 
 # The sealed columns, per model.
@@ -45,6 +46,7 @@ class Rotation:
     key_id: str
     resealed: dict[str, int] = field(default_factory=dict)
     cases_reindexed: int = 0
+    secret_resealed: bool = False  # the pseudonym secret (store/privacy_keys.py)
 
 
 def rotate(
@@ -75,6 +77,8 @@ def rotate(
             done.resealed[name] += len(stale)
             if progress is not None:
                 progress(name, last)
+    with transaction(factory) as session:
+        done.secret_resealed = reseal_secret(session, done.key_id)
     return done
 
 
@@ -90,6 +94,7 @@ def remaining(session: Session) -> dict[str, int]:
             if any(_is_stale(value, newest) for value in row):
                 found += 1
         counts[model.__tablename__] = found
+    counts["pseudonym secret"] = int(secret_is_stale(session, newest))
     return counts
 
 

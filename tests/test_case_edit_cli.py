@@ -4,6 +4,7 @@ one line, nothing changed)."""
 
 from __future__ import annotations
 
+import getpass
 import os
 import stat
 from collections.abc import Callable
@@ -255,6 +256,31 @@ def test_user_password_is_asked_twice(
     assert result.code == 0, result.err
     answers = iter(["a long enough secret", "a different secret!"])
     refused(run("user", "passwd", "els@libmutov.be"), "differ")
+
+
+def test_user_bad_input_is_refused_before_the_password_is_asked(
+    run: Cli, password_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_prompt(prompt: str = "") -> str:
+        raise AssertionError(f"asked {prompt!r}")
+
+    monkeypatch.setattr("getpass.getpass", no_prompt)
+    add = ("user", "add", "els@libmutov.be", "--name", "Els", "--role", "admin")
+    refused(run("user", "add", "geen-adres", "--name", "X", "--role", "viewer"),
+            "invalid e-mail")  # fmt: skip
+    refused(run("user", "passwd", "x@libmutov.be"), "no account")
+    assert run(*add, "--password-file", password_file).code == 0
+    refused(run(*add), "exists already")
+
+
+def test_no_terminal_to_ask_the_password_on_is_one_line(
+    run: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # getpass without a terminal: it warns, then would read stdin.
+    monkeypatch.setattr("getpass.getpass", getpass.fallback_getpass)
+    add = ("user", "add", "els@libmutov.be", "--name", "Els", "--role", "admin")
+    refused(run(*add), "use --password-file")
+    assert run("user", "list", "--format", "json").json() == []
 
 
 def test_no_lifecycle_step_applies_to_a_reclassified_case(

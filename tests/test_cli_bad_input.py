@@ -152,3 +152,19 @@ def test_register_accepts_the_year_2000(sqlite_url, make_config, cli) -> None:
     )  # fmt: skip
     assert result.code == 0, result.err
     assert result.out.startswith("KL-2000-")
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (("purge", "--bogus"), "klachten: unrecognized arguments: --bogus"),
+        (("member", "erase"), "klachten: member erase: the following arguments"
+         " are required: --reason"),
+        (("nonsense",), "klachten: argument COMMAND: invalid choice: 'nonsense'"),
+    ],
+)  # fmt: skip
+def test_argument_errors_are_one_line_named_once(args, line, cli) -> None:
+    result = cli(*args)
+    assert result.code == 2
+    assert result.err.splitlines() == [result.err.strip()]
+    assert result.err.startswith(line)

@@ -63,6 +63,10 @@ def test_a_wrong_or_missing_key_is_one_line(db_url, make_config, cli, tmp_path) 
     )
     assert status.code == 1
     assert "encryption: the store holds data sealed under key" in status.out
+    without = cli("--config", make_config(db_url), "status")
+    assert without.code == 1
+    assert "store         encrypted, but [privacy] key_file is not set" in without.out
+    assert "not encrypted" not in without.out
     broken = keys(tmp_path / "broken", "not a key")
     result = cli(
         "--config", make_config(db_url, privacy={"key_file": str(broken)}), "status"

@@ -64,3 +64,44 @@ def test_the_form_case_is_sealed_and_reads_back(client, site, db_url, cli) -> No
         assert [c["number"] for c in found] == [site.form_case], query
     listed = cli("--config", site.config, "cases", "list", "--format", "json").json()
     assert client.get("/api/cases").json() == listed
+
+
+def test_a_change_in_the_workspace_is_sealed_and_found(client, site, db_url) -> None:
+    new_insz, street = "90.02.01-997.04", "Ridderstraat 42-Wq"
+    response = client.patch(
+        f"/api/cases/{site.form_case}",
+        json={"member": {"insz": new_insz, "street": street}},
+        headers={"Origin": "http://testserver"},
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["member"]["street"] == street
+    held = stored_bytes(db_url)
+    for secret in (new_insz, "90020199704", street):
+        assert secret.encode() not in held, secret
+    found = client.get("/api/cases", params={"q": "90020199704"}).json()
+    assert [c["number"] for c in found] == [site.form_case]
+    old = FORM_VALUES["insz"]
+    assert client.get("/api/cases", params={"q": old}).json() == []
+    page = client.get(f"/cases/{site.form_case}")
+    assert page.status_code == 200 and street in page.text
+    listing = client.get("/cases", params={"q": new_insz})
+    assert listing.status_code == 200 and site.form_case in listing.text
+
+
+def test_an_erased_case_of_an_encrypted_store_in_the_workspace(
+    client, site, cli
+) -> None:
+    erased = cli(
+        "--config", site.config, "--actor", COORDINATOR, "member", "erase",
+        "--email", FORM_VALUES["email"], "--reason", "verzoek", "--force",
+    )  # fmt: skip
+    assert erased.code == 0, erased.err
+    case = client.get(f"/api/cases/{site.form_case}").json()
+    assert set(case["member"].values()) == {None}
+    assert case["attachments"] == [] and "erased" in case["flags"]
+    page = client.get(f"/cases/{site.form_case}")
+    assert page.status_code == 200
+    assert FORM_VALUES["street"] not in page.text
+    assert client.get("/cases", params={"q": FORM_VALUES["insz"]}).status_code == 200
+    assert client.get("/api/cases", params={"q": FORM_VALUES["insz"]}).json() == []
+    assert client.get("/overview").status_code == 200

@@ -171,3 +171,46 @@ def test_reconcile_reads_the_processed_mailbox_too(
     assert cli("--config", restored, "run", "--once").code == 0
     time.sleep(1)
     assert len(smtp_server.received) == acks
+
+
+def test_reconcile_in_an_encrypted_store_acknowledges_when_asked(
+    cli, sqlite_url, imap, smtp_server, tmp_path: Path
+) -> None:
+    """With [privacy] key_file: the restored store opens with the key, and
+    reconcile recognises what it holds (Message-ID and sha256 are kept beside
+    the sealed raw mail) and registers the rest, acknowledged with
+    --acknowledge."""
+    from store.crypto import new_key
+
+    key_file = tmp_path / "privacy.key"
+    key_file.write_text(new_key() + "\n")
+
+    def keyed_config(path: Path, url: str) -> Path:
+        plain = _config(path, url, imap, smtp_server)
+        with plain.open("a") as config:
+            config.write(f'\n[privacy]\nkey_file = "{key_file}"\n')
+        return plain
+
+    live = keyed_config(tmp_path / "live.toml", sqlite_url)
+    _flow(cli, live, imap, range(1, 3))
+    backup = tmp_path / "klachten.backup"
+    assert cli("--config", live, "backup", "--output", backup).code == 0
+    _flow(cli, live, imap, range(3, 5))
+    url = _restore(sqlite_url, backup, tmp_path, "")
+    restored = keyed_config(tmp_path / "restored.toml", url)
+    assert len(_cases(cli, restored)) == 2
+    acks = len(smtp_server.wait_for(4, timeout=30))
+    done = cli("--config", restored, "reconcile", "--acknowledge")
+    assert done.code == 0, done.err
+    assert "2 missing from the store; registered 2" in done.out
+    now = _cases(cli, restored)
+    assert _members(now) == _members(_cases(cli, live))
+    assert cli("--config", restored, "run", "--once").code == 0
+    again = smtp_server.wait_for(acks + 2, timeout=30)[acks:]
+    assert sorted(mail.rcpt_tos for mail in again) == [
+        ("lid3@example.be",),
+        ("lid4@example.be",),
+    ]
+    shown = cli("--config", restored, "case", "show", max(now), "--format", "json")
+    assert shown.code == 0 and "restored" in shown.json()["flags"]
+    assert "0 missing" in cli("--config", restored, "reconcile").out

@@ -63,6 +63,35 @@ def test_cases_equal_the_cli_json(connect, cli, site) -> None:
     assert by_channel == []
 
 
+@pytest.mark.parametrize(
+    ("params", "options"),
+    [
+        ({"status": "registered"}, ("--status", "registered")),
+        ({"open": "1"}, ("--open",)),
+        ({"due_within": "20"}, ("--due-within", "20")),
+        ({"due_within": "0", "channel": "email"}, ("--due-within", "0",
+                                                   "--channel", "email")),
+        ({"overdue": "1"}, ("--overdue",)),
+    ],
+)  # fmt: skip
+def test_the_filters_of_cases_list(connect, cli, site, params, options) -> None:
+    api = connect().get("/api/cases", params=params)
+    assert api.status_code == 200, api.text
+    listed = cli(
+        "--config", site.config, "cases", "list", *options, "--format", "json"
+    ).json()  # fmt: skip
+    assert api.json() == listed
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"status": "bogus"}, {"due_within": "-1"}, {"due_within": "x"}, {"year": "1"}],
+)
+def test_a_bad_filter_is_422(connect, site, params) -> None:
+    response = connect().get("/api/cases", params=params)
+    assert response.status_code == 422 and response.json()["error"]
+
+
 def test_case_equals_case_show_json(connect, cli, site) -> None:
     api = connect().get(f"/api/cases/{site.form_case}").json()
     shown = cli(

@@ -179,6 +179,29 @@ def test_a_closed_case_refuses_an_answer_with_the_reason(coordinator, site) -> N
     assert case["status"] == "closed" and case["answered_at"] is None
 
 
+def test_close_reopen_and_refer_under_the_person(coordinator, site) -> None:
+    page = f"/cases/{site.form_case}"
+    assert _post(coordinator, page + "/reopen", page, reason="x").status_code == 409
+    assert _post(coordinator, page + "/close", page).status_code == 303
+    refused = _post(coordinator, page + "/reopen", page, reason=" ")
+    assert refused.status_code == 422 and "needs a reason" in refused.text
+    assert coordinator.get(f"/api/cases/{site.form_case}").json()["status"] == "closed"
+    reopened = _post(coordinator, page + "/reopen", page, reason="Nieuw feit")
+    assert reopened.status_code == 303
+    bad_date = _post(coordinator, page + "/refer", page, date="2026-02-30")
+    assert bad_date.status_code == 422
+    referred = _post(coordinator, page + "/refer", page, date="2026-11-20")
+    assert referred.status_code == 303
+    again = _post(coordinator, page + "/refer", page, date="2026-11-21")
+    assert again.status_code == 409 and "already referred" in again.text
+    case = coordinator.get(f"/api/cases/{site.form_case}").json()
+    assert case["status"] == "in_progress"
+    assert case["referred_at"].startswith("2026-11-20")
+    kinds = [(e["kind"], e["actor"]) for e in case["events"]]
+    for kind in ("closed", "reopened", "referred"):
+        assert (kind, COORDINATOR) in kinds, kinds
+
+
 def test_answer_preview_then_send(coordinator, site) -> None:
     page = f"/cases/{site.form_case}"
     preview = _post(

@@ -10,6 +10,7 @@ from starlette.datastructures import QueryParams
 
 from store.errors import UserError
 from store.queries import CaseFilter
+from store.vocabulary import Status
 from web.people import Person
 
 if TYPE_CHECKING:
@@ -19,6 +20,8 @@ if TYPE_CHECKING:
 
 PAGE_SIZE = 50
 CHANNELS = ("email", "form", "e-loket", "contact-form", "post", "oral")
+STATUSES = ("open", "all", *(s.value for s in Status))
+MAX_DAYS = 36_500  # as `cases list --due-within`
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,7 @@ class CaseQuery:
     category: str | None = None
     year: int | None = None
     overdue: bool = False
+    due_within: int | None = None
     q: str | None = None
     page: int = 1
 
@@ -58,17 +62,25 @@ def read_query(params: QueryParams, default_status: str = "open") -> CaseQuery:
     channel = text("channel")
     if channel and channel not in CHANNELS:
         raise UserError(f"unknown channel {channel!r}")
+    status = text("status") or ("open" if _yes(params, "open") else default_status)
+    if status not in STATUSES:
+        raise UserError(f"unknown status {status!r}: one of {', '.join(STATUSES)}")
     return CaseQuery(
-        status=text("status") or default_status,
+        status=status,
         assignee=text("assignee") or text("assigned_to"),
         channel=channel,
         regional_office=text("regional_office"),
         category=text("category"),
         year=year,
-        overdue=(params.get("overdue") or "").lower() in ("1", "true", "on", "yes"),
+        overdue=_yes(params, "overdue"),
+        due_within=_number(text("due_within"), "due_within", 0, MAX_DAYS),
         q=text("q"),
         page=page,
     )
+
+
+def _yes(params: QueryParams, name: str) -> bool:
+    return (params.get(name) or "").lower() in ("1", "true", "on", "yes")
 
 
 def _number(value: str | None, name: str, low: int, high: int) -> int | None:
@@ -93,6 +105,7 @@ def case_filter(query: CaseQuery, person: Person | None) -> CaseFilter:
         status=status,
         open=query.status in (None, "open"),
         overdue=query.overdue,
+        due_within=query.due_within,
         assigned_to=assignee_of(query, person),
         channel=query.channel,
         year=query.year,

@@ -43,6 +43,7 @@ def export(app: App, args: argparse.Namespace) -> int:
 
 
 def erase(app: App, args: argparse.Namespace) -> int:
+    from store.db import forget_old_pages
     from store.erasure import erase_member
     from store.member_lookup import member_query
 
@@ -52,12 +53,14 @@ def erase(app: App, args: argparse.Namespace) -> int:
         done = erase_member(
             session, query, reason=args.reason, actor=app.actor, force=args.force
         )
+    forget_old_pages(app.engine)
     numbers = ", ".join(done.cases) or "no case"
     print(f"erased: {numbers}; {done.messages} messages")
     return 0
 
 
 def purge(app: App, args: argparse.Namespace) -> int:
+    from store.db import forget_old_pages
     from store.models import utcnow
     from store.retention import purge as purge_cases
 
@@ -67,6 +70,8 @@ def purge(app: App, args: argparse.Namespace) -> int:
         done = purge_cases(
             session, now=utcnow(), years=years, dry_run=args.dry_run, actor=app.actor
         )
+    if done.cases and not args.dry_run:
+        forget_old_pages(app.engine)
     verb = "would purge" if args.dry_run else "purged"
     cutoff = done.cutoff.date().isoformat()
     print(f"{verb} {len(done.cases)} cases closed before {cutoff}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import warnings
 from pathlib import Path
 
 from service.app import App
@@ -20,6 +21,10 @@ def add(app: App, args: argparse.Namespace) -> int:
     from store import accounts
 
     app.require_schema()
+    address = accounts.normalise_email(args.email)
+    with app.transaction() as session:  # before asking for a password
+        if accounts.find_account(session, address) is not None:
+            raise UserError(f"an account for {address} exists already")
     password = None if args.sso_only else read_password(args.password_file)
     with app.transaction() as session:
         info = accounts.add_account(
@@ -72,11 +77,27 @@ def passwd(app: App, args: argparse.Namespace) -> int:
     from store import accounts
 
     app.require_schema()
+    with app.transaction() as session:  # before asking for a password
+        if accounts.find_account(session, args.email) is None:
+            raise UserError(f"no account for {args.email.strip().lower()}")
     password = read_password(args.password_file)
     with app.transaction() as session:
         info = accounts.set_password(session, args.email, password, app.actor)
     print(f"{info.email}: password set")
     return 0
+
+
+def _ask(prompt: str) -> str:
+    """One answer from the terminal; UserError where there is none (getpass
+    would read the echoed input from stdin, with warnings on stderr)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", getpass.GetPassWarning)
+        try:
+            return getpass.getpass(prompt)
+        except (getpass.GetPassWarning, EOFError):
+            raise UserError(
+                "no terminal to ask the password on: use --password-file"
+            ) from None
 
 
 def read_password(path: str | None) -> str:
@@ -91,8 +112,8 @@ def read_password(path: str | None) -> str:
             raise UserError(f"cannot read {path}: {reason}") from None
         password = lines[0] if lines else ""
     else:
-        password = getpass.getpass("Password: ")
-        if getpass.getpass("Password again: ") != password:
+        password = _ask("Password: ")
+        if _ask("Password again: ") != password:
             raise UserError("the two passwords differ")
     check_password(password)
     return password
