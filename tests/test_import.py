@@ -120,3 +120,22 @@ def test_old_mail_is_acknowledged_only_when_asked(
         m.rcpt_tos[0] for m in smtp_server.received if "@example" in m.rcpt_tos[0]
     ]
     assert members == ["new@example.be", "asked@example.be"]
+
+
+def test_case_show_names_each_messages_sender(tmp_path, sqlite_url, make_config, cli):
+    """Issue 17.6: a stranger quoting the number shows who wrote, per message."""
+    path = make_config(sqlite_url)
+    first = tmp_path / "first.eml"
+    first.write_bytes(complaint())
+    assert cli("--config", path, "import", first).code == 0
+    (case,) = cli("--config", path, "cases", "list", "--format", "json").json()
+    number = case["number"]
+    stranger = tmp_path / "stranger.eml"
+    stranger.write_bytes(
+        complaint(sender="piet@elders.be", subject=f"Re: {number}", body="Namens.")
+    )
+    assert cli("--config", path, "import", stranger).code == 0
+    page = cli("--config", path, "case", "show", number).out
+    messages = page.split("messages (2):\n")[1].split("\nevents:")[0].splitlines()
+    assert "jan.peeters@example.be" in messages[0]
+    assert "piet@elders.be" in messages[1] and f"Re: {number}" in messages[1]
