@@ -97,6 +97,10 @@ class NewCase:
     regional_office: str | None = None
     flags: tuple[str, ...] = ()
     status: str = Status.REGISTERED
+    # True when neither the text nor a form decided `language` (it is the
+    # postcode's or the default): the language of the member's latest
+    # earlier case, when there is one, replaces it at registration.
+    language_from_history: bool = False
 
 
 @dataclass(frozen=True)

@@ -139,3 +139,28 @@ def test_case_show_names_each_messages_sender(tmp_path, sqlite_url, make_config,
     messages = page.split("messages (2):\n")[1].split("\nevents:")[0].splitlines()
     assert "jan.peeters@example.be" in messages[0]
     assert "piet@elders.be" in messages[1] and f"Re: {number}" in messages[1]
+
+
+def test_the_members_earlier_case_decides_a_language_the_text_leaves_open(
+    tmp_path, sqlite_url, make_config, cli
+):
+    """Issue 17.1: "ok" from a German member's address gets German, not the
+    default; from anyone else the default stays."""
+    path = make_config(sqlite_url)
+    german = "Guten Tag, seit drei Monaten keine Rückerstattung meiner Arztkosten."
+    for name, sender, body in (
+        ("first.eml", "karl@example.be", german),
+        ("again.eml", "karl@example.be", "ok"),
+        ("other.eml", "anna@example.be", "ok"),
+    ):
+        (tmp_path / name).write_bytes(
+            complaint(sender=sender, subject="2026/4471", body=body)
+        )
+        assert cli("--config", path, "import", tmp_path / name).code == 0
+    cases = cli("--config", path, "cases", "list", "--format", "json").json()
+    languages = [(c["member"]["email"], c["language"]) for c in cases]
+    assert languages == [
+        ("karl@example.be", "de"),
+        ("karl@example.be", "de"),
+        ("anna@example.be", "nl"),
+    ]
