@@ -164,3 +164,45 @@ def test_the_members_earlier_case_decides_a_language_the_text_leaves_open(
         ("karl@example.be", "de"),
         ("anna@example.be", "nl"),
     ]
+
+
+def test_a_strangers_mail_becomes_a_complaint_of_its_own(
+    tmp_path, sqlite_url, make_config, cli, smtp_server
+):
+    """Issue 17.6: a stranger's mail naming a case gets no acknowledgement
+    unless a coordinator makes it a complaint of its own."""
+    smtp = {"host": smtp_server.host, "port": smtp_server.port}
+    path = make_config(sqlite_url, smtp=smtp)
+    run = lambda *args: cli("--config", path, *args)  # noqa: E731
+    (tmp_path / "first.eml").write_bytes(complaint())
+    assert run("import", tmp_path / "first.eml").code == 0
+    (case,) = run("cases", "list", "--format", "json").json()
+    number = case["number"]
+    stranger = complaint(
+        sender="piet@elders.be",
+        subject=f"Re: {number}",
+        body="Ook ik wacht al maanden.",
+    )
+    (tmp_path / "stranger.eml").write_bytes(stranger)
+    assert run("import", tmp_path / "stranger.eml").code == 0
+    messages = run("messages", "list", "--format", "json").json()
+    (theirs,) = [m for m in messages if m["sender"] == "piet@elders.be"]
+    own = [m for m in messages if m["sender"] != "piet@elders.be"]
+    assert theirs["case"] == number
+
+    refused = run("messages", "register", str(own[0]["id"]))
+    assert refused.code == 2 and refused.err.count("\n") == 1
+    assert run("messages", "register", "999").code == 2
+    made = run("messages", "register", str(theirs["id"]))
+    assert made.code == 0, made.err
+    new = made.out.strip()
+    shown = run("case", "show", new, "--format", "json").json()
+    assert shown["member"]["email"] == "piet@elders.be"
+    assert shown["subject"] == f"Re: {number}" and shown["message_count"] == 1
+    old = run("case", "show", number, "--format", "json").json()
+    assert old["message_count"] == 1
+    assert [e for e in old["events"] if e["kind"] == "message_moved"]
+    acks = [m for m in smtp_server.wait_for(1) if m.rcpt_tos == ("piet@elders.be",)]
+    assert len(acks) == 1 and new in acks[0].message["Subject"]
+    again = run("messages", "register", str(theirs["id"]))
+    assert again.code == 2
