@@ -18,9 +18,15 @@ def list_messages(app: App, args: argparse.Namespace) -> int:
         print_json(messages)
         return 0
     print_table(
-        ["received", "class", "case", "reason"],
+        ["id", "received", "class", "case", "reason"],
         [
-            [(m["received_at"] or "")[:16], m["class"], m["case"] or "", m["reason"]]
+            [
+                m["id"],
+                (m["received_at"] or "")[:16],
+                m["class"],
+                m["case"] or "",
+                m["reason"],
+            ]
             for m in messages
         ],
     )
