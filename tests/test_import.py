@@ -142,11 +142,11 @@ def test_case_show_names_each_messages_sender(tmp_path, sqlite_url, make_config,
 
 
 def test_the_members_earlier_case_decides_a_language_the_text_leaves_open(
-    tmp_path, sqlite_url, make_config, cli
+    tmp_path, db_url, make_config, cli
 ):
     """Issue 17.1: "ok" from a German member's address gets German, not the
     default; from anyone else the default stays."""
-    path = make_config(sqlite_url)
+    path = make_config(db_url)
     german = "Guten Tag, seit drei Monaten keine Rückerstattung meiner Arztkosten."
     for name, sender, body in (
         ("first.eml", "karl@example.be", german),
@@ -167,12 +167,12 @@ def test_the_members_earlier_case_decides_a_language_the_text_leaves_open(
 
 
 def test_a_strangers_mail_becomes_a_complaint_of_its_own(
-    tmp_path, sqlite_url, make_config, cli, smtp_server
+    tmp_path, db_url, make_config, cli, smtp_server
 ):
     """Issue 17.6: a stranger's mail naming a case gets no acknowledgement
     unless a coordinator makes it a complaint of its own."""
     smtp = {"host": smtp_server.host, "port": smtp_server.port}
-    path = make_config(sqlite_url, smtp=smtp)
+    path = make_config(db_url, smtp=smtp)
     run = lambda *args: cli("--config", path, *args)  # noqa: E731
     (tmp_path / "first.eml").write_bytes(complaint())
     assert run("import", tmp_path / "first.eml").code == 0
