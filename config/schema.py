@@ -307,8 +307,9 @@ class StaffSettings:
     # Believe staff mail without a trusted dmarc=pass (the weaker choice, for
     # a mail server that writes no Authentication-Results).
     trust_unauthenticated: bool = False
-    # The language of the mails a staff member gets (reminders): address ->
-    # nl | fr | de; anyone not named reads Dutch.
+    # The language of the mails a staff member gets: address -> nl | fr | de;
+    # reminders to anyone not named are Dutch, notices about one case are in
+    # the case's language.
     languages: dict[str, str] = field(default_factory=dict)
     # Believed staff mail to klachten@ with the case number in the subject may
     # act on the case with lines such as "Toewijzen: naam@..." (opt-in).

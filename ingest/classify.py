@@ -7,7 +7,8 @@ auto_reply, list, spam, staff, follow_up, and complaint for everything else.
 
 Staff mail (From one of `[staff] addresses` or a domain of `[staff] domains`)
 is never a complaint: it is classed "staff" and joins the case it refers to.
-A no-reply or form-notification sender is never staff (it names a member),
+A no-reply or form-notification sender, or a mail whose own text is a form
+notification naming a member's address, is never staff (it names a member),
 and a trusted dmarc=fail makes a staff From a stranger's forgery: a member's
 mail as before. Staff mail is *believed* only with a trusted dmarc=pass for
 its domain, or when the operator trusts unauthenticated staff mail.
@@ -22,6 +23,7 @@ from typing import Protocol
 
 from ingest import rules
 from ingest.forms.merge import is_no_reply
+from ingest.forms.webform import read_webform
 from ingest.parse import ParsedMessage
 from store.vocabulary import CASE_CLASSES, MessageClass
 
@@ -197,7 +199,21 @@ def _may_write_about(
 
 
 def _staff_sender(msg: ParsedMessage, settings: ClassifierSettings) -> str | None:
-    return staff_reason(msg.from_address or "", settings)
+    reason = staff_reason(msg.from_address or "", settings)
+    if reason is not None and _form_notification(msg):
+        return None
+    return reason
+
+
+def _form_notification(msg: ParsedMessage) -> bool:
+    """The mail's own text is a web-form or e-Loket notification naming a
+    member's address: it speaks for that member, whatever address the website
+    sends from ("website@", "info@" of the staff domain included)."""
+    form = read_webform(msg.new_text)
+    typed = form.fields.get("email") if form is not None else None
+    if typed is None or "@" not in typed.value:
+        return False
+    return typed.value.strip().lower() != (msg.from_address or "").strip().lower()
 
 
 def staff_reason(address: str, settings: ClassifierSettings) -> str | None:

@@ -191,6 +191,7 @@ def _complaint(
         channel=channel_for(msg, forms),
         received_at=item.received_at,
         language=(merged.language or options.default_language)[:5],
+        language_from_history=not merged.language_decided,
         member=member.clipped(),
         subject=msg.subject or None,
         description=merged.description or msg.new_text or msg.text or None,

@@ -81,7 +81,10 @@ class App:
 
         settings = self.settings
         return CaseRules.from_settings(
-            settings.cases, settings.smtp, settings.reminders.coordinators
+            settings.cases,
+            settings.smtp,
+            settings.reminders.coordinators,
+            settings.staff.languages,
         )
 
     @cached_property

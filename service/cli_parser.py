@@ -363,6 +363,12 @@ def _other_commands(commands: argparse._SubParsersAction) -> None:
     lst.add_argument("--class", dest="klass", choices=values(MessageClass))
     _fmt(lst, "table", "json")
     _handler(lst, "messages:list_messages")
+    reg = p.add_parser(
+        "register",
+        help="make a stranger's mail that names a case a complaint of its own",
+    )
+    reg.add_argument("id", type=int, help="the message's id (messages list)")
+    _handler(reg, "messages:register_message")
 
     p = commands.add_parser("reminders", help="reminders to coordinators")
     sub = p.add_subparsers(dest="reminders_command", metavar="ACTION", required=True)

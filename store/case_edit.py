@@ -47,10 +47,11 @@ MEMBER_FIELDS = (
 EDITABLE = (*CASE_FIELDS, *(f"member.{name}" for name in MEMBER_FIELDS))
 # A case in one of these states is finished: its details no longer change.
 FROZEN_STATUSES = (Status.CLOSED, Status.RECLASSIFIED)
-# Flags a person's correction settles.
+# Flags a person's correction settles; giving the value a flag doubts (the
+# suggested category) confirms it, and settles the flag as well.
 _SETTLED_BY = {
-    "category": Flag.CATEGORY_SUGGESTED,
-    "member.insz": Flag.INSZ_INVALID,
+    "category": (Flag.CATEGORY_SUGGESTED, Flag.CATEGORY_UNKNOWN),
+    "member.insz": (Flag.INSZ_INVALID,),
 }
 
 
@@ -212,14 +213,18 @@ def _apply(session: Session, case: Case, name: str, value: Any, actor: str) -> b
     if column == "member_member_number":
         column = "member_number"
     old = getattr(case, column)
-    if old == value:
+    settled = set(_SETTLED_BY.get(name, ())) & set(case.flags or ())
+    if old == value and (not settled or value is None):
         return False
+    if settled:
+        case.flags = sorted(set(case.flags) - settled)
+    if old == value:
+        add_event(session, "edited", case=case, actor=actor, field=name,
+                  confirmed=sorted(settled))  # fmt: skip
+        return True
     setattr(case, column, value)
     if name == "member.insz":
         case.member_insz_valid = True if value is not None else None
-    flag = _SETTLED_BY.get(name)
-    if flag and flag in (case.flags or []):
-        case.flags = sorted(set(case.flags) - {flag})
     if isinstance(Case.__table__.c[column].type, SealedText):
         # The trail keeps an address or a national number as sealed as the
         # case does (store/views.py opens it again).

@@ -18,7 +18,7 @@ retry finds the duplicate.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import insert
@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from store import blobs, bounces, search
 from store import message_identity as identity
 from store.lifecycle import confirm_case
+from store.member_lookup import earlier_language
 from store.models import (
     Attachment,
     Case,
@@ -167,11 +168,25 @@ class _Batch:
     def _open_cases(self) -> None:
         """Number the new cases (in arrival order, per year) and insert them."""
         opening = [i for i, r in enumerate(self.records) if r.new_case is not None]
+        for index in opening:
+            self._language_from_history(index)
         news = [self.records[i].new_case for i in opening]
         opened = open_cases(self.session, self.rules, news)  # type: ignore[arg-type]
         for index, (case_id, number) in zip(opening, opened, strict=True):
             self.case_ids[index] = case_id
             self.numbers[index] = number
+
+    def _language_from_history(self, index: int) -> None:
+        """A new case whose text and forms left the language open takes the
+        language of the member's latest earlier case (before the postcode)."""
+        record = self.records[index]
+        new = record.new_case
+        if new is None or not new.language_from_history:
+            return
+        language = earlier_language(self.session, new.member.email)
+        if language and language != new.language:
+            new = replace(new, language=language, language_from_history=False)
+            self.records[index] = replace(record, new_case=new)
 
     def _insert_messages(self) -> None:
         rows = [

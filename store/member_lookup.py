@@ -113,3 +113,18 @@ def case_messages(session: Session, case_ids: list[int]) -> list[Message]:
         .order_by(Message.received_at, Message.id)
     )
     return list(session.scalars(statement))
+
+
+def earlier_language(session: Session, email: str | None) -> str | None:
+    """The language of the member's latest case by that address (or None):
+    it decides a new complaint whose text and forms do not (issue 17)."""
+    if not email:
+        return None
+    statement = (
+        select(Case.language)
+        .where(func.lower(Case.member_email) == email.strip().lower())
+        .where(Case.language.is_not(None))
+        .order_by(Case.received_at.desc(), Case.id.desc())
+        .limit(1)
+    )
+    return session.scalar(statement)

@@ -6,7 +6,7 @@ knowing the tables.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -44,6 +44,8 @@ class CaseRules:
     categories: tuple[str, ...] = tuple(_CASES.categories)
     # [reminders] coordinators: told of a member's reply to an unassigned case.
     coordinators: tuple[str, ...] = ()
+    # [staff] languages: the language of mails to each of the fund's people.
+    staff_languages: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def from_settings(
@@ -51,6 +53,7 @@ class CaseRules:
         cases: CasesSettings,
         smtp: SmtpSettings,
         coordinators: Sequence[str] = (),
+        staff_languages: Mapping[str, str] | None = None,
     ) -> CaseRules:
         """The rules of a configuration's [cases], sending address and
         coordinators."""
@@ -65,6 +68,10 @@ class CaseRules:
             regional_offices=tuple(cases.regional_offices),
             categories=tuple(cases.categories),
             coordinators=tuple(coordinators),
+            staff_languages=tuple(
+                (address.strip().lower(), language)
+                for address, language in (staff_languages or {}).items()
+            ),
         )
 
 
@@ -73,6 +80,7 @@ _NOT_SCALAR_CASES_KEYS = (
     "regional_offices",
     "categories",
     "coordinators",
+    "staff_languages",
 )
 
 
@@ -89,6 +97,10 @@ class NewCase:
     regional_office: str | None = None
     flags: tuple[str, ...] = ()
     status: str = Status.REGISTERED
+    # True when neither the text nor a form decided `language` (it is the
+    # postcode's or the default): the language of the member's latest
+    # earlier case, when there is one, replaces it at registration.
+    language_from_history: bool = False
 
 
 @dataclass(frozen=True)

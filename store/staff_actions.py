@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from store import lifecycle
+from store.accounts import recipient_names
 from store.case_edit import EditRules, edit_case
 from store.errors import UserError
 from store.models import Case
@@ -136,15 +137,17 @@ def _tell(
     **context: Any,
 ) -> None:
     """Queue a mail to the fund's people about `case`; its template is named
-    after its kind, in the case's language (the member's, and most often the
-    coordinator's)."""
+    after its kind, greeting them by name, in their language (`[staff]
+    languages`) when it names them all alike, else in the case's language
+    (the member's, and most often the coordinator's)."""
+    context = {"recipients": recipient_names(session, recipients), **context}
     enqueue_mail(
         session,
         rules,
         kind=kind,
         audience=Audience.COORDINATOR,
         template=str(kind),
-        language=_mail_language(case),
+        language=_mail_language(rules, case, recipients),
         recipients=recipients,
         case=case,
         context=context,
@@ -152,7 +155,12 @@ def _tell(
     )
 
 
-def _mail_language(case: Case) -> str:
-    """The case's language when there are templates in it, else Dutch."""
+def _mail_language(rules: CaseRules, case: Case, recipients: list[str]) -> str:
+    """The recipients' configured language when they share one; else the
+    case's language when there are templates in it; else Dutch."""
+    configured = dict(rules.staff_languages)
+    named = {configured.get(r.strip().lower()) for r in recipients}
+    if len(named) == 1 and (language := named.pop()) in _MAIL_LANGUAGES:
+        return language
     language = (case.language or "nl")[:2]
     return language if language in _MAIL_LANGUAGES else "nl"

@@ -114,6 +114,23 @@ def test_edit_same_value_writes_no_event_and_clearing_is_a_change(sessions):
     assert _show(sessions, number)["subject"] is None
 
 
+def test_giving_the_suggested_category_confirms_it(sessions):
+    """Issue 17.13: `category_suggested` stays until a person confirms or
+    changes the category; confirming is giving the same one."""
+    number = mail_case(sessions, 3, subject="Kine")
+    with transaction(sessions) as session:
+        case = session.scalars(select(Case).where(Case.number == number)).one()
+        case.category = "terugbetaling"
+        case.flags = ["category_suggested", "category_unknown", "needs_review"]
+    assert _edit(sessions, number, {"category": "terugbetaling"}) == ["category"]
+    shown = _show(sessions, number)
+    assert shown["category"] == "terugbetaling"
+    assert shown["flags"] == ["needs_review"]
+    (event,) = _events(sessions, number, "edited")
+    assert event["details"]["confirmed"] == ["category_suggested", "category_unknown"]
+    assert _edit(sessions, number, {"category": "terugbetaling"}) == []
+
+
 @pytest.mark.parametrize(
     ("changes", "fields"),
     [

@@ -416,3 +416,19 @@ def test_no_reply_and_notifiers_are_never_staff(sender: str) -> None:
 def test_other_domains_are_not_staff() -> None:
     result = staff_verdict("els@libmutov.be.evil.example", "Subject: Vraag\n")
     assert result.klass == "complaint"
+
+
+def test_a_form_notification_from_an_ordinary_staff_address_is_a_complaint() -> None:
+    """Issue 16: the website's notifications are never staff, built in, also
+    when the website sends as "website@" of the fund's domain."""
+    form = (
+        "Eine neue Nachricht wurde über das Kontaktformular gesendet.\n\n"
+        "Name: Greta Weber\nE-Mail: greta.weber@example.be\nPostleitzahl: 4780\n"
+        "Nachricht: Seit drei Monaten warte ich auf die Rückerstattung.\n"
+    )
+    raw = f"From: website@libmutov.be\n{_PASS}Subject: Kontaktformular\n\n{form}"
+    assert classify(parse_message(raw.encode()), STAFF, LOOKUP).klass == "complaint"
+    # A coordinator quoting such a notification under a reply stays staff.
+    quoted = "".join(f"> {line}\n" for line in form.splitlines())
+    reply = f"From: els@libmutov.be\n{_PASS}Subject: Re: x\n\nGezien.\n\n{quoted}"
+    assert classify(parse_message(reply.encode()), STAFF, LOOKUP).klass == "staff"

@@ -74,6 +74,8 @@ def test_pdf_shows_fund_title_instruction_and_every_label(
     assert fields == sorted(FIELD_KEYS)
     assert "LM — Liberale Mutualiteit" in text
     assert title in text and how in text
+    # Issue 17.11: members may post it to the office the procedure names.
+    assert "Brabantdam 109, 9000 Gent" in " ".join(text.split())
     for field in FIELDS:
         assert f"{field.labels[language]}:" in text
     assert PdfReader(BytesIO(asset(f"klachtenformulier-{language}.pdf"))).pages[

@@ -120,3 +120,89 @@ def test_old_mail_is_acknowledged_only_when_asked(
         m.rcpt_tos[0] for m in smtp_server.received if "@example" in m.rcpt_tos[0]
     ]
     assert members == ["new@example.be", "asked@example.be"]
+
+
+def test_case_show_names_each_messages_sender(tmp_path, sqlite_url, make_config, cli):
+    """Issue 17.6: a stranger quoting the number shows who wrote, per message."""
+    path = make_config(sqlite_url)
+    first = tmp_path / "first.eml"
+    first.write_bytes(complaint())
+    assert cli("--config", path, "import", first).code == 0
+    (case,) = cli("--config", path, "cases", "list", "--format", "json").json()
+    number = case["number"]
+    stranger = tmp_path / "stranger.eml"
+    stranger.write_bytes(
+        complaint(sender="piet@elders.be", subject=f"Re: {number}", body="Namens.")
+    )
+    assert cli("--config", path, "import", stranger).code == 0
+    page = cli("--config", path, "case", "show", number).out
+    messages = page.split("messages (2):\n")[1].split("\nevents:")[0].splitlines()
+    assert "jan.peeters@example.be" in messages[0]
+    assert "piet@elders.be" in messages[1] and f"Re: {number}" in messages[1]
+
+
+def test_the_members_earlier_case_decides_a_language_the_text_leaves_open(
+    tmp_path, db_url, make_config, cli
+):
+    """Issue 17.1: "ok" from a German member's address gets German, not the
+    default; from anyone else the default stays."""
+    path = make_config(db_url)
+    german = "Guten Tag, seit drei Monaten keine Rückerstattung meiner Arztkosten."
+    for name, sender, body in (
+        ("first.eml", "karl@example.be", german),
+        ("again.eml", "karl@example.be", "ok"),
+        ("other.eml", "anna@example.be", "ok"),
+    ):
+        (tmp_path / name).write_bytes(
+            complaint(sender=sender, subject="2026/4471", body=body)
+        )
+        assert cli("--config", path, "import", tmp_path / name).code == 0
+    cases = cli("--config", path, "cases", "list", "--format", "json").json()
+    languages = [(c["member"]["email"], c["language"]) for c in cases]
+    assert languages == [
+        ("karl@example.be", "de"),
+        ("karl@example.be", "de"),
+        ("anna@example.be", "nl"),
+    ]
+
+
+def test_a_strangers_mail_becomes_a_complaint_of_its_own(
+    tmp_path, db_url, make_config, cli, smtp_server
+):
+    """Issue 17.6: a stranger's mail naming a case gets no acknowledgement
+    unless a coordinator makes it a complaint of its own."""
+    smtp = {"host": smtp_server.host, "port": smtp_server.port}
+    path = make_config(db_url, smtp=smtp)
+    run = lambda *args: cli("--config", path, *args)  # noqa: E731
+    (tmp_path / "first.eml").write_bytes(complaint())
+    assert run("import", tmp_path / "first.eml").code == 0
+    (case,) = run("cases", "list", "--format", "json").json()
+    number = case["number"]
+    stranger = complaint(
+        sender="piet@elders.be",
+        subject=f"Re: {number}",
+        body="Ook ik wacht al maanden.",
+    )
+    (tmp_path / "stranger.eml").write_bytes(stranger)
+    assert run("import", tmp_path / "stranger.eml").code == 0
+    messages = run("messages", "list", "--format", "json").json()
+    (theirs,) = [m for m in messages if m["sender"] == "piet@elders.be"]
+    own = [m for m in messages if m["sender"] != "piet@elders.be"]
+    assert theirs["case"] == number
+
+    refused = run("messages", "register", str(own[0]["id"]))
+    assert refused.code == 2 and refused.err.count("\n") == 1
+    assert run("messages", "register", "999").code == 2
+    made = run("messages", "register", str(theirs["id"]))
+    assert made.code == 0, made.err
+    new = made.out.strip()
+    shown = run("case", "show", new, "--format", "json").json()
+    assert shown["member"]["email"] == "piet@elders.be"
+    assert shown["subject"] == f"Re: {number}" and shown["message_count"] == 1
+    old = run("case", "show", number, "--format", "json").json()
+    assert old["message_count"] == 1
+    assert [e for e in old["events"] if e["kind"] == "message_moved"]
+    acks = [m for m in smtp_server.wait_for(1) if m.rcpt_tos == ("piet@elders.be",)]
+    assert len(acks) == 1 and new in acks[0].message["Subject"]
+    again = run("messages", "register", str(theirs["id"]))
+    assert again.code == 2

@@ -53,6 +53,34 @@ def test_wrong_values_are_kept_as_typed_with_one_problem_each() -> None:
     assert checked.problem("name") is None
 
 
+@pytest.mark.parametrize(
+    ("insz", "valid"),
+    [
+        ("85133003370", False),  # month 13: the old modulo-97 accepted it
+        ("85073003328", True),
+        ("85473003317", True),  # a bis number (month + 40)
+        ("85473003331", False),
+    ],
+)
+def test_national_numbers_by_stdnum(insz: str, valid: bool) -> None:
+    """Issue 17.9: be.nn and be.bis decide, not a hand-written modulo-97."""
+    assert check_member(insz=insz).member.insz_valid is valid
+
+
+@pytest.mark.parametrize(
+    ("phone", "stored"),
+    [
+        ("+32 470 12 34 5", None),  # a truncated mobile is no landline
+        ("+32 470 12 34 56", "+32470123456"),
+        ("09 264 31 11", "+3292643111"),
+    ],
+)
+def test_phone_numbers_by_phonenumbers(phone: str, stored: str | None) -> None:
+    checked = check_member(phone=phone)
+    assert checked.member.phone == (stored or phone)
+    assert ("phone_invalid" in checked.flags) is (stored is None)
+
+
 def test_nothing_typed_is_an_empty_member() -> None:
     assert check_member() == check_member(name=" ", email="")
     assert check_member().member == Member()

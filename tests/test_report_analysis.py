@@ -137,3 +137,26 @@ def test_pdf_xlsx_and_csv_in_german(cli, config, tmp_path) -> None:
     cells = [cell for row in csv.reader(io.StringIO(long)) for cell in row]
     assert '\'=HYPERLINK("http://x")' in cells
     assert not [c for c in cells if c[:1] in ("=", "+", "@")]
+
+
+def test_deadlines_in_business_days_say_so(cli, config, db_url, make_config) -> None:
+    """Issue 17.4: with day_kind = "business" the report's "within N days" and
+    its definitions name working days, in every language."""
+    calendar = report(cli, config, "--format", "html")
+    assert "Binnen 45 dagen" in calendar and "werkdagen" not in calendar
+    business = make_config(
+        db_url, cases={"timezone": "Europe/Brussels", "day_kind": "business"}
+    )
+    assert json.loads(report(cli, business, "--format", "json"))["day_kind"] == (
+        "business"
+    )
+    for language, words in (
+        ("nl", ("Binnen 45 werkdagen", "binnen 10 werkdagen vertrekken")),
+        ("fr", ("Dans les 45 jours ouvrables", "les 10 jours ouvrables")),
+        ("de", ("Innerhalb von 45 Werktagen", "von 10 Werktagen versandt")),
+    ):
+        page = " ".join(
+            report(cli, business, "--format", "html", "--language", language).split()
+        )
+        for word in words:
+            assert word in page, (language, word)

@@ -108,6 +108,7 @@ def test_answer_without_the_ombudsdienst_tells_its_sender_once(
     notice = _settle(smtp_server, 2)[1]
     assert notice.rcpt_tos == (COORDINATOR,)
     assert "ombudsdienst" in notice.message.get_content().lower()
+    assert notice.message.get_content().startswith("Beste Els Coordinator,")
 
 
 def test_answer_found_in_the_sent_folder_and_in_cc_is_one_answer(
@@ -174,10 +175,11 @@ def test_unbelieved_staff_answer_answers_nothing(
 def test_member_reply_after_the_answer_flags_and_tells_the_assignee_once(
     cli, make_config, db_url, imap, smtp_server
 ) -> None:
-    config = _config(make_config, db_url, imap, smtp_server)
+    assignee = "an.dossier@libmutov.be"
+    config = _config(make_config, db_url, imap, smtp_server,
+                     staff={"languages": {assignee: "fr"}})  # fmt: skip
     imap.append(complaint(sender=MEMBER))
     number = _one_case(cli, config)["number"]
-    assignee = "an.dossier@libmutov.be"
     assert cli("--config", config, "case", "assign", number, "--to", assignee).code == 0
     imap.append(_answer(number, FULL_ANSWER))
     assert cli("--config", config, "run", "--once").code == 0
@@ -191,7 +193,10 @@ def test_member_reply_after_the_answer_flags_and_tells_the_assignee_once(
     assert "member_replied" in shown["flags"]
     notice = _settle(smtp_server, 2)[1]
     assert notice.rcpt_tos == (assignee,)
-    assert number in notice.message.get_content()
+    text = notice.message.get_content()
+    assert number in text
+    # Issue 17.14: greeted by name; issue 16: in the assignee's language.
+    assert text.startswith("Bonjour An Dossier,") and "le membre a réagi" in text
 
     note = cli("--config", config, "case", "note", number, "Gebeld.")
     assert note.code == 0, note.err

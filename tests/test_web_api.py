@@ -274,3 +274,17 @@ def test_patch_corrects_case_and_member(connect, site) -> None:
     assert case["member"]["phone"] is None
     actors = {e["actor"] for e in case["events"] if e["kind"] != "registered"}
     assert COORDINATOR in actors
+
+
+def test_patch_records_the_analysis_fields(connect, site) -> None:
+    """Issue 17.13: cause, service and measure are set in the workspace too,
+    from the configured lists."""
+    url = f"/api/cases/{site.form_case}"
+    analysis = {"cause": "communicatie", "service": "onthaal", "measure": "Folder"}
+    response = connect().patch(url, json=analysis)
+    assert response.status_code == 200, response.text
+    case = response.json()
+    assert {key: case[key] for key in analysis} == analysis
+    refused = connect().patch(url, json={"cause": "Planeet Mars"})
+    assert refused.status_code == 422 and "cause" in refused.json()["fields"]
+    assert connect().get(url).json()["cause"] == "communicatie"

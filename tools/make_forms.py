@@ -34,16 +34,21 @@ from ingest.forms.fields import (
 ASSETS = Path(__file__).resolve().parents[1] / "ingest" / "forms" / "assets"
 FUND = "LM — Liberale Mutualiteit"
 ADDRESS = "klachten@libmutov.be"
+# Where the form may be posted: the office the procedure names (the example
+# config's first regional office).
+POST = "LM Oost-Vlaanderen, Dienst klachtenbemiddeling, Brabantdam 109, 9000 Gent"
 TEXTS = {
     "nl": {
         "title": "Klachtenformulier",
         "how": f"Vul dit formulier in en stuur het per e-mail naar {ADDRESS}.",
+        "post": f"Of stuur het per post naar {POST}.",
         "placeholder": "Klik of tik om tekst in te voeren.",
         "lang": "nl-BE",
     },
     "fr": {
         "title": "Formulaire de plainte",
         "how": f"Remplissez ce formulaire et envoyez-le par e-mail à {ADDRESS}.",
+        "post": f"Ou envoyez-le par la poste à {POST}.",
         "placeholder": "Cliquez ou appuyez ici pour entrer du texte.",
         "lang": "fr-BE",
     },
@@ -73,6 +78,7 @@ def make_pdf(language: str) -> bytes:
     canvas.drawString(40, 770, text["title"])
     canvas.setFont("Helvetica", 10)
     canvas.drawString(40, 750, text["how"])
+    canvas.drawString(40, 736, text["post"])
     y = 715
     for field in FIELDS:
         height = 110 if field.multiline else 20
@@ -113,6 +119,7 @@ def make_docx(language: str) -> bytes:
     document.add_paragraph(FUND)
     document.add_heading(text["title"], level=1)
     document.add_paragraph(text["how"])
+    document.add_paragraph(text["post"])
     table = document.add_table(rows=0, cols=2)
     table.style = "Table Grid"
     for field in FIELDS:

@@ -43,6 +43,9 @@ class MergeOutcome:
     language: str
     flags: tuple[str, ...]
     conflicts: tuple[tuple[str, str, str], ...]
+    # False when neither a form nor the text decided the language (it came
+    # from the postcode or the default): the member's earlier case may.
+    language_decided: bool = True
 
 
 def is_no_reply(address: str | None) -> bool:
@@ -89,6 +92,7 @@ def merge_member(
         language=language,
         flags=tuple(dict.fromkeys(flags)),
         conflicts=conflicts,
+        language_decided=bool(form_language or text_language),
     )
 
 

@@ -4,7 +4,8 @@
 
 - ``year``, ``timezone``, ``generated_at``, ``cutoff`` (the earlier of the
   year's end and the moment the report was made), ``ack_days``,
-  ``answer_days``, ``contains_personal_data`` (true with --with-cases).
+  ``answer_days``, ``day_kind`` (the deadlines' kind of day: "calendar" or
+  "business"), ``contains_personal_data`` (true with --with-cases).
 - ``received``: ``total``; ``by_channel``, ``by_category``, ``by_language``,
   ``by_regional_office`` (name -> count, largest first; a case without a
   category counts under "unset"; cases without an office are left out);
@@ -153,6 +154,9 @@ class Figures:
     # language -> name -> label ([cases] labels); a name without one is shown
     # as configured.
     names: dict[str, dict[str, str]] = field(default_factory=dict)
+    # The kind of day the deadlines count ([cases] day_kind): "calendar" or
+    # "business"; the durations (median, p90) are always calendar days.
+    day_kind: str = "calendar"
 
     def label(self, language: str, name: str) -> str:
         """A configured name in `language`, else as configured."""
@@ -174,6 +178,7 @@ class Figures:
             "cutoff": self.cutoff,
             "ack_days": self.ack_days,
             "answer_days": self.answer_days,
+            "day_kind": self.day_kind,
             "contains_personal_data": self.cases is not None,
         }
         body.update(_year_dict(self.current))

@@ -51,6 +51,12 @@ def build_tables(figures: Figures, language: str) -> list[Table]:
     def t(key: str, **values: Any) -> str:
         return labels.text(language, key, **{"cutoff": cutoff, **values})
 
+    def w(key: str, **values: Any) -> str:
+        """As t, with "within N days" in the kind of day the deadlines count."""
+        if key == "share_within" and figures.day_kind == "business":
+            key = "share_within_business"
+        return t(key, **values)
+
     def counts(
         name: str, title: str, data: dict[str, int], coded: bool = True
     ) -> Table:
@@ -79,8 +85,8 @@ def build_tables(figures: Figures, language: str) -> list[Table]:
         counts("by_month", t("by_month"), {str(m): months[m] for m in months}, False),
         counts("outcomes", t("outcomes"), cur.outcomes),
         counts("by_status", t("status"), cur.by_status),
-        _durations("acknowledgement", t("acknowledgement"), cur.acknowledgement, t),
-        _durations("answer", t("answer"), cur.answer, t),
+        _durations("acknowledgement", t("acknowledgement"), cur.acknowledgement, w),
+        _durations("answer", t("answer"), cur.answer, w),
         counts(
             "answer_distribution",
             t("distribution"),

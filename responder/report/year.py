@@ -48,6 +48,7 @@ def build_figures(
         cutoff=min(now, window.year_end).isoformat(timespec="seconds"),
         ack_days=rules.ack_days,
         answer_days=rules.answer_days,
+        day_kind=rules.day_kind,
         current=current,
         previous=previous,
         cases=cases,

@@ -119,7 +119,8 @@ def render_case_text(case: dict[str, Any]) -> str:
         ]
     lines.append(f"messages ({len(case.get('messages', []))}):")
     lines += [
-        f"  {m['received_at']}  {m['class']}  {m['subject'] or ''}"
+        f"  {m['received_at']}  {m['class']}  {m.get('sender') or '-'}  "
+        f"{m['subject'] or ''}"
         for m in case.get("messages", [])
     ]
     if case.get("attachments"):
