@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -481,14 +482,17 @@ def test_reminder_in_french_and_german(env, lang, days, subject, greeting, word)
     assert "klacht" not in mail.text.replace("klachten case show", "").lower()
 
 
+DIGEST_COUNTS = {
+    "open": 12,
+    "overdue": 2,
+    "due_within_7": 3,
+    "awaiting_confirmation": 1,
+    "awaiting_letter": 4,
+}
+
+
 def test_digest(env):
-    counts = {
-        "open": 12,
-        "overdue": 2,
-        "due_within_7": 3,
-        "awaiting_confirmation": 1,
-        "awaiting_letter": 4,
-    }
+    counts = DIGEST_COUNTS
     cases = [reminder_case(1, -2), reminder_case(2, 5, member_name="<b>Jan</b>")]
     context = {"cases": cases, "counts": counts, "as_of": date(2026, 11, 30)}
     mail = render_mail(env, "coordinator", "digest", "nl", context)
@@ -506,6 +510,69 @@ def test_digest(env):
     assert "<p>Beste Els Claes,</p>" in greeted.html
     empty = render_mail(env, "coordinator", "digest", "nl", {**context, "cases": []})
     assert "Er zijn geen open klachten." in empty.text
+
+
+# Words of the Dutch digest that must not survive in another language's.
+DUTCH_DIGEST_WORDS = ("klacht", "beste", "termijn", "bevestiging", "overzicht", "geen")
+
+
+@pytest.mark.parametrize(
+    ("lang", "subject", "greeting", "counted", "status", "empty"),
+    [
+        ("fr",
+         "[Plaintes] Aperçu hebdomadaire du 30 novembre 2026 : "
+         "12 ouvertes, 2 en retard",
+         "Bonjour Claire Dupont,",
+         "Accusé de réception par courrier encore à envoyer :",
+         "Statut :       en traitement",
+         "Il n'y a aucune plainte ouverte."),
+        ("de",
+         "[Beschwerden] Wochenübersicht 30. November 2026: 12 offen, 2 überfällig",
+         "Guten Tag Claire Dupont,",
+         "Eingangsbestätigung per Brief noch zu versenden:",
+         "Status:        in Bearbeitung",
+         "Es gibt keine offenen Beschwerden."),
+    ],
+)  # fmt: skip
+def test_digest_in_french_and_german(
+    env, lang, subject, greeting, counted, status, empty
+):
+    counts = DIGEST_COUNTS
+    cases = [
+        reminder_case(1, -2, member_name="Marc Lambert", subject="Remboursement"),
+        reminder_case(
+            2, 5, member_name="<b>Jan</b>", subject="Erstattung", status="in_progress"
+        ),
+    ]
+    context = {
+        "cases": cases,
+        "counts": counts,
+        "as_of": "2026-11-30",  # as weekly_digest stores it
+        "recipient_name": "Claire Dupont",
+    }
+    mail = render_mail(env, "coordinator", "digest", lang, context)
+    assert mail.subject == subject
+    assert mail.text.startswith(greeting + "\n")
+    assert f"<p>{greeting}</p>" in mail.html
+    counts_lines = [
+        line for line in mail.text.splitlines() if re.fullmatch(r".+:\s+\d+", line)
+    ]
+    assert len(counts_lines) == 5
+    assert len({len(line) for line in counts_lines}) == 1  # the numbers align
+    assert counts_lines[-1].startswith(counted) and counts_lines[-1].endswith(" 4")
+    assert status in mail.text
+    assert "in_progress" not in mail.text + mail.html
+    assert mail.text.index("KL-2026-00001") < mail.text.index("KL-2026-00002")
+    assert "&lt;b&gt;Jan&lt;/b&gt;" in mail.html and "<b>Jan" not in mail.html
+    assert f'<html lang="{lang}">' in mail.html
+    for part in (mail.subject, mail.text, mail.html):
+        rest = part.replace("klachten case show", "").lower()
+        assert not [w for w in DUTCH_DIGEST_WORDS if w in rest]
+    empty_mail = render_mail(
+        env, "coordinator", "digest", lang, {**context, "cases": []}
+    )
+    assert empty in empty_mail.text and empty in empty_mail.html
+    assert "KL-2026" not in empty_mail.text
 
 
 def test_delivery_failed(env):
