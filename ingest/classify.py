@@ -91,6 +91,10 @@ class Verdict:
     # Staff mail that is not believed (no trusted dmarc=pass): it acts on
     # nothing and a person looks at it.
     staff_unverified: bool = False
+    # A web-form or e-Loket notification sent from one of the fund's ordinary
+    # addresses ("website@"): never staff, and a notification channel, as
+    # one from a no-reply address (ingest/inbound_builder.py `channel_for`).
+    form_notification: bool = False
 
 
 _FIELD = re.compile(r"\{(\w+)(?::0?(\d+)d)?\}")
@@ -174,6 +178,8 @@ def classify(
         sender_verified=passed,
         stranger=stranger,
         staff_unverified=staff_unverified,
+        form_notification=klass == MessageClass.COMPLAINT
+        and _notification_from_staff_address(msg, settings),
     )
 
 
@@ -199,10 +205,16 @@ def _may_write_about(
 
 
 def _staff_sender(msg: ParsedMessage, settings: ClassifierSettings) -> str | None:
-    reason = staff_reason(msg.from_address or "", settings)
-    if reason is not None and _form_notification(msg):
+    if _notification_from_staff_address(msg, settings):
         return None
-    return reason
+    return staff_reason(msg.from_address or "", settings)
+
+
+def _notification_from_staff_address(
+    msg: ParsedMessage, settings: ClassifierSettings
+) -> bool:
+    sender = msg.from_address or ""
+    return staff_reason(sender, settings) is not None and _form_notification(msg)
 
 
 def _form_notification(msg: ParsedMessage) -> bool:

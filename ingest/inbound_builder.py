@@ -164,7 +164,8 @@ def _complaint(
 ) -> InboundRecord:
     merged = merge_member(
         msg.from_name,
-        msg.contact_address,
+        # The website's own address is not the member's (like a no-reply one).
+        None if verdict.form_notification else msg.contact_address,
         msg.language,
         forms.all,
         default_language=options.default_language,
@@ -188,7 +189,7 @@ def _complaint(
         flags.append(Flag.ACK_NOT_SENT)
         events += (EventRecord("ack_not_sent", {"reason": "imported"}),)
     new_case = NewCase(
-        channel=channel_for(msg, forms),
+        channel=channel_for(msg, forms, verdict),
         received_at=item.received_at,
         language=(merged.language or options.default_language)[:5],
         language_from_history=not merged.language_decided,
@@ -233,14 +234,18 @@ def _verified(address: str | None, msg: ParsedMessage, verdict: Verdict) -> bool
     return address.strip().lower() == msg.from_address.strip().lower()
 
 
-def channel_for(msg: ParsedMessage, forms: Forms) -> str:
+def channel_for(msg: ParsedMessage, forms: Forms, verdict: Verdict) -> str:
     """email, form (an attached form gave fields), e-loket or contact-form.
 
     A web-form notification comes from a no-reply address of the website or
-    of the e-Loket; which of the two is told by its address or subject.
+    of the e-Loket, or from an ordinary address of the fund when the
+    classifier recognised the mail as one (`Verdict.form_notification`);
+    which of the two is told by its address or subject. A member who pastes a form into
+    his own mail still writes by e-mail.
     """
     webform = forms.webform is not None and bool(forms.webform.fields)
-    if webform and is_no_reply(msg.from_address):
+    notifier = is_no_reply(msg.from_address) or verdict.form_notification
+    if webform and notifier:
         text = f"{msg.from_address} {msg.subject}".lower()
         return Channel.E_LOKET if "loket" in text else Channel.CONTACT_FORM
     if any(result.fields for result in forms.attachments.values()):

@@ -13,6 +13,7 @@ from typing import Any
 def complaint(
     *,
     sender: str = "jan.peeters@example.be",
+    name: str = "Jan Peeters",
     subject: str = "Klacht over mijn terugbetaling",
     body: str = "Ik heb nog altijd geen terugbetaling ontvangen voor mijn bril.",
     message_id: str | None = None,
@@ -22,7 +23,7 @@ def complaint(
     """A plain member's mail as raw CRLF bytes."""
     message_id = message_id or f"{uuid.uuid4().hex}@example.be"
     lines = [
-        f"From: Jan Peeters <{sender}>",
+        f"From: {name} <{sender}>",
         "To: klachten@libmutov.be",
         f"Subject: {subject}",
         f"Date: {format_datetime(date or datetime(2026, 3, 2, 9, 30, tzinfo=UTC))}",

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from ingest.classify import Verdict
+import pytest
+
+from ingest.classify import (
+    ClassifierSettings,
+    Verdict,
+    classify,
+    number_pattern_from_format,
+)
 from ingest.inbound_builder import Forms, RecordOptions, build_record, read_forms
 from ingest.incoming import Incoming
 from ingest.parse import parse_message
@@ -64,6 +71,82 @@ def test_eloket_notification_and_a_conflicting_address() -> None:
         "from_email": "jan.peeters@example.be",
         "from_form": "els.janssens@example.be",
     }
+
+
+class _NoCases:
+    """A store without cases: every mail here is new."""
+
+    def case_for_message_ids(self, message_ids: object) -> None:
+        return None
+
+    def case_exists(self, number: str) -> bool:
+        return False
+
+    def member_email(self, number: str) -> None:
+        return None
+
+
+# The fund's people write from libmutov.be; so does its website.
+STAFF = ClassifierSettings(
+    number_pattern=number_pattern_from_format("KL-{year}-{seq:05d}"),
+    trusted_authserv_ids=("libmutov.be",),
+    own_addresses=("klachten@libmutov.be",),
+    staff_domains=("libmutov.be",),
+)
+DMARC_PASS = {
+    "Authentication-Results": "mx.libmutov.be; dmarc=pass header.from=libmutov.be"
+}
+
+
+def _classified_record(raw: bytes):
+    verdict = classify(parse_message(raw), STAFF, _NoCases())
+    return verdict, _record(raw, verdict)
+
+
+@pytest.mark.parametrize(
+    ("sender", "subject", "channel"),
+    [
+        (
+            "website@libmutov.be",
+            "Nieuw bericht via het contactformulier",
+            "contact-form",
+        ),
+        ("info@libmutov.be", "Nieuwe melding via het e-Loket", "e-loket"),
+    ],
+)
+def test_notification_from_an_ordinary_fund_address_keeps_its_channel(
+    sender: str, subject: str, channel: str
+) -> None:
+    """Issue 16: the website sends as an ordinary address of the fund's own
+    domain; its notification is the member's complaint by the form channel,
+    not by e-mail, as one from a no-reply address is."""
+    raw = complaint(
+        sender=sender, name="Website LM", subject=subject, body=WEBFORM,
+        headers=DMARC_PASS,
+    )  # fmt: skip
+    verdict, record = _classified_record(raw)
+    assert (verdict.klass, verdict.form_notification) == ("complaint", True)
+    case = record.new_case
+    assert case is not None and case.channel == channel
+    assert case.member.name == "Els Janssens"
+    assert case.member.email == "els.janssens@example.be"
+    assert record.acknowledge_to == "els.janssens@example.be"
+    # The website's address is no member's: no conflict with the typed one.
+    assert [e.kind for e in record.events] == ["form_read"]
+
+
+def test_a_form_pasted_by_a_member_or_quoted_by_staff_is_no_notification() -> None:
+    verdict, record = _classified_record(complaint(body=WEBFORM))
+    assert not verdict.form_notification
+    assert record.new_case is not None and record.new_case.channel == "email"
+    quoted = "".join(f"> {line}\n" for line in WEBFORM.splitlines())
+    reply = complaint(
+        sender="els@libmutov.be", name="Els Claes", subject="Re: Contactformulier",
+        body=f"Gezien, ik neem het op.\n\n{quoted}", headers=DMARC_PASS,
+    )  # fmt: skip
+    verdict, record = _classified_record(reply)
+    assert (verdict.klass, verdict.form_notification) == ("staff", False)
+    assert record.new_case is None
 
 
 def test_dmarc_failure_flags_the_case_for_review() -> None:
