@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from responder.reminder_job import run_due
+from responder.reminder_job import run_digest, run_due
 from store.member import Member
 from store.models import Account, OutboxMail
 from store.registration import register_case
@@ -121,3 +121,46 @@ def test_a_morning_one_mail_per_recipient_in_their_language(
         (m.recipient, [(c["number"], c["days_left"]) for c in m.cases])
         for m in again.mails
     ] == [(CLAIRE, [(claire_late, -4)]), (COORDINATOR, [(other, -1)])]
+
+
+def test_the_weekly_digest_in_each_coordinators_language(
+    db_url: str,
+    make_config: Callable[..., Path],
+    app_for: Callable[[Path], Any],
+    smtp_server: Any,
+) -> None:
+    greta = "greta@libmutov.be"
+    config = make_config(
+        db_url,
+        smtp={"host": smtp_server.host, "port": smtp_server.port, "security": "none"},
+        cases={"timezone": "Europe/Brussels"},
+        reminders={"coordinators": [COORDINATOR, CLAIRE, greta]},
+        staff={"languages": {CLAIRE: "fr", greta: "de"}},
+    )
+    app = app_for(config)
+    with app.transaction() as session:
+        session.add(Account(email=CLAIRE, name="Claire Dupont", role="coordinator"))
+    late = register(app, 1, -3, assigned_to=ELS)
+    register(app, 2, 20)
+
+    assert run_digest(app, at(TODAY), force=True) == 3
+    app.delivery.deliver_pending()
+    by_recipient = {m.rcpt_tos: m.message for m in smtp_server.wait_for(3)}
+
+    dutch = by_recipient[(COORDINATOR,)]
+    assert dutch["Subject"] == "[Klachten] Weekoverzicht 1 juni 2026: 2 open, 1 te laat"
+    claire = by_recipient[(CLAIRE,)]
+    assert claire["Subject"] == (
+        "[Plaintes] Aperçu hebdomadaire du 1er juin 2026 : 2 ouvertes, 1 en retard"
+    )
+    text = claire.get_body(("plain",)).get_content()
+    assert text.startswith("Bonjour Claire Dupont,")
+    assert "(3 jours de retard)" in text and "en traitement" in text
+    assert late in text and "klacht" not in text.replace("klachten case", "")
+    german = by_recipient[(greta,)]
+    assert german["Subject"] == (
+        "[Beschwerden] Wochenübersicht 1. Juni 2026: 2 offen, 1 überfällig"
+    )
+    text = german.get_body(("plain",)).get_content()
+    assert text.startswith("Guten Tag Greta,")
+    assert "(3 Tage überfällig)" in text and "in Bearbeitung" in text
