@@ -7,12 +7,14 @@ pages, the JSON API and the command line show the same thing.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, and_, case, cast, func, select
+from sqlalchemy import String, and_, case, cast, func, select, text
 from sqlalchemy.orm import Session
 
 from store import search
@@ -133,11 +135,31 @@ def _common_words_page(
     query = filtered(select(Case), replace(filters, q=None), now).where(match)
     ordered = query.order_by(*ORDERS[order])
     offset = (page - 1) * per_page
-    cases = list(session.scalars(ordered.limit(per_page).offset(offset)))
     upto = query.with_only_columns(Case.id).limit(MANY + 1).subquery()
-    total = int(session.scalar(select(func.count()).select_from(upto)) or 0)
+    with _walking_in_order(session):
+        cases = list(session.scalars(ordered.limit(per_page).offset(offset)))
+        total = int(session.scalar(select(func.count()).select_from(upto)) or 0)
     items = with_counts(session, cases, timezone)
     return CasePage(items, total, page, per_page, more=total > MANY)
+
+
+@contextmanager
+def _walking_in_order(session: Session) -> Iterator[None]:
+    """PostgreSQL cannot estimate a text test per row and guesses that few
+    cases pass it, so it scans and sorts all of them (500 ms at 100,000)
+    instead of walking the order's index until the page is full (58 ms); and
+    the high cost it then estimates switches JIT compilation on. Both are
+    turned off for these statements only."""
+    if session.get_bind().dialect.name != "postgresql":
+        yield
+        return
+    session.execute(text("SET LOCAL enable_sort = off"))
+    session.execute(text("SET LOCAL jit = off"))
+    try:
+        yield
+    finally:
+        session.execute(text("SET LOCAL enable_sort TO DEFAULT"))
+        session.execute(text("SET LOCAL jit TO DEFAULT"))
 
 
 def search_cases(
