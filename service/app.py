@@ -39,18 +39,16 @@ class App:
 
     @cached_property
     def engine(self) -> Engine:
-        from store.db import make_engine, missing_sqlite_file
+        from config.privacy import key_file_path
+        from store.crypto import keyed_engine
+        from store.db import missing_sqlite_file
         from store.errors import UserError
 
         missing = missing_sqlite_file(self.settings.store.url)
         if missing is not None and not self.may_create_store:
             raise UserError(f"no store at {missing}: run `klachten db upgrade`")
-        from config.privacy import key_file_path
-        from store.crypto import install_key_file
-
-        engine = make_engine(self.settings.store.url)
-        install_key_file(engine, key_file_path(self.settings, os.environ))
-        return engine
+        key_file = key_file_path(self.settings, os.environ)
+        return keyed_engine(self.settings.store.url, key_file)
 
     @cached_property
     def sessions(self) -> sessionmaker[Session]:

@@ -196,6 +196,16 @@ def _token(key: _Key, kind: str, value: str) -> str:
     return f"#{kind}{digest[:24]}"
 
 
+def keyed_engine(url: str, key_file: Path | None) -> Any:
+    """The store's engine with the keys of `key_file` installed: what the
+    daemon, the command line and the workspace each open."""
+    from store.db import make_engine
+
+    engine = make_engine(url)
+    install_key_file(engine, key_file)
+    return engine
+
+
 def install_key_file(engine: Any, path: Path | None) -> None:
     """Install the keys of `path` on `engine` (None: the store stays in clear)."""
     install(engine, Keyring.from_file(path) if path is not None else None)

@@ -36,14 +36,12 @@ class Workspace:
     @cached_property
     def engine(self) -> Engine:
         from config.privacy import key_file_path
-        from store.crypto import install_key_file
-        from store.db import make_engine
+        from store.crypto import keyed_engine
 
         if self._engine is not None:
             return self._engine
-        engine = make_engine(self.settings.store.url)
-        install_key_file(engine, key_file_path(self.settings, os.environ))
-        return engine
+        key_file = key_file_path(self.settings, os.environ)
+        return keyed_engine(self.settings.store.url, key_file)
 
     @cached_property
     def sessions(self) -> sessionmaker[Session]:
