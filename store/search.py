@@ -284,10 +284,7 @@ class _Match(ColumnElement[bool]):
         """The terms as the engine's search text holds them: hashed numbers
         and addresses too when it has a keyring (computed when compiled, so
         a query built without a session still searches an encrypted store)."""
-        keyring = keyring_of(dialect)
-        if keyring is None:
-            return self.terms, self.any_of
-        return search_hashes.query_tokens(self.terms, self.any_of, keyring)
+        return _as_stored(self.terms, self.any_of, dialect)
 
 
 def _matching_ids(dialect: str, terms: list[str], any_of: bool) -> Any:
@@ -339,8 +336,13 @@ def count_upto(session: Session, query: str, limit: int) -> int:
 def _stored_terms(session: Session, query: str) -> tuple[list[str], bool]:
     """The query's terms as the search text holds them (hashed numbers and
     addresses in an encrypted store)."""
-    terms, any_of = query_terms(query)
-    keyring = keyring_of(session)
+    return _as_stored(*query_terms(query), session)
+
+
+def _as_stored(terms: list[str], any_of: bool, bind: Any) -> tuple[list[str], bool]:
+    """`terms` as the search text of `bind`'s engine holds them: with a
+    keyring, numbers and addresses as their keyed hashes."""
+    keyring = keyring_of(bind)
     if not terms or keyring is None:
         return terms, any_of
     return search_hashes.query_tokens(terms, any_of, keyring)
