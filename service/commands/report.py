@@ -9,9 +9,7 @@ large.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -19,6 +17,7 @@ from typing import TYPE_CHECKING, TypeVar
 from zoneinfo import ZoneInfo
 
 from service.app import App
+from service.output import write_private
 from store.errors import UserError
 
 if TYPE_CHECKING:
@@ -140,12 +139,4 @@ def write(payload: str | bytes, output: str | None) -> None:
     if output is None:
         sys.stdout.write(payload if isinstance(payload, str) else "")
         return
-    target = Path(output)
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".report-")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_private(Path(output), data)
