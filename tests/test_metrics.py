@@ -46,7 +46,8 @@ def _value(text: str, name: str) -> float | None:
 def test_daemon_serves_the_counters(imap, smtp_server, sqlite_url, tmp_path) -> None:
     port = free_port()
     sections = base_sections(sqlite_url)
-    sections.update(daemon_sections(imap, smtp_server))
+    for name, values in daemon_sections(imap, smtp_server).items():
+        sections.setdefault(name, {}).update(values)
     sections["metrics"] = {"listen": f"127.0.0.1:{port}"}
     config = write_config(tmp_path / "metrics.toml", sections)
     daemon = DaemonProcess(config, tmp_path / "daemon.log")
