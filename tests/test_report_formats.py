@@ -253,17 +253,20 @@ def test_german_report_in_every_format(cli, config, tmp_path, fmt) -> None:
 
 def test_open_cases_are_counted_on_the_report_date(cli, config) -> None:
     """A past year is 'open on 31 December'; this year, on today's date."""
-    from datetime import date
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
 
     from responder.dates import date_long
 
     page = _report(cli, config, "--format", "html").out
     assert "Nog open op 31 december 2024" in page
     assert '<th class="n">mrt</th>' in page
-    this_year = date.today().year
-    result = cli("--config", config, "report", "--year", str(this_year))
+    # The report's today is the fund's (the config's time zone), not the
+    # machine's: they differ on the last hour(s) of a UTC day.
+    local_today = datetime.now(ZoneInfo("Europe/Brussels")).date()
+    result = cli("--config", config, "report", "--year", str(local_today.year))
     assert result.code == 0, result.err
-    today = date_long(date.today(), "nl")
+    today = date_long(local_today, "nl")
     assert f"Nog open op {today}" in result.out or f"Open op {today}" in result.out
     assert "31 december" not in result.out
 
