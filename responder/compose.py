@@ -54,6 +54,8 @@ _ATOMS = re.compile(
 # What a 7bit body may hold besides printable ASCII: tabs and line ends.
 _NOT_7BIT = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _ADDRESS_UNSAFE = re.compile(r"[\x00-\x20\x7f<>]")
+# RFC 3282 / BCP 47, as far as our templates need: "nl", "fr", "de", "nl-BE".
+_LANGUAGE_TAG = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*")
 
 
 @dataclass(frozen=True)
@@ -133,6 +135,8 @@ def _headers(rendered: RenderedMail, envelope: Envelope, now: datetime) -> list[
         head.append("X-Auto-Response-Suppress: All")
     if envelope.case_number:
         head.append(_unstructured("X-Klachten-Case", envelope.case_number))
+    if _LANGUAGE_TAG.fullmatch(rendered.language):
+        head.append(f"Content-Language: {rendered.language}")
     head.append("MIME-Version: 1.0")
     return head
 

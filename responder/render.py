@@ -59,6 +59,10 @@ class RenderedMail:
     subject: str
     text: str
     html: str | None
+    # The language the templates were written in (after any fallback to
+    # Dutch): the mail's Content-Language, which mail clients use to pick a
+    # spelling checker and to offer a translation.
+    language: str = ""
 
 
 def build_environment(
@@ -143,7 +147,9 @@ def render_mail(
     subject = templates.subject.render(values)
     text = templates.text.render(values)
     html = templates.html.render(values) if templates.html is not None else None
-    return RenderedMail(subject=one_line(subject), text=_tidy(text), html=html)
+    return RenderedMail(
+        subject=one_line(subject), text=_tidy(text), html=html, language=templates.lang
+    )
 
 
 def find_templates(

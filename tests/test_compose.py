@@ -67,6 +67,16 @@ def test_multipart_alternative_in_utf8() -> None:
     assert "Zoë Ünal" in html.get_content()
 
 
+def test_content_language_is_the_templates_language() -> None:
+    french = RenderedMail("x", "y\n", None, language="fr")
+    assert parsed(compose(french, envelope(), NOW))["Content-Language"] == "fr"
+    # No language known, or one that is not a language tag: no header at all.
+    for language in ("", "fr\r\nBcc: x@example.be", "français"):
+        rendered = RenderedMail("x", "y\n", None, language=language)
+        mail = parsed(compose(rendered, envelope(), NOW))
+        assert mail["Content-Language"] is None and mail["Bcc"] is None
+
+
 def test_text_only_without_html_part() -> None:
     plain = RenderedMail(subject="x", text="alleen tekst\n", html=None)
     mail = parsed(compose(plain, envelope(), NOW))

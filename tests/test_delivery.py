@@ -167,6 +167,7 @@ def test_acknowledgement_in_the_member_language(
     (received,) = smtp_server.wait_for(1)
     assert received.message["Subject"] == f"{subject} [{number}]"
     assert word in received.message.get_body(("plain",)).get_content()
+    assert received.message["Content-Language"] == language
 
 
 def test_temporary_failures_are_retried_with_backoff(smtp_server, app_with) -> None:

@@ -29,4 +29,6 @@ def test_demo_registers_four_complaints_and_sets_two_mails_aside(
     assert "outbox: 4 sent" in out
     assert out.count("acknowledged  ") == 4
     assert "Accusé de réception de votre plainte [KL-" in out
+    assert out.count("->  language ") == 4 and "->  language fr" in out
+    assert "->  language ?" not in out
     assert "Traceback" not in result.stderr
