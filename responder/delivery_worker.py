@@ -233,6 +233,7 @@ class _Batch:
             recipients=mail.recipients,
             case_flags=mail.case.flags if mail.case else (),
             recent_acknowledgements=recent,
+            case_answered=mail.case is not None and mail.case.answered_at is not None,
         )
 
     def _recent_count(self, recipient: str, mail_id: int) -> int:

@@ -38,6 +38,9 @@ class MailFacts:
     case_flags: tuple[str, ...] = ()
     # Acknowledgements this address got in the last 24 hours (before this one).
     recent_acknowledgements: int = 0
+    # The case was answered (a coordinator's mail from Outlook, say) while
+    # its acknowledgement still waited in the outbox.
+    case_answered: bool = False
 
 
 Rule = Callable[[PolicyRules, MailFacts], str | None]
@@ -76,6 +79,18 @@ def coordinator(rules: PolicyRules, facts: MailFacts) -> str | None:
     return "coordinator address" if hit else None
 
 
+ANSWERED_FIRST = "answered before the acknowledgement"
+
+
+def answered_already(rules: PolicyRules, facts: MailFacts) -> str | None:
+    """An answer went out first: "we will answer within 45 days" would come
+    after the answer itself (a backlog after an outage, a quick coordinator).
+    The store counts the answer as the acknowledgement."""
+    if facts.kind == MailKind.ACKNOWLEDGEMENT and facts.case_answered:
+        return ANSWERED_FIRST
+    return None
+
+
 def sender_unverified(rules: PolicyRules, facts: MailFacts) -> str | None:
     """DMARC failed: do not answer an address that may be forged."""
     # DMARC failed on the complaint: the From address may be forged, and an
@@ -107,6 +122,7 @@ MEMBER_RULES: tuple[Rule, ...] = (
     own_address,
     suppressed,
     coordinator,
+    answered_already,
     sender_unverified,
     over_limit,
 )

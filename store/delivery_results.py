@@ -49,7 +49,8 @@ def record_batch(
     A sent member mail gets an event on its case; a sent acknowledgement also
     stamps the case acknowledged. A skipped one gets an event, and a skipped
     acknowledgement leaves the case "registered" with the flag
-    "ack_not_sent", so the reminders catch it before the deadline.
+    "ack_not_sent", so the reminders catch it before the deadline; unless
+    the case was answered already: its answer is its acknowledgement.
     """
     if not done:
         return
@@ -113,14 +114,17 @@ class _Record:
                 session.execute(statement, [{**p, "b_now": now} for p in params])
         if self.not_sent:
             found = session.execute(_FLAGS.where(CASES.c.id.in_(self.not_sent)))
-            flagged = [
-                {
-                    "b_id": id_,
-                    "b_flags": sorted({*(flags or ()), Flag.ACK_NOT_SENT.value}),
-                }
-                for id_, flags in found
-            ]
-            session.execute(_FLAG, flagged)
+            flagged, answered = [], []
+            for id_, flags, answered_at in found:
+                if answered_at is not None:
+                    # The member has the answer: it acknowledged the complaint.
+                    answered.append({"b_id": id_, "b_at": answered_at})
+                    continue
+                flags = sorted({*(flags or ()), Flag.ACK_NOT_SENT.value})
+                flagged.append({"b_id": id_, "b_flags": flags})
+            for statement, params in ((_FLAG, flagged), (_BY_ANSWER, answered)):
+                if params:
+                    session.execute(statement, params)
         if self.events:
             session.execute(_EVENT, self.events)
 
@@ -159,7 +163,12 @@ _ACKNOWLEDGED = (
         ),
     )
 )
-_FLAGS = select(CASES.c.id, CASES.c.flags)
+_FLAGS = select(CASES.c.id, CASES.c.flags, CASES.c.answered_at)
+_BY_ANSWER = (
+    update(CASES)
+    .where(_CASE_BY_ID, CASES.c.acknowledged_at.is_(None))
+    .values(acknowledged_at=bindparam("b_at"))
+)
 _FLAG = update(CASES).where(_CASE_BY_ID).values(flags=bindparam("b_flags"))
 _EVENT = insert(Event.__table__)
 _ROWS = select(

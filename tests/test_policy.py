@@ -53,6 +53,16 @@ def test_dmarc_failure_blocks_the_acknowledgement_only() -> None:
     assert decide(RULES, ack("anna@example.be", flags=("needs_review",))) is None
 
 
+def test_an_answered_case_gets_no_acknowledgement_but_its_answers_go() -> None:
+    late = MailFacts(
+        "acknowledgement", "member", ("anna@example.be",), case_answered=True
+    )
+    assert decide(RULES, late) == "answered before the acknowledgement"
+    assert decide(RULES, ack("anna@example.be")) is None
+    answer = MailFacts("answer", "member", ("anna@example.be",), case_answered=True)
+    assert decide(RULES, answer) is None
+
+
 def test_per_address_limit() -> None:
     assert decide(RULES, ack("anna@example.be", recent=4)) is None
     assert decide(RULES, ack("anna@example.be", recent=5)) == (

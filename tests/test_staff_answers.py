@@ -268,3 +268,27 @@ def test_mail_command_from_a_non_staff_address_is_ignored_and_recorded(
     kinds = [e["kind"] for e in shown["events"]]
     assert "mail_command_ignored" in kinds
     assert "needs_review" in shown["flags"]
+
+
+def test_an_answer_before_the_acknowledgement_went_out_replaces_it(
+    cli, make_config, db_url, imap, smtp_server
+) -> None:
+    """A backlog (the service was down) holds the complaint and the answer a
+    coordinator already sent from Outlook: the member has the answer, so the
+    late "we will answer within 45 days" is held back, and the answer counts
+    as the acknowledgement."""
+    config = _config(make_config, db_url, imap, smtp_server)
+    imap.append(complaint(sender=MEMBER, message_id="klacht-9@example.be"))
+    answer = _answer("", FULL_ANSWER).replace(
+        b"Subject:", b"In-Reply-To: <klacht-9@example.be>\r\nSubject:", 1
+    )
+    imap.append(answer)
+    case = _one_case(cli, config)
+    shown = _show(cli, config, case["number"])
+    assert shown["status"] == "answered"
+    time.sleep(1.0)
+    assert smtp_server.received == []
+    assert shown["acknowledged_at"] == shown["answered_at"]
+    assert "ack_not_sent" not in shown["flags"]
+    (skipped,) = [e for e in shown["events"] if e["kind"] == "acknowledgement_skipped"]
+    assert skipped["details"]["reason"] == "answered before the acknowledgement"
