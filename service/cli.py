@@ -31,7 +31,8 @@ def _run(args: argparse.Namespace) -> int:
 
     app = None
     try:
-        app = _make_app(args)
+        if not getattr(args, "config_free", False):
+            app = _make_app(args)
         module_name, _, function_name = args.handler.partition(":")
         handler = getattr(importlib.import_module(module_name), function_name)
         return int(handler(app, args) or 0)

@@ -402,7 +402,8 @@ def _privacy_commands(commands: argparse._SubParsersAction) -> None:
         ),
         "privacy:rotate_key",
     )
-    _handler(
-        sub.add_parser("new-key", help="print a new key (a key file line)"),
-        "privacy:new_key",
-    )
+    new_key = sub.add_parser("new-key", help="print a new key (a key file line)")
+    _handler(new_key, "privacy:new_key")
+    # The first key is made before any [privacy] key_file is configured, on a
+    # machine that may have no config yet.
+    new_key.set_defaults(config_free=True)

@@ -165,3 +165,19 @@ def test_new_key_prints_a_key_file_line(sqlite_url, make_config, cli) -> None:
     second = cli("--config", make_config(sqlite_url), "privacy", "new-key")
     assert first.code == 0 and first.out != second.out
     assert len(parse_keys(first.out, "output")) == 1
+
+
+def test_new_key_needs_no_config(cli, tmp_path, monkeypatch) -> None:
+    """The first key is made before the config names it, maybe before there
+    is a config at all."""
+    import base64
+
+    monkeypatch.setenv("KLACHTEN_CONFIG", str(tmp_path / "missing.toml"))
+    first, second = cli("privacy", "new-key"), cli("privacy", "new-key")
+    assert (first.code, first.err) == (0, "")
+    (line,) = first.out.splitlines()
+    assert len(base64.b64decode(line, validate=True)) == 32
+    assert second.out != first.out
+    # Every other command still wants its config, with the one-line error.
+    status = cli("status")
+    assert status.code != 0 and "config file not found" in status.err

@@ -110,7 +110,8 @@ def rotate_key(app: App, args: argparse.Namespace) -> int:
     return 0
 
 
-def new_key(app: App, args: argparse.Namespace) -> int:
+def new_key(app: App | None, args: argparse.Namespace) -> int:
+    """A new key; needs no configuration (`app` is None)."""
     from store.crypto import new_key as make
 
     print(make())
