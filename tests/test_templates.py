@@ -408,6 +408,37 @@ def test_reminder_days_are_business_days_when_deadlines_are(env):
     assert "(noch 3 Werktage)" in text and "(1 Werktag überfällig)" in text
 
 
+@pytest.mark.parametrize(
+    ("lang", "heading", "part"),
+    [
+        ("nl", "Antwoordtermijn binnen 7 werkdagen", "1 binnen 14 werkdagen"),
+        (
+            "fr",
+            "Délai de réponse dans les 7 jours ouvrables",
+            "dans les 14 jours ouvrables",
+        ),
+        ("de", "Antwortfrist innerhalb von 7 Werktagen", "innerhalb von 14 Werktagen"),
+    ],
+)
+def test_reminder_and_digest_headings_count_the_procedures_days(
+    env, lang: str, heading: str, part: str
+):
+    """Seven business days are not seven days: the headings say which."""
+    business = {"ack_days": 10, "answer_days": 45, "day_kind": "business"}
+    cases = [reminder_case(1, 5), reminder_case(2, 12)]
+    context = {**reminder_context(cases), "procedure": business}
+    mail = render_mail(env, "coordinator", "reminder", lang, context)
+    assert heading in mail.text and heading in mail.html
+    assert part in mail.subject
+    digest = {"cases": cases, "counts": DIGEST_COUNTS, "as_of": date(2026, 11, 30)}
+    mail = render_mail(
+        env, "coordinator", "digest", lang, {**digest, "procedure": business}
+    )
+    assert heading in mail.text and heading in mail.html
+    calendar = render_mail(env, "coordinator", "digest", lang, digest).text
+    assert heading not in calendar
+
+
 def test_reminder_links_into_the_workspace(env):
     link = "https://klachten.lm.be/cases/KL-2026-00001"
     cases = [reminder_case(1, 2, link=link)]
