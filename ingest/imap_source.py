@@ -342,12 +342,13 @@ class SentFolderSource(ImapSource):
     readonly = True
 
     def __init__(
-        self, settings: ImapSettings, oauth: OAuthSettings | None = None
+        self,
+        settings: ImapSettings,
+        oauth: OAuthSettings | None = None,
+        folder: str | None = None,
     ) -> None:
-        super().__init__(
-            replace(settings, mailbox=settings.sent_mailbox, processed_mailbox=""),
-            oauth,
-        )
+        folder = settings.sent_mailbox if folder is None else folder
+        super().__init__(replace(settings, mailbox=folder, processed_mailbox=""), oauth)
 
     def waiting(self, after_uid: int) -> list[int]:
         """Every UID above `after_uid`, ascending."""
@@ -356,3 +357,29 @@ class SentFolderSource(ImapSource):
 
     def mark(self, items: Sequence[Incoming]) -> None:
         """Nothing: the position in the store says what was read."""
+
+    def header_values(self, name: str) -> list[str]:
+        """The values of header `name` in every message of the folder that has
+        it (read with BODY.PEEK: nothing is changed)."""
+        client = self.connected
+        uids = sorted(client.search(["HEADER", name, ""]))
+        field = f"BODY[HEADER.FIELDS ({name.upper()})]".encode()
+        request = f"BODY.PEEK[HEADER.FIELDS ({name.upper()})]"
+        values: list[str] = []
+        for start in range(0, len(uids), FETCH_COUNT * 10):
+            chunk = uids[start : start + FETCH_COUNT * 10]
+            for data in client.fetch(chunk, [request]).values():
+                values += _field_values(data.get(field, b""), name)
+        return values
+
+
+def _field_values(block: bytes, name: str) -> list[str]:
+    """The values of `name` in a fetched header block (unfolded)."""
+    text = block.decode("ascii", "replace").replace("\r\n ", " ")
+    text = text.replace("\r\n\t", " ")
+    prefix = name.lower() + ":"
+    return [
+        line[len(prefix) :].strip()
+        for line in text.split("\r\n")
+        if line.lower().startswith(prefix)
+    ]

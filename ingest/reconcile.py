@@ -8,6 +8,12 @@ holds it (by sha256 of the raw bytes, then by Message-ID; an erased mail
 counts as held through its keyed hashes, so erasure is never undone) and
 registers the missing ones through the ordinary intake pipeline, oldest
 first, flagged `restored` and not acknowledged again unless asked.
+
+The lost store also handed out numbers the restored one never saw. Our own
+mail says which: every mail about a case carries `X-Klachten-Case`, and the
+sent folders (`[imap] sent_copy_mailbox`, `sent_mailbox`) keep copies. Before
+anything is registered, each year's counter is raised past the highest number
+found there, so no number a member was given goes to another complaint.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from ingest.incoming import Incoming
 from ingest.intake import Intake
 from ingest.parse import parse_message
 from store.db import transaction
+from store.numbering import highest_numbers, raise_counters
 from store.restore_state import held
 
 log = structlog.get_logger()
@@ -44,14 +51,30 @@ class ProcessedSource(Protocol):
     def close(self) -> None: ...
 
 
+class SentFolder(Protocol):
+    """A folder holding copies of the mail we sent, read only."""
+
+    def open(self) -> int | None: ...
+
+    def header_values(self, name: str) -> list[str]: ...
+
+    def close(self) -> None: ...
+
+
+CASE_HEADER = "X-Klachten-Case"
+
+
 @dataclass
 class Reconciled:
     """What a pass found: processed messages seen, the missing ones (oldest
-    first) and what registering them did (nothing in a dry run)."""
+    first) and what registering them did (nothing in a dry run); the highest
+    number per year our sent mail names, and how far each counter moved."""
 
     seen: int = 0
     missing: list[Incoming] = field(default_factory=list)
     stats: IntakeStats = field(default_factory=IntakeStats)
+    given: dict[int, int] = field(default_factory=dict)
+    moved: dict[int, int] = field(default_factory=dict)
 
 
 def reconcile(
@@ -60,9 +83,17 @@ def reconcile(
     *,
     dry_run: bool = False,
     acknowledge: bool = False,
+    sent: Sequence[SentFolder] = (),
 ) -> Reconciled:
-    """Find (and unless `dry_run`, register) the processed mail the store lacks."""
+    """Find (and unless `dry_run`, register) the processed mail the store lacks;
+    first move the counters past every number the `sent` folders name."""
     result = Reconciled()
+    result.given = _numbers_given(sent, intake.rules.number_format)
+    if result.given and not dry_run:
+        with transaction(intake.sessions) as session:
+            result.moved = raise_counters(session, result.given)
+        if result.moved:
+            log.warning("reconcile.numbers_skipped", moved=result.moved)
     for source in sources:
         source.open()
         keys = source.processed()
@@ -82,6 +113,14 @@ def reconcile(
         for _, outcome in intake.handle_many(chunk):
             result.stats.add(outcome)
     return result
+
+
+def _numbers_given(folders: Sequence[SentFolder], number_format: str) -> dict[int, int]:
+    values: list[str] = []
+    for folder in folders:
+        folder.open()
+        values += folder.header_values(CASE_HEADER)
+    return highest_numbers(number_format, values)
 
 
 def _missing(intake: Intake, batch: list[Incoming]) -> list[Incoming]:

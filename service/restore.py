@@ -3,6 +3,8 @@ and the restore marker the daemon looks for at start (store/restore_state.py).
 
 IMAP: the mailbox (messages with the processed keyword) and, when
 `processed_mailbox` is set, that folder too. Maildir: its processed folder.
+The sent folders (`sent_copy_mailbox`, `sent_mailbox`) tell which numbers
+the lost store handed out.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import TYPE_CHECKING
 from service.runner import make_intake
 
 if TYPE_CHECKING:
-    from ingest.reconcile import ProcessedSource, Reconciled
+    from ingest.reconcile import ProcessedSource, Reconciled, SentFolder
     from service.app import App
 
 
@@ -33,17 +35,33 @@ def processed_sources(app: App) -> list[ProcessedSource]:
     return sources
 
 
+def sent_folders(app: App) -> list[SentFolder]:
+    """The folders that keep copies of our own mail (IMAP only)."""
+    from ingest.imap_source import SentFolderSource
+
+    imap = app.settings.imap
+    if app.settings.source.kind == "maildir":
+        return []
+    names = dict.fromkeys(f for f in (imap.sent_copy_mailbox, imap.sent_mailbox) if f)
+    return [SentFolderSource(imap, app.settings.oauth, folder) for folder in names]
+
+
 def run_reconcile(app: App, *, dry_run: bool, acknowledge: bool) -> Reconciled:
     """One reconcile pass; every source is closed afterwards."""
     from ingest.reconcile import reconcile
 
     sources = processed_sources(app)
+    sent = sent_folders(app)
     try:
         return reconcile(
-            sources, make_intake(app), dry_run=dry_run, acknowledge=acknowledge
+            sources,
+            make_intake(app),
+            dry_run=dry_run,
+            acknowledge=acknowledge,
+            sent=sent,
         )
     finally:
-        for source in sources:
+        for source in [*sources, *sent]:
             source.close()
 
 

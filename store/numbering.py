@@ -8,9 +8,11 @@ the numbers of a year have no gaps.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable, Mapping
 from functools import cache
 
-from sqlalchemy import Insert, bindparam
+from sqlalchemy import Insert, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -41,3 +43,61 @@ def _upsert(dialect: str) -> Insert:
 
 def format_number(number_format: str, year: int, seq: int) -> str:
     return number_format.format(year=year, seq=seq)
+
+
+def parse_number(number_format: str, text: str) -> tuple[int, int] | None:
+    """(year, seq) of a case number written in `number_format`; None when
+    `text` is not such a number."""
+    match = _parser(number_format).fullmatch(text.strip())
+    if match is None:
+        return None
+    return int(match["year"]), int(match["seq"])
+
+
+def highest_numbers(number_format: str, texts: Iterable[str]) -> dict[int, int]:
+    """The highest sequence number per year among `texts` (others ignored)."""
+    highest: dict[int, int] = {}
+    for text in texts:
+        parsed = parse_number(number_format, text)
+        if parsed is not None:
+            year, seq = parsed
+            highest[year] = max(seq, highest.get(year, 0))
+    return highest
+
+
+def raise_counters(session: Session, highest: Mapping[int, int]) -> dict[int, int]:
+    """Make sure the next number of each year comes after `highest[year]`:
+    numbers a lost store handed out (a restore from an older backup) are
+    never handed out again. Returns how far each counter moved."""
+    moved: dict[int, int] = {}
+    for year, seq in sorted(highest.items()):
+        row = session.execute(
+            select(CaseCounter).where(CaseCounter.year == year).with_for_update()
+        ).scalar_one_or_none()
+        last = row.last_seq if row is not None else 0
+        if seq <= last:
+            continue
+        if row is None:
+            session.add(CaseCounter(year=year, last_seq=seq))
+        else:
+            row.last_seq = seq
+        moved[year] = seq - last
+    session.flush()
+    return moved
+
+
+@cache
+def _parser(number_format: str) -> re.Pattern[str]:
+    """ "KL-{year}-{seq:05d}" -> a regex with the groups year and seq: four
+    digits for the year, at least the padding's width for the others (a
+    sequence may outgrow its padding), as intake finds numbers in a text."""
+    parts: list[str] = []
+    position = 0
+    for field in re.finditer(r"\{(\w+)(?::0?(\d+)d)?\}", number_format):
+        parts.append(re.escape(number_format[position : field.start()]))
+        name, width = field.group(1), int(field.group(2) or 1)
+        digits = r"\d{4}" if name == "year" else rf"\d{{{width},}}"
+        parts.append(f"(?P<{name}>{digits})" if name in ("year", "seq") else digits)
+        position = field.end()
+    parts.append(re.escape(number_format[position:]))
+    return re.compile("".join(parts), re.IGNORECASE)

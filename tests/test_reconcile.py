@@ -173,6 +173,55 @@ def test_reconcile_reads_the_processed_mailbox_too(
     assert len(smtp_server.received) == acks
 
 
+def test_numbers_the_lost_store_gave_are_never_given_again(
+    cli, sqlite_url, imap, smtp_server, tmp_path: Path
+) -> None:
+    """The members of the lost store's last complaints read their numbers in
+    our acknowledgements; the copies in the sent folder say which they were,
+    and no other complaint gets one of them after the restore."""
+    sent = "Verzonden"
+    imap.create_mailbox(sent)
+
+    def config(path: Path, db: str) -> Path:
+        sections = base_sections(db)
+        for name, values in daemon_sections(imap, smtp_server).items():
+            sections.setdefault(name, {}).update(values)
+        sections["imap"]["sent_copy_mailbox"] = sent
+        return write_config(path, sections)
+
+    live = config(tmp_path / "live.toml", sqlite_url)
+    _flow(cli, live, imap, range(1, 3))
+    backup = tmp_path / "klachten.backup"
+    assert cli("--config", live, "backup", "--output", backup).code == 0
+    _flow(cli, live, imap, range(3, 6))
+    smtp_server.wait_for(5, timeout=30)
+    assert len(imap.list_uids(sent)) == 5  # the copies of the acknowledgements
+    given = set(_cases(cli, live))
+    year = sorted(given)[-1].split("-")[1]
+
+    restored = config(
+        tmp_path / "restored.toml", _restore(sqlite_url, backup, tmp_path, "")
+    )
+    held = set(_cases(cli, restored))
+    assert len(held) == 2
+    dry = cli("--config", restored, "reconcile", "--dry-run")
+    assert f"our sent mail names numbers of {year} up to 5" in dry.out
+    assert "skipped" not in dry.out
+    done = cli("--config", restored, "reconcile")
+    assert done.code == 0, done.err
+    assert f"numbers of {year} up to 5; 3 numbers skipped" in done.out
+    imap.append(complaint(sender=6, subject="Klacht 6"))
+    assert cli("--config", restored, "run", "--once").code == 0
+    now = set(_cases(cli, restored))
+    assert len(now) == 6
+    # The restored store's own numbers stay; every later one is new.
+    assert now & given == held
+    # Reconciled 3, 4, 5 again as 6, 7, 8; the new complaint is 9.
+    assert sorted(now - held) == [f"KL-{year}-{seq:05d}" for seq in (6, 7, 8, 9)]
+    again = cli("--config", restored, "reconcile")
+    assert "skipped" not in again.out and "0 missing" in again.out
+
+
 def test_reconcile_in_an_encrypted_store_acknowledges_when_asked(
     cli, sqlite_url, imap, smtp_server, tmp_path: Path
 ) -> None:

@@ -23,6 +23,11 @@ def reconcile(app: App, args: argparse.Namespace) -> int:
         f"reconcile: {done.seen} processed messages in the mailbox, "
         f"{len(done.missing)} missing from the store; {verb} {len(done.missing)}"
     )
+    for year, seq in sorted(done.given.items()):
+        line = f"reconcile: our sent mail names numbers of {year} up to {seq}"
+        if done.moved.get(year):
+            line += f"; {done.moved[year]} numbers skipped, never given again"
+        print(line)
     for item in done.missing:
         print(f"  {item.received_at.isoformat(timespec='seconds')} {item.key}")
     if not args.dry_run:
