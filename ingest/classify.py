@@ -25,6 +25,7 @@ from ingest import rules
 from ingest.forms.merge import is_no_reply
 from ingest.forms.webform import read_webform
 from ingest.parse import ParsedMessage
+from store.numbering import number_regex
 from store.vocabulary import CASE_CLASSES, MessageClass
 
 
@@ -97,28 +98,12 @@ class Verdict:
     form_notification: bool = False
 
 
-_FIELD = re.compile(r"\{(\w+)(?::0?(\d+)d)?\}")
-
-
 def number_pattern_from_format(number_format: str) -> re.Pattern[str]:
-    """Build the regex that finds case numbers, e.g. "KL-{year}-{seq:05d}".
-
-    {year} matches four digits; {seq:05d} matches at least five digits (a
-    sequence may outgrow its padding); any other field matches digits. Word
-    boundaries keep "XKL-2026-00042" or "KL-2026-000421" from matching partly.
-    """
-    parts: list[str] = []
-    position = 0
-    for field in _FIELD.finditer(number_format):
-        parts.append(re.escape(number_format[position : field.start()]))
-        if field.group(1) == "year":
-            parts.append(r"\d{4}")
-        else:
-            width = int(field.group(2) or 1)
-            parts.append(rf"\d{{{width},}}")
-        position = field.end()
-    parts.append(re.escape(number_format[position:]))
-    return re.compile(rf"(?<![\w-])(?:{''.join(parts)})(?![\w-])", re.IGNORECASE)
+    """Build the regex that finds case numbers, e.g. "KL-{year}-{seq:05d}"
+    (store.numbering.number_regex). Word boundaries keep "XKL-2026-00042"
+    or "KL-2026-000421" from matching partly."""
+    number = number_regex(number_format)
+    return re.compile(rf"(?<![\w-])(?:{number})(?![\w-])", re.IGNORECASE)
 
 
 def rejected(reason: str) -> Verdict:

@@ -86,18 +86,31 @@ def raise_counters(session: Session, highest: Mapping[int, int]) -> dict[int, in
     return moved
 
 
-@cache
-def _parser(number_format: str) -> re.Pattern[str]:
-    """ "KL-{year}-{seq:05d}" -> a regex with the groups year and seq: four
-    digits for the year, at least the padding's width for the others (a
-    sequence may outgrow its padding), as intake finds numbers in a text."""
+def number_regex(number_format: str) -> str:
+    """The regex (text) of a case number in `number_format`, e.g.
+    "KL-{year}-{seq:05d}": four digits for the year, at least the padding's
+    width for the others (a sequence may outgrow its padding); the first
+    {year} and {seq} are the groups of those names. Intake finds numbers in
+    mail with it (ingest/classify.py); reconcile reads them back."""
     parts: list[str] = []
+    named: set[str] = set()
     position = 0
-    for field in re.finditer(r"\{(\w+)(?::0?(\d+)d)?\}", number_format):
+    for field in _FIELD.finditer(number_format):
         parts.append(re.escape(number_format[position : field.start()]))
         name, width = field.group(1), int(field.group(2) or 1)
         digits = r"\d{4}" if name == "year" else rf"\d{{{width},}}"
-        parts.append(f"(?P<{name}>{digits})" if name in ("year", "seq") else digits)
+        if name in ("year", "seq") and name not in named:
+            named.add(name)
+            digits = f"(?P<{name}>{digits})"
+        parts.append(digits)
         position = field.end()
     parts.append(re.escape(number_format[position:]))
-    return re.compile("".join(parts), re.IGNORECASE)
+    return "".join(parts)
+
+
+_FIELD = re.compile(r"\{(\w+)(?::0?(\d+)d)?\}")
+
+
+@cache
+def _parser(number_format: str) -> re.Pattern[str]:
+    return re.compile(number_regex(number_format), re.IGNORECASE)

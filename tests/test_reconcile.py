@@ -49,6 +49,15 @@ def test_a_sqlite_backup_carries_the_restore_marker(
     assert _pending(f"sqlite:///{copy}")["backup_taken_at"]
 
 
+def _imap_config(path: Path, db: str, imap, smtp, **imap_values: str) -> Path:
+    """The daemon's config for the test servers, with these [imap] keys."""
+    sections = base_sections(db)
+    for name, values in daemon_sections(imap, smtp).items():
+        sections.setdefault(name, {}).update(values)
+    sections["imap"].update(imap_values)
+    return write_config(path, sections)
+
+
 def _flow(cli, config: Path, imap, senders: range) -> None:
     for sender in senders:
         imap.append(complaint(sender=sender, subject=f"Klacht {sender}"))
@@ -148,11 +157,7 @@ def test_reconcile_reads_the_processed_mailbox_too(
     inbox: reconcile finds it there."""
 
     def config(path: Path, db: str) -> Path:
-        sections = base_sections(db)
-        for name, values in daemon_sections(imap, smtp_server).items():
-            sections.setdefault(name, {}).update(values)
-        sections["imap"]["processed_mailbox"] = "Verwerkt"
-        return write_config(path, sections)
+        return _imap_config(path, db, imap, smtp_server, processed_mailbox="Verwerkt")
 
     live = config(tmp_path / "live.toml", sqlite_url)
     _flow(cli, live, imap, range(1, 3))
@@ -183,11 +188,7 @@ def test_numbers_the_lost_store_gave_are_never_given_again(
     imap.create_mailbox(sent)
 
     def config(path: Path, db: str) -> Path:
-        sections = base_sections(db)
-        for name, values in daemon_sections(imap, smtp_server).items():
-            sections.setdefault(name, {}).update(values)
-        sections["imap"]["sent_copy_mailbox"] = sent
-        return write_config(path, sections)
+        return _imap_config(path, db, imap, smtp_server, sent_copy_mailbox=sent)
 
     live = config(tmp_path / "live.toml", sqlite_url)
     _flow(cli, live, imap, range(1, 3))
