@@ -360,9 +360,10 @@ class SentFolderSource(ImapSource):
 
     def header_values(self, name: str) -> list[str]:
         """The values of header `name` in every message of the folder that has
-        it (read with BODY.PEEK: nothing is changed)."""
+        it (read with BODY.PEEK: nothing is changed). Every message is asked,
+        a few bytes each: SEARCH HEADER is not on every server's menu."""
         client = self.connected
-        uids = sorted(client.search(["HEADER", name, ""]))
+        uids = sorted(client.search(["ALL"]))
         field = f"BODY[HEADER.FIELDS ({name.upper()})]".encode()
         request = f"BODY.PEEK[HEADER.FIELDS ({name.upper()})]"
         values: list[str] = []
