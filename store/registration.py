@@ -74,6 +74,13 @@ def open_cases(
     return [(ids[row["number"]], row["number"]) for row in rows]
 
 
+def acknowledgement_address(new: NewCase) -> str | None:
+    """Where the acknowledgement of a complaint registered by hand goes: the
+    member's address, unless it was handled at once (closed when registered);
+    the command line and the workspace alike."""
+    return new.member.email if new.status != Status.CLOSED else None
+
+
 def register_case(
     session: Session,
     rules: CaseRules,

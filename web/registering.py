@@ -43,7 +43,7 @@ def register_form(request: Request, ws: Workspace, person: Person | None) -> Res
 def register(
     request: Request, ws: Workspace, person: Person | None, form: FormData
 ) -> Response:
-    from store.registration import register_case
+    from store.registration import acknowledgement_address, register_case
 
     values = {k: field(form, k) for k in form if k not in ("csrf", "scan")}
     errors: dict[str, str] = {}
@@ -58,7 +58,7 @@ def register(
             errors=errors,
             settings=ws.settings,
         )
-    acknowledge_to = new.member.email if new.status != "closed" else None
+    acknowledge_to = acknowledgement_address(new)
     with ws.transaction() as db:
         case = register_case(
             db,

@@ -23,7 +23,7 @@ from store.manual_registration import (
     opening_status,
     received_instant,
 )
-from store.vocabulary import Flag, Status
+from store.vocabulary import Flag
 
 if TYPE_CHECKING:
     from ingest.forms.merge import MergeOutcome
@@ -40,13 +40,14 @@ _NO_ADDRESS = Flag.NO_CONTACT_ADDRESS
 
 
 def register_case(app: App, args: argparse.Namespace) -> int:
+    from store.registration import acknowledgement_address
     from store.registration import register_case as register
 
     app.require_schema()
     attachments = tuple(read_attachment(Path(p)) for p in args.attach)
     scanned, fields = _read_forms(app, attachments)
     new = build_new_case(app, args, scanned)
-    acknowledge_to = new.member.email if new.status != Status.CLOSED else None
+    acknowledge_to = acknowledgement_address(new)
     with app.transaction() as session:
         case = register(
             session,
