@@ -42,6 +42,13 @@ def complaint(subject: str = "Klacht over terugbetaling", sender: int = 0) -> by
     ).encode()
 
 
+# The weekly digest is due on any weekday from 08:00 Brussels time in a week
+# without one: with it on, every daemon test would count one more mail during
+# office hours (and use the mail servers when a test has broken them). Every
+# daemon config of the tests turns it off; tests of the digest turn it on.
+NO_DIGEST = {"digest": False}
+
+
 def daemon_sections(imap: Any, smtp: Any) -> dict[str, dict[str, Any]]:
     """Config sections for fast tests: short IDLE, 1 s outbox, small backoff."""
     return {
@@ -66,10 +73,7 @@ def daemon_sections(imap: Any, smtp: Any) -> dict[str, dict[str, Any]]:
             "retry_cap": 2,
         },
         "service": {"outbox_interval": 1},
-        # The weekly digest is due on any weekday from 08:00 Brussels time in a
-        # week without one: with it on, every daemon test would count one more
-        # mail during office hours. Tests of the digest turn it on.
-        "reminders": {"digest": False},
+        "reminders": dict(NO_DIGEST),
     }
 
 

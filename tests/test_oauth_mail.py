@@ -23,7 +23,7 @@ from ingest.imap_source import ImapSource
 from mailconn.oauth import shared_tokens
 from mailconn.smtp import close_quietly, open_smtp
 from tests.conftest import base_sections, write_config
-from tests.daemonproc import DaemonProcess, complaint
+from tests.daemonproc import NO_DIGEST, DaemonProcess, complaint
 from tests.servers import unavailable, wait_until
 from tests.servers.dovecot import USERNAME, DovecotServer, dovecot_available
 from tests.servers.smtp import SmtpServer
@@ -102,6 +102,7 @@ def oauth_config(tmp_path, oauth_imap, oauth_smtp, tokens) -> Callable[..., Path
         )
         sections["oauth"] = oauth_section(tokens)
         sections["service"] = {"outbox_interval": 1}
+        sections["reminders"].update(NO_DIGEST)
         for name, values in extra.items():
             sections.setdefault(name, {}).update(values)
         return write_config(tmp_path / "oauth.toml", sections)
