@@ -26,7 +26,7 @@ from ingest.forms.merge import is_no_reply
 from ingest.forms.webform import read_webform
 from ingest.parse import ParsedMessage
 from store.numbering import number_regex
-from store.vocabulary import CASE_CLASSES, MessageClass
+from store.vocabulary import CASE_CLASSES, MessageClass, OwnHeader
 
 
 class CaseLookup(Protocol):
@@ -124,7 +124,7 @@ def classify(
     only the fund's people put mail. It is never a member's mail: it is staff
     mail (our own addresses included, sent "as" klachten@), and believed.
     """
-    if sent_folder and msg.header("x-klachten-case") is not None:
+    if sent_folder and msg.header(OwnHeader.CASE) is not None:
         # Our own copy ([imap] sent_copy_mailbox may be this folder): kept,
         # joined to nothing.
         return Verdict(MessageClass.STAFF, "in the sent folder: the service's own mail")

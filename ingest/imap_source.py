@@ -358,29 +358,34 @@ class SentFolderSource(ImapSource):
     def mark(self, items: Sequence[Incoming]) -> None:
         """Nothing: the position in the store says what was read."""
 
-    def header_values(self, name: str) -> list[str]:
-        """The values of header `name` in every message of the folder that has
-        it (read with BODY.PEEK: nothing is changed). Every message is asked,
-        a few bytes each: SEARCH HEADER is not on every server's menu."""
+    def header_fields(self, names: Sequence[str]) -> list[dict[str, str]]:
+        """Headers `names` of every message of the folder, one dict per
+        message (lower-case name -> first value, unfolded; a missing header is
+        absent), read with BODY.PEEK: nothing is changed. Every message is
+        asked, a few bytes each: SEARCH HEADER is not on every server's menu."""
         client = self.connected
         uids = sorted(client.search(["ALL"]))
-        field = f"BODY[HEADER.FIELDS ({name.upper()})]".encode()
-        request = f"BODY.PEEK[HEADER.FIELDS ({name.upper()})]"
-        values: list[str] = []
+        wanted = " ".join(name.upper() for name in names)
+        field = f"BODY[HEADER.FIELDS ({wanted})]".encode()
+        request = f"BODY.PEEK[HEADER.FIELDS ({wanted})]"
+        found: list[dict[str, str]] = []
         for start in range(0, len(uids), FETCH_COUNT * 10):
             chunk = uids[start : start + FETCH_COUNT * 10]
             for data in client.fetch(chunk, [request]).values():
-                values += _field_values(data.get(field, b""), name)
-        return values
+                found.append(header_block(data.get(field, b""), names))
+        return found
 
 
-def _field_values(block: bytes, name: str) -> list[str]:
-    """The values of `name` in a fetched header block (unfolded)."""
+def header_block(block: bytes, names: Sequence[str]) -> dict[str, str]:
+    """The first value of each of `names` in a fetched header block
+    (unfolded), keyed by its lower-case name."""
     text = block.decode("ascii", "replace").replace("\r\n ", " ")
     text = text.replace("\r\n\t", " ")
-    prefix = name.lower() + ":"
-    return [
-        line[len(prefix) :].strip()
-        for line in text.split("\r\n")
-        if line.lower().startswith(prefix)
-    ]
+    wanted = {name.lower() for name in names}
+    values: dict[str, str] = {}
+    for line in text.split("\r\n"):
+        name, colon, value = line.partition(":")
+        key = name.strip().lower()
+        if colon and key in wanted and key not in values:
+            values[key] = value.strip()
+    return values

@@ -19,7 +19,7 @@ from ingest.form_reading import Forms, read_forms
 from ingest.forms.limits import FormLimits
 from ingest.forms.merge import is_no_reply, merge_member
 from ingest.forms.pool import ReadSettings
-from ingest.incoming import Incoming
+from ingest.incoming import EarlierAck, Incoming
 from ingest.parse import ParsedMessage
 from store.models import Case
 from store.registration_input import (
@@ -84,19 +84,28 @@ def build_record(
 ) -> InboundRecord:
     """The record of one message: stored only, a new case, or a follow-up."""
     record = _record(item, msg, verdict, forms, options)
-    return _restored(record, options) if options.restored else record
+    return _restored(record, options, item.earlier) if options.restored else record
 
 
-def _restored(record: InboundRecord, options: RecordOptions) -> InboundRecord:
+def _restored(
+    record: InboundRecord, options: RecordOptions, earlier: EarlierAck | None
+) -> InboundRecord:
     """A record `reconcile` registers again: flagged, acknowledged only when
-    the operator asked (the member had the first acknowledgement)."""
-    events = (*record.events, EventRecord(RESTORED, {}))
+    the operator asked (the member had the first acknowledgement). When our
+    sent mail shows the number it had, the case asks for that number back and
+    counts as acknowledged when that mail went out."""
     new_case = record.new_case
     if new_case is None:
-        return replace(record, events=events)
+        return replace(record, events=(*record.events, EventRecord(RESTORED, {})))
+    details = {} if earlier is None else {"acknowledged_as": earlier.number}
+    events = (*record.events, EventRecord(RESTORED, details))
     new_case = replace(
         new_case, flags=tuple(dict.fromkeys((*new_case.flags, RESTORED)))
     )
+    if earlier is not None:
+        new_case = replace(
+            new_case, number=earlier.number, acknowledged_at=earlier.sent_at
+        )
     if options.acknowledge_restored:
         return replace(record, new_case=new_case, events=events)
     return replace(record, new_case=new_case, events=events, acknowledge_to=None)

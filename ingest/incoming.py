@@ -8,6 +8,15 @@ from datetime import datetime
 
 
 @dataclass(frozen=True)
+class EarlierAck:
+    """What our sent mail shows a lost store did with a complaint that
+    `reconcile` registers again: the number it gave and when it said so."""
+
+    number: str
+    sent_at: datetime | None = None
+
+
+@dataclass(frozen=True)
 class Incoming:
     """One message as fetched, before anything is decided about it.
 
@@ -24,6 +33,7 @@ class Incoming:
     uidvalidity: int | None = None
     uid: int | None = None
     full_size: int | None = None
+    earlier: EarlierAck | None = None  # set by reconcile only
 
     @property
     def complete(self) -> bool:

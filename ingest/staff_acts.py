@@ -16,7 +16,7 @@ from ingest.classify import Verdict
 from ingest.parse import ParsedMessage
 from ingest.staff_mail import answer_outcome, ombudsdienst_languages, parse_commands
 from store.registration_input import EventRecord, InboundRecord, StaffAct
-from store.vocabulary import MessageClass
+from store.vocabulary import MessageClass, OwnHeader
 
 _TEXT_LIMIT = 20000
 
@@ -71,7 +71,7 @@ def staff_act(
     number = verdict.case_number
     if verdict.klass != MessageClass.STAFF or number is None:
         return None
-    if verdict.staff_unverified or msg.header("x-klachten-case") is not None:
+    if verdict.staff_unverified or msg.header(OwnHeader.CASE) is not None:
         return None
     recipients = {a.lower() for a in (*msg.to, *msg.cc)}
     actor = (msg.from_address or "").lower()

@@ -22,7 +22,7 @@ from datetime import date, datetime
 from typing import Any, Protocol
 
 from store.case_view import CaseView
-from store.registration_rows import VERIFIED_KEY
+from store.registration_rows import COMPLAINT_KEY, VERIFIED_KEY
 from store.vocabulary import MailKind
 
 DATE_KEYS = frozenset(
@@ -90,6 +90,10 @@ def clean_text(value: str | None, limit: int) -> str | None:
     return text or None
 
 
+# Keys of an outbox row's context that shape the envelope, not the text.
+_ENVELOPE_KEYS = frozenset((VERIFIED_KEY, COMPLAINT_KEY))
+
+
 def may_quote(kind: str, extra: Mapping[str, Any] | None) -> bool:
     """Whether a mail may repeat what the complainant wrote: an acknowledgement
     (sent automatically, to whatever address a mail named) only when its
@@ -126,7 +130,7 @@ def mail_context(
         }
     if case is not None:
         context["case"] = case_context(case, quote=quote)
-    values = {k: v for k, v in (extra or {}).items() if k != VERIFIED_KEY}
+    values = {k: v for k, v in (extra or {}).items() if k not in _ENVELOPE_KEYS}
     context.update(revive_dates(values))
     return context
 

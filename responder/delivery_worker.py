@@ -36,6 +36,7 @@ from store.db import transaction
 from store.delivery_results import Sent, Skipped, record_batch
 from store.outbox import ClaimedMail
 from store.outbox_recovery import take_back_orphans
+from store.registration_rows import COMPLAINT_KEY
 from store.vocabulary import Audience, MailKind
 
 if TYPE_CHECKING:
@@ -350,5 +351,6 @@ def compose_mail(
         case_number=_number(mail),
         audience=mail.audience,
         kind=mail.kind,
+        complaint=mail.context.get(COMPLAINT_KEY),
     )
     return compose(rendered, envelope, now)

@@ -29,7 +29,7 @@ from store.models import (
     OutboxMail,
     utcnow,
 )
-from store.numbering import format_number, take_seqs
+from store.numbering import format_number, parse_number, raise_counters, take_seqs
 from store.registration_input import (
     AttachmentRecord,
     CaseRules,
@@ -59,11 +59,17 @@ def open_cases(
     """
     if not news:
         return []
+    rows: list[dict[str, Any]] = [{} for _ in news]
+    kept = _earlier_numbers(session, rules.number_format, news)
+    for index, (year, seq) in kept.items():
+        number = format_number(rules.number_format, year, seq)
+        rows[index] = case_row(rules, news[index], number, year, seq)
     by_year: dict[int, list[int]] = {}
     for index, new in enumerate(news):
+        if index in kept:
+            continue
         year = deadlines.local_date(new.received_at, rules.timezone).year
         by_year.setdefault(year, []).append(index)
-    rows: list[dict[str, Any]] = [{} for _ in news]
     for year, indexes in sorted(by_year.items()):
         taken = take_seqs(session, year, len(indexes))
         for index, seq in zip(indexes, taken, strict=True):
@@ -72,6 +78,33 @@ def open_cases(
     table = Case.__table__
     ids = _insert_returning_ids(session, table, table.c.number, rows)
     return [(ids[row["number"]], row["number"]) for row in rows]
+
+
+def _earlier_numbers(
+    session: Session, number_format: str, news: Sequence[NewCase]
+) -> dict[int, tuple[int, int]]:
+    """(year, seq) per index of `news` whose earlier number is kept: one in
+    the configured format that no case holds (the first asker wins). The
+    year's counter is raised past it, so it is never handed out again."""
+    wanted: dict[int, tuple[int, int]] = {}
+    for index, new in enumerate(news):
+        parsed = parse_number(number_format, new.number) if new.number else None
+        if parsed is not None and parsed not in wanted.values():
+            wanted[index] = parsed
+    if not wanted:
+        return {}
+    numbers = {format_number(number_format, *pair) for pair in wanted.values()}
+    taken = set(session.scalars(select(Case.number).where(Case.number.in_(numbers))))
+    kept = {
+        index: pair
+        for index, pair in wanted.items()
+        if format_number(number_format, *pair) not in taken
+    }
+    highest: dict[int, int] = {}
+    for year, seq in kept.values():
+        highest[year] = max(seq, highest.get(year, 0))
+    raise_counters(session, highest)
+    return kept
 
 
 def acknowledgement_address(new: NewCase) -> str | None:

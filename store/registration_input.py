@@ -101,6 +101,12 @@ class NewCase:
     # postcode's or the default): the language of the member's latest
     # earlier case, when there is one, replaces it at registration.
     language_from_history: bool = False
+    # A complaint `reconcile` registers again after a restore: the number our
+    # sent mail gave it in the lost store (kept when it is free) and when that
+    # acknowledgement went out, so the member's number stays theirs and no
+    # reminder asks for an acknowledgement they had.
+    number: str | None = None
+    acknowledged_at: datetime | None = None
 
 
 @dataclass(frozen=True)

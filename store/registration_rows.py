@@ -48,6 +48,7 @@ def case_row(
             new.received_at, rules.answer_days, rules.timezone, rules.day_kind
         ),
         "closed_at": now if new.status == Status.CLOSED else None,
+        "acknowledged_at": new.acknowledged_at,
         "subject": new.subject,
         "description": new.description,
         "desired_solution": new.desired_solution,
@@ -129,6 +130,9 @@ def acknowledgement_row(
     coordinator), so the mail may quote them (responder/context.py).
     """
     in_reply_to, references = acknowledgement_threading(record)
+    context: dict[str, Any] = {VERIFIED_KEY: True} if verified else {}
+    if record is not None:
+        context[COMPLAINT_KEY] = record.sha256
     return outbox_row(
         rules,
         kind=MailKind.ACKNOWLEDGEMENT,
@@ -140,7 +144,7 @@ def acknowledgement_row(
         dedupe_key=f"ack:{number}",
         in_reply_to=in_reply_to,
         references=references,
-        context={VERIFIED_KEY: True} if verified else {},
+        context=context,
     )
 
 
@@ -148,6 +152,10 @@ def acknowledgement_row(
 # (their subject, their name); without it the mail says only fixed text, the
 # case number and the dates (responder/context.py).
 VERIFIED_KEY = "recipient_verified"
+# The sha256 of the mail an acknowledgement answers. It goes out in the
+# `X-Klachten-Complaint` header (a hash says nothing to a stranger), so the
+# copy in a sent folder tells `reconcile` which complaint had which number.
+COMPLAINT_KEY = "complaint_sha256"
 
 
 def acknowledgement_threading(

@@ -198,6 +198,14 @@ class MailStatus(StrEnum):
 UNSENT_MAIL_STATUSES: tuple[MailStatus, ...] = (MailStatus.PENDING, MailStatus.SENDING)
 
 
+class OwnHeader(StrEnum):
+    """Headers of the mail we send that our own code reads back (a sent
+    folder after a restore, a member's reply)."""
+
+    CASE = "X-Klachten-Case"  # the case number
+    COMPLAINT = "X-Klachten-Complaint"  # sha256 of the complaint acknowledged
+
+
 def values(words: Iterable[StrEnum]) -> tuple[str, ...]:
     """The plain strings of an enumeration or a set of its members, in order.
 

@@ -119,3 +119,14 @@ def test_an_answer_carries_no_auto_reply_markers() -> None:
     mail = parsed(compose(RENDERED, envelope(kind="acknowledgement"), NOW))
     assert mail["Auto-Submitted"] == "auto-replied"
     assert mail["X-Auto-Response-Suppress"] == "All"
+
+
+def test_an_acknowledgement_names_its_complaint_by_hash_only() -> None:
+    sha = "ab" * 32
+    mail = parsed(compose(RENDERED, envelope(complaint=sha), NOW))
+    assert mail["X-Klachten-Complaint"] == sha
+    # Anything but a sha256 in hex never reaches a header.
+    for bad in ("AB" * 32, "ab" * 31, sha + "\r\nBcc: x@evil.test", "", None):
+        plain = parsed(compose(RENDERED, envelope(complaint=bad), NOW))
+        assert plain["X-Klachten-Complaint"] is None
+        assert plain["Bcc"] is None

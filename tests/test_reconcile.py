@@ -182,8 +182,9 @@ def test_numbers_the_lost_store_gave_are_never_given_again(
     cli, sqlite_url, imap, smtp_server, tmp_path: Path
 ) -> None:
     """The members of the lost store's last complaints read their numbers in
-    our acknowledgements; the copies in the sent folder say which they were,
-    and no other complaint gets one of them after the restore."""
+    our acknowledgements; the copies in the sent folder say which they were
+    and which complaint each answered: those complaints get their numbers
+    back, acknowledged when the copy says, and no other complaint gets one."""
     sent = "Verzonden"
     imap.create_mailbox(sent)
 
@@ -208,17 +209,24 @@ def test_numbers_the_lost_store_gave_are_never_given_again(
     dry = cli("--config", restored, "reconcile", "--dry-run")
     assert f"our sent mail names numbers of {year} up to 5" in dry.out
     assert "skipped" not in dry.out
+    for seq in (3, 4, 5):
+        assert f"(acknowledged as KL-{year}-{seq:05d})" in dry.out
     done = cli("--config", restored, "reconcile")
     assert done.code == 0, done.err
     assert f"numbers of {year} up to 5; 3 numbers skipped" in done.out
     imap.append(complaint(sender=6, subject="Klacht 6"))
     assert cli("--config", restored, "run", "--once").code == 0
-    now = set(_cases(cli, restored))
+    now = _cases(cli, restored)
     assert len(now) == 6
-    # The restored store's own numbers stay; every later one is new.
-    assert now & given == held
-    # Reconciled 3, 4, 5 again as 6, 7, 8; the new complaint is 9.
-    assert sorted(now - held) == [f"KL-{year}-{seq:05d}" for seq in (6, 7, 8, 9)]
+    # Each complaint has the number its member read; the new one is 6.
+    assert set(now) == given | {f"KL-{year}-00006"}
+    before = _cases(cli, live)
+    for number in given - held:
+        assert now[number]["subject"] == before[number]["subject"]
+        # The copy's Date has whole seconds.
+        acked = now[number]["acknowledged_at"]
+        assert acked[:19] == before[number]["acknowledged_at"][:19], acked
+        assert "restored" in now[number]["flags"]
     again = cli("--config", restored, "reconcile")
     assert "skipped" not in again.out and "0 missing" in again.out
 

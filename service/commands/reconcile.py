@@ -29,7 +29,10 @@ def reconcile(app: App, args: argparse.Namespace) -> int:
             line += f"; {done.moved[year]} numbers skipped, never given again"
         print(line)
     for item in done.missing:
-        print(f"  {item.received_at.isoformat(timespec='seconds')} {item.key}")
+        line = f"  {item.received_at.isoformat(timespec='seconds')} {item.key}"
+        if item.earlier is not None:
+            line += f" (acknowledged as {item.earlier.number})"
+        print(line)
     if not args.dry_run:
         print(f"reconcile: {done.stats.describe()}")
         if not done.stats.failed:
