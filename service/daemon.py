@@ -52,6 +52,7 @@ log = structlog.get_logger("klachten.daemon")
 # Jobs get this long to finish after a stop; systemd kills at 15 s.
 STOP_GRACE_SECONDS = 7.0
 BACKOFF_BASE = 1.0
+PING_GAP = 0.2  # seconds: the least time between two watchdog pings
 
 
 class _StopNow(Exception):
@@ -86,8 +87,11 @@ class MainLoop:
         self._ready = False
         self._last_ping = 0.0
         watchdog = daemon.notifier.watchdog_interval()
-        # Half the interval is the rule; a third leaves room for a slow pass.
-        self._ping_every = watchdog / 3 if watchdog else None
+        # Every tick pings (ticks come about once a second), at most one ping
+        # per PING_GAP when the form reading's heartbeat calls it more often.
+        # A throttle near the tick interval would skip a tick that came a
+        # little early and leave two seconds between pings.
+        self._ping_every = min(PING_GAP, watchdog / 3) if watchdog else None
 
     def run(self) -> int:
         daemon = self.daemon
