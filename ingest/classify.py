@@ -106,11 +106,6 @@ def number_pattern_from_format(number_format: str) -> re.Pattern[str]:
     return re.compile(rf"(?<![\w-])(?:{number})(?![\w-])", re.IGNORECASE)
 
 
-def rejected(reason: str) -> Verdict:
-    """The verdict for a message that cannot be handled at all (unparseable)."""
-    return Verdict(klass=MessageClass.REJECTED, reason=reason)
-
-
 def classify(
     msg: ParsedMessage,
     settings: ClassifierSettings,

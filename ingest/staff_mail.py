@@ -75,14 +75,6 @@ _CLOSED_WORDS = frozenset(
     {"afgesloten", "gesloten", "cloture", "cloturee", "ferme", "fermee",
      "abgeschlossen", "geschlossen", "closed"}
 )  # fmt: skip
-VALID_COMMANDS = (
-    "Toewijzen: naam@...",
-    "Categorie: ...",
-    "Status: afgesloten",
-    "Notitie: ...",
-    "Attribuer: / Catégorie: / Statut: clôturé / Note:",
-    "Zuweisen: / Kategorie: / Status: abgeschlossen / Notiz:",
-)
 
 _LINE = re.compile(r"^\s*([^\W\d_]+)\s*:\s*(.*?)\s*$")
 

@@ -16,7 +16,7 @@ source.
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from store import search
@@ -162,12 +162,3 @@ def _complete_member(source: Case, target: Case) -> list[str]:
             setattr(target, column, theirs)
             filled.append(column.removeprefix("member_"))
     return filled
-
-
-def reclassified_cases(session: Session, of: str) -> list[str]:
-    """Numbers of the cases marked as duplicates of (or merged into) `of`."""
-    return list(
-        session.scalars(
-            select(Case.number).where(Case.duplicate_of == of).order_by(Case.id)
-        )
-    )

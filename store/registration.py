@@ -34,7 +34,6 @@ from store.registration_input import (
     AttachmentRecord,
     CaseRules,
     FormFieldRecord,
-    InboundRecord,
     NewCase,
 )
 from store.registration_rows import (
@@ -202,20 +201,6 @@ def staff_acted(case: Case) -> None:
     if Flag.MEMBER_REPLIED in (case.flags or ()):
         # A new list, not an in-place change: JSON columns only see assignment.
         case.flags = sorted(set(case.flags) - {Flag.MEMBER_REPLIED})
-
-
-def enqueue_acknowledgement(
-    session: Session,
-    rules: CaseRules,
-    case: Case,
-    recipient: str,
-    record: InboundRecord | None = None,
-) -> OutboxMail:
-    """Queue the acknowledgement of a case already stored ("ack:<number>")."""
-    row = acknowledgement_row(
-        rules, case.id, case.number, case.language, recipient, record
-    )
-    return _add_mail(session, row, case)
 
 
 def enqueue_mail(

@@ -19,9 +19,9 @@ from ingest.classify import (
     Verdict,
     classify,
     number_pattern_from_format,
-    rejected,
 )
 from ingest.parse import UnparseableMessage, parse_message
+from store.vocabulary import MessageClass
 from tests.conftest import CORPUS
 
 SETTINGS = ClassifierSettings(
@@ -75,7 +75,7 @@ def _verdict(raw: bytes) -> Verdict:
     try:
         return classify(parse_message(raw), SETTINGS, NoCases())
     except UnparseableMessage as exc:
-        return rejected(exc.reason)
+        return Verdict(klass=MessageClass.REJECTED, reason=exc.reason)
 
 
 @pytest.fixture(scope="module")

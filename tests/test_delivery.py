@@ -375,16 +375,21 @@ def test_case_register_sends_the_acknowledgement_at_once(
 def test_a_second_acknowledgement_is_refused_by_the_database(
     smtp_server, app_with
 ) -> None:
+    from sqlalchemy import insert
     from sqlalchemy.exc import IntegrityError
 
-    from store.registration import case_by_number, enqueue_acknowledgement
+    from store.models import OutboxMail
+    from store.registration import case_by_number
+    from store.registration_rows import acknowledgement_row
 
     app = app_with(smtp_server)
     (number,) = register(app, complaint(1))
     with pytest.raises(IntegrityError), app.transaction() as session:
         case = case_by_number(session, number)
-        enqueue_acknowledgement(session, app.rules, case, SENDER)
-        session.flush()
+        again = acknowledgement_row(
+            app.rules, case.id, case.number, case.language, SENDER
+        )
+        session.execute(insert(OutboxMail.__table__), [again])
     assert len(rows(app, kind="acknowledgement")) == 1
 
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from store.db import make_engine, session_factory, transaction
@@ -17,8 +17,9 @@ from store.inbound import register_inbound, register_many
 from store.member import Member
 from store.migrate import current_revision, head_revision, require_current
 from store.models import Case, Event, Message, OutboxMail
-from store.registration import enqueue_acknowledgement, register_case
+from store.registration import register_case
 from store.registration_input import CaseRules, InboundRecord, NewCase
+from store.registration_rows import acknowledgement_row
 
 RULES = CaseRules()
 BRUSSELS = ZoneInfo("Europe/Brussels")
@@ -94,8 +95,10 @@ def test_second_acknowledgement_is_refused_by_the_database(sessions) -> None:
         register_inbound(session, RULES, complaint(1))
     with pytest.raises(IntegrityError), transaction(factory) as session:
         case = session.scalars(select(Case)).one()
-        enqueue_acknowledgement(session, RULES, case, "an@example.be")
-        session.flush()
+        again = acknowledgement_row(
+            RULES, case.id, case.number, case.language, "an@example.be"
+        )
+        session.execute(insert(OutboxMail.__table__), [again])
 
 
 def test_number_uses_year_of_local_received_date(sessions) -> None:

@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from store.accounts import ROLES, role_allows
+
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
-
-ROLES = ("viewer", "coordinator", "admin")
 
 
 @dataclass(frozen=True)
@@ -23,7 +23,7 @@ class Person:
 
     def may(self, role: str) -> bool:
         """True when this person's role is `role` or above it."""
-        return ROLES.index(self.role) >= ROLES.index(role)
+        return role_allows(self.role, role)
 
 
 def find(session: Session, email: str) -> Person | None:
