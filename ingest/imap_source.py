@@ -22,7 +22,7 @@ from imapclient import IMAPClient
 from config.errors import ConfigError
 from config.schema import ImapSettings, OAuthSettings
 from ingest.incoming import Incoming
-from ingest.source import SOURCE_ERRORS, poll_wait
+from ingest.source import SOURCE_ERRORS, STATE_KEY_LIMIT, poll_wait
 from mailconn.imap import drop, open_imap
 
 log = structlog.get_logger()
@@ -51,7 +51,7 @@ class ImapSource:
         self.state_key = (
             f"imap://{settings.username}@{settings.host}:{settings.port}"
             f"/{settings.mailbox}"
-        )[:400]
+        )[:STATE_KEY_LIMIT]
         self._uidvalidity: int | None = None
         # The highest UID the last `waiting()` saw: mail above it arrived since.
         self._highest_seen = 0

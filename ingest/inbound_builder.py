@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from config.schema import CasesSettings, IngestSettings
 from ingest.bounce_report import read_bounce
 from ingest.categories import SUGGESTED_FLAG, suggest_category
 from ingest.classify import Verdict
@@ -21,7 +22,7 @@ from ingest.forms.merge import is_no_reply, merge_member
 from ingest.forms.pool import ReadSettings
 from ingest.incoming import EarlierAck, Incoming
 from ingest.parse import ParsedMessage
-from store.models import Case
+from store.models import Attachment, Case, FormFieldValue, Message
 from store.registration_input import (
     AttachmentRecord,
     EventRecord,
@@ -36,6 +37,11 @@ RESTORED = Flag.RESTORED  # case flag and event kind
 # Column sizes of the store, read from the models: longer values are cut
 # rather than failing the whole transaction on PostgreSQL.
 _CATEGORY_LIMIT = Case.__table__.c.category.type.length
+_LANGUAGE_LIMIT = Case.__table__.c.language.type.length
+_ADDRESS_LIMIT = Message.__table__.c.sender.type.length
+_FILENAME_LIMIT = Attachment.__table__.c.filename.type.length
+_TYPE_LIMIT = Attachment.__table__.c.content_type.type.length
+_FIELD = FormFieldValue.__table__.c
 # read_forms lives in ingest/form_reading.py; named here for older callers.
 __all__ = ["Forms", "RecordOptions", "build_record", "read_forms"]
 
@@ -44,7 +50,7 @@ __all__ = ["Forms", "RecordOptions", "build_record", "read_forms"]
 class RecordOptions:
     """Site settings that shape the record (from [cases], [smtp], [ingest])."""
 
-    default_language: str = "nl"
+    default_language: str = CasesSettings.default_language
     categories: tuple[str, ...] = ()
     category_keywords: Mapping[str, Sequence[str]] = field(default_factory=dict)
     # `klachten import` of old mail: a complaint received before this moment
@@ -57,8 +63,8 @@ class RecordOptions:
     restored: bool = False
     acknowledge_restored: bool = False
     own_addresses: tuple[str, ...] = ()
-    ocr_timeout: float = 30.0
-    ocr_max_pages: int = 5
+    ocr_timeout: float = IngestSettings.ocr_timeout
+    ocr_max_pages: int = IngestSettings.ocr_max_pages
     form_limits: FormLimits = field(default_factory=FormLimits)
 
     @property
@@ -200,7 +206,7 @@ def _complaint(
     new_case = NewCase(
         channel=channel_for(msg, forms, verdict),
         received_at=item.received_at,
-        language=(merged.language or options.default_language)[:5],
+        language=(merged.language or options.default_language)[:_LANGUAGE_LIMIT],
         language_from_history=not merged.language_decided,
         member=member.clipped(),
         subject=msg.subject or None,
@@ -228,7 +234,7 @@ def _acknowledge_to(address: str | None, own: Sequence[str]) -> str | None:
         return None
     if address.lower() in {a.lower() for a in own}:
         return None
-    return address[:320]
+    return address[:_ADDRESS_LIMIT]
 
 
 def _verified(address: str | None, msg: ParsedMessage, verdict: Verdict) -> bool:
@@ -268,8 +274,8 @@ def _attachments(msg: ParsedMessage, forms: Forms) -> tuple[AttachmentRecord, ..
         result = forms.attachments.get(index)
         records.append(
             AttachmentRecord(
-                filename=item.filename[:255],
-                content_type=item.content_type[:255],
+                filename=item.filename[:_FILENAME_LIMIT],
+                content_type=item.content_type[:_TYPE_LIMIT],
                 data=item.data,
                 sha256=item.sha256,
                 flags=result.flags if result else (),
@@ -281,10 +287,10 @@ def _attachments(msg: ParsedMessage, forms: Forms) -> tuple[AttachmentRecord, ..
 def _form_fields(forms: Forms) -> tuple[FormFieldRecord, ...]:
     return tuple(
         FormFieldRecord(
-            key=value.key[:60],
+            key=value.key[: _FIELD.key.type.length],
             value=value.value,
-            source=value.source[:40],
-            origin=value.origin[:255],
+            source=value.source[: _FIELD.source.type.length],
+            origin=value.origin[: _FIELD.origin.type.length],
         )
         for result in forms.all
         for value in result.fields.values()
@@ -308,7 +314,7 @@ def _form_events(forms: Forms, msg: ParsedMessage) -> list[EventRecord]:
         EventRecord(
             "form_limit",
             {
-                "attachment": msg.attachments[index].filename[:255],
+                "attachment": msg.attachments[index].filename[:_FILENAME_LIMIT],
                 "limit": result.limit,
                 "notes": list(result.notes),
             },

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ingest.incoming import Incoming
-from ingest.source import LocalSource
+from ingest.source import STATE_KEY_LIMIT, LocalSource
 
 BATCH = 50
 _INFO = ":2,"
@@ -40,7 +40,7 @@ class MaildirSource(LocalSource):
         self.path = Path(path)
         self.processed_path = self.path / f".{processed_folder}"
         self.poll_interval = poll_interval
-        self.state_key = f"maildir:{self.path.resolve()}"[:400]
+        self.state_key = f"maildir:{self.path.resolve()}"[:STATE_KEY_LIMIT]
 
     def open(self) -> int | None:
         for folder in (self.path, self.processed_path):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from config import Settings
+from config.schema import ImapSettings, IngestSettings
 from ingest.classify import ClassifierSettings, number_pattern_from_format
 from ingest.forms.limits import MIB, FormLimits
 from ingest.inbound_builder import RecordOptions
@@ -16,8 +17,8 @@ class IntakeOptions:
 
     classifier: ClassifierSettings
     record: RecordOptions
-    max_message_size: int = 25 * 1024 * 1024
-    max_attempts: int = 3
+    max_message_size: int = ImapSettings.max_message_size
+    max_attempts: int = IngestSettings.max_attempts
     # Staff mail may run commands ([staff] mail_commands).
     mail_commands: bool = False
     # Mail from this mailbox is the fund's own sent mail ([imap] sent_mailbox).

@@ -13,6 +13,10 @@ from collections.abc import Callable, Hashable, Iterator, Sequence
 from typing import Any, Protocol
 
 from ingest.incoming import Incoming
+from store.models import MailboxState
+
+# A source's `state_key` names its row in the store: no longer than the column.
+STATE_KEY_LIMIT = MailboxState.__table__.c.source.type.length
 
 # Everything a source raises when its mail store is away: a lost connection,
 # a restarting server, a refused command, a folder that is not there. The

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from config.backoff import backoff_delay
+from config.schema import ResponderSettings
 from store.mailbox_key import mailbox_key
 from store.vocabulary import Flag, MailKind
 
@@ -25,7 +26,7 @@ class PolicyRules:
     own_address: str
     coordinators: tuple[str, ...] = ()
     suppression: tuple[str, ...] = ()
-    per_address_limit: int = 5
+    per_address_limit: int = ResponderSettings.per_address_limit
 
 
 @dataclass(frozen=True)

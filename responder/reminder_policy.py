@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from config.schema import CasesSettings
 from config.validate import is_loopback
 from store.case_view import CaseView
 from store.reminder_records import COORDINATOR_LANGUAGE
@@ -22,12 +23,12 @@ ACK_THRESHOLDS = (3, 0)
 class Policy:
     """The reminder settings planning needs, in a form tests can build."""
 
-    timezone: str = "Europe/Brussels"
+    timezone: str = CasesSettings.timezone
     coordinators: tuple[str, ...] = ()
     escalation: tuple[str, ...] = ()
     answer_thresholds: tuple[int, ...] = (14, 7, 2, 0)
     ack_thresholds: tuple[int, ...] = ACK_THRESHOLDS
-    day_kind: str = "calendar"
+    day_kind: str = CasesSettings.day_kind
     # Office name (lower case) -> its coordinators ([cases] regional_offices).
     office_coordinators: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     # Address (lower case) -> nl | fr | de ([staff] languages).

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from config.schema import IngestSettings
 from ingest.forms.result import FormResult
 from store.vocabulary import Flag
 
@@ -23,17 +24,21 @@ TOO_LARGE = Flag.ATTACHMENT_TOO_LARGE
 _REVIEW = Flag.NEEDS_REVIEW
 
 
+# The defaults are the configuration's, stated once in config/schema.py.
+_DEFAULTS = IngestSettings()
+
+
 @dataclass(frozen=True)
 class FormLimits:
     """Limits per attachment and per message ([ingest] form_* keys)."""
 
-    workers: int = 2
-    cpu_seconds: float = 20.0
-    seconds: float = 30.0
-    memory_bytes: int = 320 * MIB
-    message_cpu_seconds: float = 60.0
-    message_seconds: float = 60.0
-    max_unpacked_bytes: int = 50 * MIB
+    workers: int = _DEFAULTS.form_workers
+    cpu_seconds: float = _DEFAULTS.form_cpu_seconds
+    seconds: float = _DEFAULTS.form_seconds
+    memory_bytes: int = _DEFAULTS.form_memory_mb * MIB
+    message_cpu_seconds: float = _DEFAULTS.message_form_cpu_seconds
+    message_seconds: float = _DEFAULTS.message_form_seconds
+    max_unpacked_bytes: int = _DEFAULTS.max_unpacked_bytes
 
 
 # Why an attachment was not read: the limit's name, its flag and a sentence.
