@@ -274,6 +274,33 @@ def test_language_choice_is_remembered(coordinator, site) -> None:
     assert "Aperçu" in page and "Dossiers ouverts" in page
 
 
+def test_language_choice_outlives_the_session(coordinator, site) -> None:
+    chosen = _post(coordinator, "/language", "/cases", lang="fr", next="/cases")
+    (cookie,) = [
+        value.lower()
+        for value in chosen.headers.get_list("set-cookie")
+        if value.startswith("klachten_lang=")
+    ]
+    assert cookie.startswith("klachten_lang=fr;")
+    assert "max-age=31536000" in cookie and "httponly" in cookie
+    assert "samesite=lax" in cookie and "secure" not in cookie  # http here
+    # The session is gone (idle timeout): the language cookie stays.
+    coordinator.cookies.delete("klachten_session")
+    assert list(coordinator.cookies.keys()) == ["klachten_lang"]
+    signin_page = coordinator.get("/signin").text
+    assert '<html lang="fr">' in signin_page and "Se connecter" in signin_page
+    assert sign_in(coordinator, COORDINATOR).status_code == 303
+    assert "Aperçu" in coordinator.get("/overview").text
+
+
+@pytest.mark.parametrize("bogus", ["de", "FR", "fr-BE", "<script>", ""])
+def test_a_bogus_language_cookie_means_dutch(client, bogus: str) -> None:
+    client.cookies.set("klachten_lang", bogus)
+    page = client.get("/signin").text
+    assert '<html lang="nl">' in page and "Aanmelden" in page
+    assert "<script>" not in page
+
+
 @pytest.fixture
 def behind_proxy(site: Seeded) -> Iterator[TestClient]:
     """A client whose every connection comes from the trusted proxy."""

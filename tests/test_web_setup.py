@@ -178,3 +178,35 @@ def test_the_client_address_behind_trusted_proxies(peer, headers, expected) -> N
 
     request, ws = _asking(peer, *headers)
     assert client_address(request, ws) == expected
+
+
+def test_the_language_cookie_is_secure_behind_https(
+    make_config, sqlite_url, tmp_path
+) -> None:
+    import re
+
+    from starlette.testclient import TestClient
+
+    from tests.web_support import web_sections
+    from web.app import create_app
+
+    web = web_sections(tmp_path, base_url="https://klachten.example")
+    settings = load_settings(make_config(sqlite_url, web=web), environ={})
+    app = create_app(settings, environ={})
+    with TestClient(app, base_url="https://klachten.example") as client:
+        page = client.get("/signin").text
+        token = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+        chosen = client.post(
+            "/language",
+            data={"csrf": token, "lang": "fr", "next": "/signin"},
+            follow_redirects=False,
+        )
+        again = client.get("/signin").text
+    app.state.ws.close()
+    (cookie,) = [
+        value.lower()
+        for value in chosen.headers.get_list("set-cookie")
+        if value.startswith("klachten_lang=")
+    ]
+    assert "secure" in cookie and "httponly" in cookie and "samesite=lax" in cookie
+    assert '<html lang="fr">' in again

@@ -13,7 +13,7 @@ from starlette.responses import RedirectResponse, Response
 from store.errors import UserError
 from web.auth import Problem, client_address, sign_out, start_session
 from web.guard import guarded
-from web.labels import LANGUAGES
+from web.language import remember
 from web.listing import find_cases, read_query
 from web.people import Person, sign_in
 from web.rendering import days_left, page
@@ -65,10 +65,9 @@ def signout(
 def choose_language(
     request: Request, ws: Workspace, person: Person | None, form: FormData
 ) -> Response:
-    language = str(form.get("lang") or "")
-    if language in LANGUAGES:
-        request.session["lang"] = language
-    return RedirectResponse(_safe_next(str(form.get("next") or "")), 303)
+    response = RedirectResponse(_safe_next(str(form.get("next") or "")), 303)
+    remember(request, response, str(form.get("lang") or ""), ws.secure_cookies)
+    return response
 
 
 @guarded()
