@@ -13,6 +13,7 @@ from starlette.testclient import TestClient
 
 from tests.web_support import (
     COORDINATOR,
+    PASSWORD,
     SCRIPT_SUBJECT,
     VIEWER,
     Seeded,
@@ -271,6 +272,106 @@ def test_language_choice_is_remembered(coordinator, site) -> None:
     _post(coordinator, "/language", "/cases", lang="fr", next="/overview")
     page = coordinator.get("/overview").text
     assert "Aperçu" in page and "Dossiers ouverts" in page
+
+
+def test_language_choice_outlives_the_session(coordinator, site) -> None:
+    chosen = _post(coordinator, "/language", "/cases", lang="fr", next="/cases")
+    (cookie,) = [
+        value.lower()
+        for value in chosen.headers.get_list("set-cookie")
+        if value.startswith("klachten_lang=")
+    ]
+    assert cookie.startswith("klachten_lang=fr;")
+    assert "max-age=31536000" in cookie and "httponly" in cookie
+    assert "samesite=lax" in cookie and "secure" not in cookie  # http here
+    # The session is gone (idle timeout): the language cookie stays.
+    coordinator.cookies.delete("klachten_session")
+    assert list(coordinator.cookies.keys()) == ["klachten_lang"]
+    signin_page = coordinator.get("/signin").text
+    assert '<html lang="fr">' in signin_page and "Se connecter" in signin_page
+    assert sign_in(coordinator, COORDINATOR).status_code == 303
+    assert "Aperçu" in coordinator.get("/overview").text
+
+
+@pytest.mark.parametrize("bogus", ["de", "FR", "fr-BE", "<script>", ""])
+def test_a_bogus_language_cookie_means_dutch(client, bogus: str) -> None:
+    client.cookies.set("klachten_lang", bogus)
+    page = client.get("/signin").text
+    assert '<html lang="nl">' in page and "Aanmelden" in page
+    assert "<script>" not in page
+
+
+@pytest.fixture
+def behind_proxy(site: Seeded) -> Iterator[TestClient]:
+    """A client whose every connection comes from the trusted proxy."""
+    from config import load_settings
+    from web.app import create_app
+
+    app = create_app(load_settings(site.config, environ={}), environ={})
+    with TestClient(app, client=("127.0.0.1", 40000)) as test_client:
+        yield test_client
+    app.state.ws.close()
+
+
+def _attempt(client: TestClient, email: str, password: str, **headers: str):
+    """A password sign-in carrying the given headers (X_Forwarded_For=...)."""
+    sent = {name.replace("_", "-"): value for name, value in headers.items()}
+    page = client.get("/signin")
+    return client.post(
+        "/signin",
+        data={"email": email, "password": password, "csrf": token(page.text)},
+        headers=sent,
+        follow_redirects=False,
+    )
+
+
+def test_behind_the_proxy_failures_lock_the_forwarded_address(behind_proxy) -> None:
+    # The client writes what it likes left of the address the proxy appends.
+    for n in range(5):
+        failed = _attempt(
+            behind_proxy,
+            f"nobody{n}@libmutov.be",
+            "wrong",
+            X_Forwarded_For=f"10.0.0.{n}, 198.51.100.7",
+        )
+        assert failed.status_code == 401
+    # That address is locked, even with the right password...
+    locked = _attempt(
+        behind_proxy, COORDINATOR, PASSWORD, X_Forwarded_For="198.51.100.7"
+    )
+    assert locked.status_code == 401
+    # ...but another person behind the same proxy signs in.
+    other = _attempt(behind_proxy, COORDINATOR, PASSWORD, X_Forwarded_For="203.0.113.9")
+    assert other.status_code == 303
+
+
+def test_behind_the_proxy_x_real_ip_is_the_address(behind_proxy) -> None:
+    for n in range(5):
+        _attempt(behind_proxy, f"nobody{n}@libmutov.be", "x", X_Real_IP="2001:db8::7")
+    assert (
+        _attempt(behind_proxy, COORDINATOR, PASSWORD, X_Real_IP="2001:db8::7")
+    ).status_code == 401
+    assert (
+        _attempt(behind_proxy, COORDINATOR, PASSWORD, X_Real_IP="2001:db8::8")
+    ).status_code == 303
+
+
+def test_a_forwarded_address_from_an_untrusted_peer_is_ignored(client) -> None:
+    # 10.1.2.3 is no trusted proxy: a fresh X-Forwarded-For per attempt does
+    # not dodge the limit of its own address.
+    for n in range(5):
+        failed = _attempt(
+            client, f"nobody{n}@libmutov.be", "wrong", X_Forwarded_For=f"192.0.2.{n}"
+        )
+        assert failed.status_code == 401
+    spoofed = _attempt(
+        client,
+        COORDINATOR,
+        PASSWORD,
+        X_Forwarded_For="192.0.2.99",
+        X_Real_IP="192.0.2.98",
+    )
+    assert spoofed.status_code == 401
 
 
 def test_overview_counts_and_report(coordinator, site) -> None:

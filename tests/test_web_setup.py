@@ -122,3 +122,91 @@ def test_after_sign_in_only_a_path_of_this_site(target, expected) -> None:
     from web.pages import _safe_next
 
     assert _safe_next(target) == expected
+
+
+def _asking(peer: str, *headers: tuple[str, str]):
+    """A request from `peer` carrying `headers`, to a workspace whose trusted
+    proxies are loopback and 10.0.0.0/8."""
+    from types import SimpleNamespace
+
+    from starlette.requests import Request
+
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/signin",
+        "headers": [(k.lower().encode(), v.encode()) for k, v in headers],
+        "client": (peer, 40000),
+    }
+    web = SimpleNamespace(trusted_proxies=["127.0.0.1", "::1", "10.0.0.0/8"])
+    return Request(scope), SimpleNamespace(settings=SimpleNamespace(web=web))
+
+
+@pytest.mark.parametrize(
+    ("peer", "headers", "expected"),
+    [
+        # Not a trusted proxy: its headers are its own words.
+        ("192.0.2.5", [("X-Forwarded-For", "198.51.100.7")], "192.0.2.5"),
+        ("192.0.2.5", [("X-Real-IP", "198.51.100.7")], "192.0.2.5"),
+        # The proxy appended the address it saw, right of the client's words.
+        ("127.0.0.1", [("X-Forwarded-For", "6.6.6.6, 198.51.100.7")], "198.51.100.7"),
+        # Two proxies, both trusted: the address the outer one saw.
+        (
+            "127.0.0.1",
+            [("X-Forwarded-For", "6.6.6.6, 198.51.100.7, 10.0.0.2")],
+            "198.51.100.7",
+        ),
+        (
+            "127.0.0.1",
+            [("X-Forwarded-For", "6.6.6.6"), ("X-Forwarded-For", "198.51.100.7")],
+            "198.51.100.7",
+        ),
+        ("::1", [("X-Forwarded-For", "2001:DB8:0::7")], "2001:db8::7"),
+        ("127.0.0.1", [("X-Forwarded-For", "10.0.0.9")], "10.0.0.9"),
+        ("127.0.0.1", [("X-Real-IP", "198.51.100.7")], "198.51.100.7"),
+        (
+            "127.0.0.1",
+            [("X-Real-IP", "6.6.6.6"), ("X-Forwarded-For", "198.51.100.7")],
+            "198.51.100.7",
+        ),
+        ("127.0.0.1", [("X-Forwarded-For", " , ")], "127.0.0.1"),
+        ("127.0.0.1", [], "127.0.0.1"),
+    ],
+)
+def test_the_client_address_behind_trusted_proxies(peer, headers, expected) -> None:
+    from web.auth import client_address
+
+    request, ws = _asking(peer, *headers)
+    assert client_address(request, ws) == expected
+
+
+def test_the_language_cookie_is_secure_behind_https(
+    make_config, sqlite_url, tmp_path
+) -> None:
+    import re
+
+    from starlette.testclient import TestClient
+
+    from tests.web_support import web_sections
+    from web.app import create_app
+
+    web = web_sections(tmp_path, base_url="https://klachten.example")
+    settings = load_settings(make_config(sqlite_url, web=web), environ={})
+    app = create_app(settings, environ={})
+    with TestClient(app, base_url="https://klachten.example") as client:
+        page = client.get("/signin").text
+        token = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+        chosen = client.post(
+            "/language",
+            data={"csrf": token, "lang": "fr", "next": "/signin"},
+            follow_redirects=False,
+        )
+        again = client.get("/signin").text
+    app.state.ws.close()
+    (cookie,) = [
+        value.lower()
+        for value in chosen.headers.get_list("set-cookie")
+        if value.startswith("klachten_lang=")
+    ]
+    assert "secure" in cookie and "httponly" in cookie and "samesite=lax" in cookie
+    assert '<html lang="fr">' in again

@@ -11,9 +11,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from store.errors import UserError
-from web.auth import Problem, sign_out, start_session
+from web.auth import Problem, client_address, sign_out, start_session
 from web.guard import guarded
-from web.labels import LANGUAGES
+from web.language import remember
 from web.listing import find_cases, read_query
 from web.people import Person, sign_in
 from web.rendering import days_left, page
@@ -41,7 +41,9 @@ def signin(
     email = str(form.get("email") or "").strip().lower()
     password = str(form.get("password") or "")
     target = _safe_next(str(form.get("next") or ""))
-    address = request.client.host if request.client else "unknown"
+    # Behind the proxy, the person's address: the proxy's would make five
+    # wrong passwords from anyone lock everybody out.
+    address = client_address(request, ws)
     with ws.transaction() as db:
         found = sign_in(db, email, password, address)
     if found is None:
@@ -63,10 +65,9 @@ def signout(
 def choose_language(
     request: Request, ws: Workspace, person: Person | None, form: FormData
 ) -> Response:
-    language = str(form.get("lang") or "")
-    if language in LANGUAGES:
-        request.session["lang"] = language
-    return RedirectResponse(_safe_next(str(form.get("next") or "")), 303)
+    response = RedirectResponse(_safe_next(str(form.get("next") or "")), 303)
+    remember(request, response, str(form.get("lang") or ""), ws.secure_cookies)
+    return response
 
 
 @guarded()

@@ -12,7 +12,8 @@ import jinja2
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from web.labels import chosen, word
+from web.labels import word
+from web.language import current
 from web.security import csrf_token
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -33,7 +34,7 @@ def environment() -> jinja2.Environment:
 
 
 def language(request: Request) -> str:
-    return chosen(request.session.get("lang"))
+    return current(request)
 
 
 def page(

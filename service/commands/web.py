@@ -26,7 +26,9 @@ def web(app: App, args: argparse.Namespace) -> int:
         host=host,
         port=port,
         # The peer address decides whether the sign-on header counts: never
-        # replace it with what a client writes in X-Forwarded-For.
+        # replace it with what a client writes in X-Forwarded-For. The
+        # workspace reads that header itself, and only from trusted proxies
+        # (web.auth.client_address).
         proxy_headers=False,
         server_header=False,
         log_level=app.settings.service.log_level.lower(),
