@@ -189,3 +189,41 @@ def test_cli_refuses_1900_with_one_line(cli, config) -> None:
     assert result.err.count("\n") == 1 and "before 2000-01-01" in result.err
     listed = cli("--config", config, "cases", "list", "--format", "json").json()
     assert listed == []
+
+
+@pytest.mark.parametrize(
+    ("chosen", "form", "text", "postcode", "expected"),
+    [
+        ("nl", "fr", GERMAN, "4780", ("nl", False)),  # the person's choice
+        (None, "fr", GERMAN, "4780", ("fr", False)),  # then the form's
+        (None, None, GERMAN, "9000", ("de", False)),  # then the text's own
+        (None, None, "0470 12 34 56", "4780", ("de", True)),  # the postcode
+        (None, None, "0470 12 34 56", "1000", ("nl", True)),  # Brussels: default
+    ],
+)
+def test_decide_language(chosen, form, text, postcode, expected) -> None:
+    from ingest.hand_registration import decide_language
+
+    assert decide_language(chosen, form, text, postcode, "nl") == expected
+
+
+def test_every_refused_field_is_named_and_the_first_is_the_message() -> None:
+    from config.schema import Settings
+    from ingest.hand_registration import Refused, Scanned, Typed, build_new_case
+
+    typed = Typed(
+        channel="post",
+        member={"email": "an@", "postcode": "12"},
+        received_on=date(1900, 1, 1),
+        description="Te laat.",
+        category="Planeet Mars",
+    )
+    with pytest.raises(Refused) as refused:
+        build_new_case(typed, Scanned(), Settings())
+    assert list(refused.value.problems) == [
+        "email",
+        "postcode",
+        "received_at",
+        "category",
+    ]
+    assert str(refused.value) == refused.value.problems["email"]
