@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from store import blobs, bounces, search
 from store import message_identity as identity
 from store.lifecycle import confirm_case
-from store.member_lookup import earlier_language
+from store.member_lookup import with_earlier_language
 from store.models import (
     Attachment,
     Case,
@@ -180,12 +180,10 @@ class _Batch:
         """A new case whose text and forms left the language open takes the
         language of the member's latest earlier case (before the postcode)."""
         record = self.records[index]
-        new = record.new_case
-        if new is None or not new.language_from_history:
+        if record.new_case is None:
             return
-        language = earlier_language(self.session, new.member.email)
-        if language and language != new.language:
-            new = replace(new, language=language, language_from_history=False)
+        new = with_earlier_language(self.session, record.new_case)
+        if new is not record.new_case:
             self.records[index] = replace(record, new_case=new)
 
     def _insert_messages(self) -> None:

@@ -11,7 +11,8 @@ auto-reply, a quarantined mail).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
@@ -21,6 +22,9 @@ from store.crypto import keyring_of
 from store.errors import UserError
 from store.member_checks import valid_email
 from store.models import Case, Message
+
+if TYPE_CHECKING:
+    from store.registration_input import NewCase
 
 
 @dataclass(frozen=True)
@@ -128,3 +132,15 @@ def earlier_language(session: Session, email: str | None) -> str | None:
         .limit(1)
     )
     return session.scalar(statement)
+
+
+def with_earlier_language(session: Session, new: NewCase) -> NewCase:
+    """A new case whose language neither a person, a form nor its text
+    decided takes the language of the member's latest earlier case (before
+    the postcode and the default): mail intake and registration by hand."""
+    if not new.language_from_history:
+        return new
+    language = earlier_language(session, new.member.email)
+    if language and language != new.language:
+        return replace(new, language=language, language_from_history=False)
+    return new

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from store import blobs, deadlines, search
 from store.errors import NotFound
+from store.member_lookup import with_earlier_language
 from store.models import (
     Attachment,
     Case,
@@ -125,6 +126,7 @@ def register_case(
 ) -> Case:
     """Register a complaint that did not come by e-mail (post, oral, ...);
     `form_fields` are the values read from a scanned form, as typed."""
+    new = with_earlier_language(session, new)
     ((case_id, number),) = open_cases(session, rules, [new])
     now = utcnow()
     events = [registered_event(new, case_id, now, actor=actor)]

@@ -1,27 +1,36 @@
 """Registering a complaint by post or at the counter, with the scanned letter.
 
-The same record and checks as `klachten case register`: an e-mail that is
-not one, a postcode of other than four digits or a future date give the form
-again with the field's message; a national register number whose check
-digits fail is kept as typed and flagged. With an e-mail address the member
-gets the acknowledgement; without one the case waits for a letter.
+The same steps as `klachten case register` (ingest.hand_registration): a
+scanned form is read as a mail's form is, and fills what was not typed (the
+member, the description, the category; its fields are kept with where each
+came from); the language not chosen is detected as for a mail. An e-mail
+that is not one, a postcode of other than four digits, or a date after today
+or before 2000 give the form again with the field's message, nothing saved;
+a national register number whose check digits fail is kept as typed and
+flagged. With an e-mail address the member gets the acknowledgement;
+without one the case waits for a letter.
 """
 
 from __future__ import annotations
 
 import hashlib
 import mimetypes
-from datetime import UTC, date, datetime, time
+from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from starlette.background import BackgroundTask
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from store.manual_registration import opening_flags
-from store.member import check_member
+from ingest.hand_registration import (
+    Refused,
+    Scanned,
+    Typed,
+    build_new_case,
+    read_forms,
+)
+from store.case_edit import MEMBER_FIELDS
 from store.registration_input import AttachmentRecord, NewCase
 from web.actions import field
 from web.guard import guarded, need
@@ -30,8 +39,6 @@ from web.rendering import page
 from web.workspace import Workspace
 
 CHANNELS = ("post", "oral")
-MEMBER = ("name", "email", "phone", "street", "postcode", "city", "member_number",
-          "insz")  # fmt: skip
 
 
 @guarded("coordinator")
@@ -47,8 +54,8 @@ def register(
 
     values = {k: field(form, k) for k in form if k not in ("csrf", "scan")}
     errors: dict[str, str] = {}
-    new = build(ws, values, errors)
     scan = _scan(form.get("scan"), ws.settings.imap.max_message_size, errors)
+    new, scanned = build(ws, values, scan, errors)
     if errors or new is None:
         return page(
             request,
@@ -67,6 +74,7 @@ def register(
             attachments=scan,
             acknowledge_to=acknowledge_to,
             actor=need(person).email,
+            form_fields=scanned.fields,
         )
         number = case.number
     response = RedirectResponse(f"/cases/{number}", 303)
@@ -77,55 +85,44 @@ def register(
 
 
 def build(
-    ws: Workspace, values: dict[str, str], errors: dict[str, str]
-) -> NewCase | None:
-    """The new case from the form; messages go into `errors`."""
+    ws: Workspace,
+    values: dict[str, str],
+    scan: tuple[AttachmentRecord, ...],
+    errors: dict[str, str],
+) -> tuple[NewCase | None, Scanned]:
+    """The new case from the form and the forms in the scan, by the steps of
+    `case register` (ingest.hand_registration); messages go into `errors`."""
     channel = values.get("channel", "")
     if channel not in CHANNELS:
         errors["channel"] = "choose post or oral"
-    received = _received(values.get("received_at", ""), ws.timezone, errors)
-    checked = check_member(**{k: values.get(k) for k in MEMBER})
-    for key in ("email", "postcode"):  # wrong ones refuse; the others flag
-        problem = checked.problem(key)
-        if problem is not None:
-            errors[key] = problem.message
-    if not values.get("description"):
-        errors["description"] = "the description is empty"
-    category = values.get("category") or None
-    if category and category not in ws.settings.cases.categories:
-        errors["category"] = "unknown category"
-    if errors or received is None:
-        return None
-    flags = [flag for flag in checked.flags if flag not in ("email_invalid",)]
-    member = checked.member
-    status = "awaiting_confirmation" if channel == "oral" else "registered"
-    flags.extend(opening_flags(status, member.email, address_complete=member.postable))
-    return NewCase(
+    received_on = _day(values.get("received_at", ""), errors)
+    scanned = read_forms(scan, ws.settings)
+    typed = Typed(
         channel=channel,
-        received_at=received,
-        language=values.get("language") or ws.settings.cases.default_language,
-        member=member,
+        member={key: values.get(key) or None for key in MEMBER_FIELDS},
+        received_on=received_on,
+        description=values.get("description") or None,
         subject=values.get("subject") or None,
-        description=values["description"],
-        category=category,
+        category=values.get("category") or None,
         regional_office=values.get("regional_office") or None,
-        flags=tuple(flags),
-        status=status,
+        language=values.get("language") or None,
     )
-
-
-def _received(text: str, timezone: str, errors: dict[str, str]) -> datetime | None:
-    zone = ZoneInfo(timezone)
-    now = datetime.now(UTC).astimezone(zone)
     try:
-        day = date.fromisoformat(text) if text else now.date()
+        new = build_new_case(typed, scanned, ws.settings)
+    except Refused as refused:
+        for key, message in refused.problems.items():
+            errors.setdefault(key, message)
+        return None, scanned
+    return (None if errors else new), scanned
+
+
+def _day(text: str, errors: dict[str, str]) -> date | None:
+    """The date typed (None: today, decided with the other rules)."""
+    try:
+        return date.fromisoformat(text) if text else None
     except ValueError:
         errors["received_at"] = "a date: YYYY-MM-DD"
         return None
-    if day > now.date():
-        errors["received_at"] = "the date lies in the future"
-        return None
-    return now if day == now.date() else datetime.combine(day, time(12), tzinfo=zone)
 
 
 def _scan(
