@@ -4,7 +4,8 @@ A case closed more than `[privacy] retention_years` ago (its `closed_at`;
 the years counted by the calendar: closed on 10 March 2020 with 5 years, it
 is purged from 11 March 2025) loses its personal data exactly as on a
 member's request (store/erasure.py, the one write path); number, dates,
-channel, category, cause, service, outcome, office and deadlines stay, so
+channel, category, cause, service, measure, outcome, office and deadlines
+stay, so
 the yearly report of a purged year gives the same figures. The daemon runs
 `purge` daily; `klachten purge` runs it by hand. Idempotent: an erased case
 carries the `erased` flag and is not chosen again.

@@ -18,9 +18,9 @@ from store.errors import UserError
 from store.inbound import register_inbound
 from store.lifecycle import close
 from store.member_lookup import member_query
-from store.models import Attachment, Case, Event, FormFieldValue, Message
+from store.models import Attachment, Case, Event, FormFieldValue, Message, OutboxMail
 from store.privacy_keys import known_secret
-from store.registration import case_by_number
+from store.registration import case_by_number, enqueue_acknowledgement
 from store.registration_input import CaseRules, InboundRecord
 from store.retention import purge
 from store.workspace import search_cases
@@ -159,13 +159,30 @@ def _report(cli, config, year: int) -> dict[str, Any]:
     return body
 
 
+MEASURE = "Brief over de terugbetaling herschreven"
+
+
+def _measure_and_pending_ack(sessions, measured: str, waiting: str) -> None:
+    """Case `measured` gets a cause, service and measure; the acknowledgement
+    of case `waiting` still waits in the outbox."""
+    with transaction(sessions) as session:
+        case = case_by_number(session, measured)
+        case.cause, case.service, case.measure = "communicatie", "onthaal", MEASURE
+        row = session.scalars(
+            select(OutboxMail).join(Case).where(Case.number == waiting)
+        ).one()
+        row.status = "pending"
+
+
 def test_the_yearly_report_is_the_same_after_erasing_everything(
     db_url, sessions, make_config, cli
 ) -> None:
-    build_year(sessions)
+    numbers = build_year(sessions)
+    _measure_and_pending_ack(sessions, numbers["A"], numbers["G"])
     config = make_config(db_url)
     before = {year: _report(cli, config, year) for year in (2023, 2024)}
     assert before[2024]["repeat_members"] == 3
+    assert [m["measure"] for m in before[2024]["analysis"]["measures"]] == [MEASURE]
     with transaction(sessions) as session:
         cases = list(session.scalars(select(Case).order_by(Case.id)))
         # Half the cases first: erased and not erased cases side by side.
@@ -178,6 +195,10 @@ def test_the_yearly_report_is_the_same_after_erasing_everything(
         )  # fmt: skip
         emails = select(func.count()).where(Case.member_email.is_not(None))
         assert session.scalar(emails) == 0
+        # The waiting acknowledgement can no longer go out: skipped, no address.
+        pending = select(func.count()).where(OutboxMail.status == "pending")
+        assert session.scalar(pending) == 0
+        assert case_by_number(session, numbers["A"]).measure == MEASURE
     assert {year: _report(cli, config, year) for year in (2023, 2024)} == before
 
 
@@ -197,9 +218,14 @@ def test_retention_purges_cases_closed_long_ago(
     with transaction(sessions) as session:
         close(session, old, "els", now=now - timedelta(days=2200))
         close(session, recent, "els", now=now - timedelta(days=300))
+        case = case_by_number(session, old)
+        case.cause, case.service, case.measure = "communicatie", "onthaal", MEASURE
+        # Closed with its acknowledgement still waiting (an SMTP outage).
+        enqueue_acknowledgement(session, CaseRules(), case, "a@example.be")
     config = make_config(db_url)
     year = (now - timedelta(days=2300)).astimezone().year
     before = _report(cli, config, year)
+    assert [m["measure"] for m in before["analysis"]["measures"]] == [MEASURE]
     with transaction(sessions) as session:
         dry = purge(session, now=now, years=5, dry_run=True)
         assert dry.cases == (old,)
@@ -213,4 +239,5 @@ def test_retention_purges_cases_closed_long_ago(
         assert purge(session, now=now, years=5).cases == ()  # idempotent
         event = session.scalars(select(Event).where(Event.kind == "erased")).one()
         assert (event.actor, event.details["how"]) == ("retention", "retention")
+        assert case_by_number(session, old).measure == MEASURE
     assert _report(cli, config, year) == before
