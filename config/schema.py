@@ -357,7 +357,8 @@ class WebSettings:
 class PrivacySettings:
     """What the store keeps about members, for how long, and how."""
 
-    # Personal data of a case closed more than this many years ago is erased
+    # Personal data of a case closed or reclassified more than this many
+    # years ago, and of mail of no case received that long ago, is erased
     # (`klachten purge`, and the daemon daily); the anonymous facts stay.
     retention_years: int = 5
     # Encryption at rest: a file of keys (newest first, one base64 key a

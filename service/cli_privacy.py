@@ -28,7 +28,9 @@ def add_privacy_commands(commands: argparse._SubParsersAction) -> None:
     p.set_defaults(handler="service.commands.privacy:erase")
 
     p = commands.add_parser(
-        "purge", help="erase personal data of cases closed beyond retention_years"
+        "purge",
+        help="erase personal data of cases closed or reclassified, and of mail "
+        "of no case received, beyond retention_years",
     )
     p.add_argument("--dry-run", action="store_true", help="list, change nothing")
     p.set_defaults(handler="service.commands.privacy:purge")

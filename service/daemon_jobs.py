@@ -125,17 +125,23 @@ def reminders(daemon: Daemon) -> None:
 
 
 def retention(daemon: Daemon) -> None:
-    """Erase the personal data of cases closed beyond `[privacy]
-    retention_years` (store/retention.py); idempotent, so daily is enough."""
+    """Erase the personal data of cases closed or reclassified, and of mail
+    of no case received, beyond `[privacy] retention_years`
+    (store/retention.py); idempotent, so daily is enough."""
     from store.db import forget_old_pages
     from store.retention import purge
 
     years = daemon.app.settings.privacy.retention_years
     with daemon.app.transaction() as session:
         done = purge(session, now=_now(), years=years)
-    if done.cases:
+    if done.cases or done.messages:
         forget_old_pages(daemon.app.engine)
-        log.info("retention.purged", cases=len(done.cases), years=years)
+        log.info(
+            "retention.purged",
+            cases=len(done.cases),
+            messages=len(done.messages),
+            years=years,
+        )
 
 
 def reconcile_after_restore(daemon: Daemon) -> None:

@@ -3,9 +3,12 @@
 `edit_case` takes the changes as a mapping of field names (`EDITABLE`) to new
 values; None or an empty string clears a field. Every value is checked before
 anything is written: a bad value refuses the whole edit (`InvalidFields`, which
-names each field and its message, for the workspace's form), and a closed or
-reclassified case refuses any edit. Member details are checked by the one
-member check intake uses (store.member.check_member).
+names each field and its message, for the workspace's form). A reclassified
+case refuses any edit; a closed case takes only the analysis fields (cause,
+service, measure: the yearly analysis needs them, and they are usually known
+only once the case is done, issue 17 item 13) and refuses the rest. Member
+details are checked by the one member check intake uses
+(store.member.check_member).
 """
 
 from __future__ import annotations
@@ -45,8 +48,11 @@ MEMBER_FIELDS = (
     "insz",
 )
 EDITABLE = (*CASE_FIELDS, *(f"member.{name}" for name in MEMBER_FIELDS))
-# A case in one of these states is finished: its details no longer change.
+# A case in one of these states is finished: its details no longer change,
+# except the analysis fields of a closed case.
 FROZEN_STATUSES = (Status.CLOSED, Status.RECLASSIFIED)
+# What the yearly analysis learns from a case: a closed case still takes them.
+ANALYSIS_FIELDS = ("cause", "service", "measure")
 # Flags a person's correction settles; giving the value a flag doubts (the
 # suggested category) confirms it, and settles the flag as well.
 _SETTLED_BY = {
@@ -128,7 +134,7 @@ def edit_case(
         raise UserError("nothing to change: give at least one field")
     values = check_values(rules, changes)
     case = case_by_number(session, number, lock=True)
-    if case.status in FROZEN_STATUSES:
+    if not may_change(case.status, values):
         raise WrongState(f"case {number} is {case.status}: its details cannot change")
     changed = [
         name
@@ -140,6 +146,13 @@ def edit_case(
         staff_acted(case)
         search.reindex(session, [case.id])
     return EditResult(case, changed)
+
+
+def may_change(status: str, names: Iterable[str]) -> bool:
+    """Whether a case in `status` takes changes to the fields `names`."""
+    if status == Status.CLOSED:
+        return set(names) <= set(ANALYSIS_FIELDS)
+    return status not in FROZEN_STATUSES
 
 
 def _settle_address(case: Case) -> None:

@@ -196,6 +196,9 @@ class MailStatus(StrEnum):
 
 # Still to go out: waiting, or claimed by a worker that may have died.
 UNSENT_MAIL_STATUSES: tuple[MailStatus, ...] = (MailStatus.PENDING, MailStatus.SENDING)
+# The skip reason of a mail still unsent when its member's data was erased
+# (store/erasure.py): the yearly report does not count it as not sent.
+ERASED_SKIP_REASON = "member data erased"
 
 
 class OwnHeader(StrEnum):

@@ -95,10 +95,39 @@ def test_edit_bad_input(run: Cli, args: tuple[str, ...], fragment: str) -> None:
     assert show(run, number) == before
 
 
-def test_edit_refuses_a_closed_case_and_an_unknown_number(run: Cli) -> None:
+def test_a_closed_case_takes_only_cause_service_and_measure(run: Cli) -> None:
     number = register(run)
     assert run("case", "close", number).code == 0
-    refused(run("case", "edit", number, "--cause", "communicatie"), "closed")
+    before = show(run, number)
+    for other in (("--subject", "Kine"), ("--member-name", "An"), ("--language", "fr")):
+        refused(run("case", "edit", number, "--cause", "communicatie", *other),
+                f"case {number} is closed: its details cannot change")  # fmt: skip
+    assert show(run, number) == before
+    result = run(
+        "case", "edit", number, "--cause", "communicatie", "--service", "onthaal",
+        "--measure", "Brief herschreven",
+    )  # fmt: skip
+    assert result.code == 0, result.err
+    case = show(run, number)
+    assert (case["status"], case["cause"], case["service"], case["measure"]) == (
+        "closed",
+        "communicatie",
+        "onthaal",
+        "Brief herschreven",
+    )
+    edited = [e for e in case["events"] if e["kind"] == "edited"]
+    assert [(e["actor"], e["details"]["field"]) for e in edited] == [
+        ("els", "cause"),
+        ("els", "service"),
+        ("els", "measure"),
+    ]
+    assert edited[-1]["details"]["new"] == "Brief herschreven"
+
+
+def test_edit_refuses_a_reclassified_case_and_an_unknown_number(run: Cli) -> None:
+    number = register(run)
+    assert run("case", "reclassify", number, "--as", "question").code == 0
+    refused(run("case", "edit", number, "--cause", "communicatie"), "reclassified")
     assert show(run, number)["cause"] is None
     refused(run("case", "edit", "KL-2026-99999", "--cause", "andere"), "no case")
     refused(run("case", "edit", number, "--language", "xx"), "invalid choice")

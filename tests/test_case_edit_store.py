@@ -159,8 +159,10 @@ def test_edit_refuses_a_closed_case_and_an_unknown_one(sessions):
     with transaction(sessions) as session:
         close(session, number, "els")
     with pytest.raises(WrongState, match="closed"):
-        _edit(sessions, number, {"cause": "communicatie"})
+        _edit(sessions, number, {"cause": "communicatie", "subject": "Kine"})
     assert _show(sessions, number)["cause"] is None
+    _edit(sessions, number, {"cause": "communicatie"})  # the analysis: allowed
+    assert _show(sessions, number)["cause"] == "communicatie"
     with pytest.raises(NotFound):
         _edit(sessions, "KL-2026-99999", {"cause": "communicatie"})
     with pytest.raises(UserError, match="nothing to change"):

@@ -18,9 +18,10 @@ from store.errors import UserError
 from store.inbound import register_inbound
 from store.lifecycle import close
 from store.member_lookup import member_query
-from store.models import Attachment, Case, Event, FormFieldValue, Message
+from store.models import Attachment, Case, Event, FormFieldValue, Message, OutboxMail
 from store.privacy_keys import known_secret
-from store.registration import case_by_number
+from store.reclassify import reclassify
+from store.registration import case_by_number, enqueue_acknowledgement
 from store.registration_input import CaseRules, InboundRecord
 from store.retention import purge
 from store.workspace import search_cases
@@ -159,13 +160,30 @@ def _report(cli, config, year: int) -> dict[str, Any]:
     return body
 
 
+MEASURE = "Brief over de terugbetaling herschreven"
+
+
+def _measure_and_pending_ack(sessions, measured: str, waiting: str) -> None:
+    """Case `measured` gets a cause, service and measure; the acknowledgement
+    of case `waiting` still waits in the outbox."""
+    with transaction(sessions) as session:
+        case = case_by_number(session, measured)
+        case.cause, case.service, case.measure = "communicatie", "onthaal", MEASURE
+        row = session.scalars(
+            select(OutboxMail).join(Case).where(Case.number == waiting)
+        ).one()
+        row.status = "pending"
+
+
 def test_the_yearly_report_is_the_same_after_erasing_everything(
     db_url, sessions, make_config, cli
 ) -> None:
-    build_year(sessions)
+    numbers = build_year(sessions)
+    _measure_and_pending_ack(sessions, numbers["A"], numbers["G"])
     config = make_config(db_url)
     before = {year: _report(cli, config, year) for year in (2023, 2024)}
     assert before[2024]["repeat_members"] == 3
+    assert [m["measure"] for m in before[2024]["analysis"]["measures"]] == [MEASURE]
     with transaction(sessions) as session:
         cases = list(session.scalars(select(Case).order_by(Case.id)))
         # Half the cases first: erased and not erased cases side by side.
@@ -178,6 +196,10 @@ def test_the_yearly_report_is_the_same_after_erasing_everything(
         )  # fmt: skip
         emails = select(func.count()).where(Case.member_email.is_not(None))
         assert session.scalar(emails) == 0
+        # The waiting acknowledgement can no longer go out: skipped, no address.
+        pending = select(func.count()).where(OutboxMail.status == "pending")
+        assert session.scalar(pending) == 0
+        assert case_by_number(session, numbers["A"]).measure == MEASURE
     assert {year: _report(cli, config, year) for year in (2023, 2024)} == before
 
 
@@ -197,9 +219,14 @@ def test_retention_purges_cases_closed_long_ago(
     with transaction(sessions) as session:
         close(session, old, "els", now=now - timedelta(days=2200))
         close(session, recent, "els", now=now - timedelta(days=300))
+        case = case_by_number(session, old)
+        case.cause, case.service, case.measure = "communicatie", "onthaal", MEASURE
+        # Closed with its acknowledgement still waiting (an SMTP outage).
+        enqueue_acknowledgement(session, CaseRules(), case, "a@example.be")
     config = make_config(db_url)
     year = (now - timedelta(days=2300)).astimezone().year
     before = _report(cli, config, year)
+    assert [m["measure"] for m in before["analysis"]["measures"]] == [MEASURE]
     with transaction(sessions) as session:
         dry = purge(session, now=now, years=5, dry_run=True)
         assert dry.cases == (old,)
@@ -213,4 +240,80 @@ def test_retention_purges_cases_closed_long_ago(
         assert purge(session, now=now, years=5).cases == ()  # idempotent
         event = session.scalars(select(Event).where(Event.kind == "erased")).one()
         assert (event.actor, event.details["how"]) == ("retention", "retention")
+        assert case_by_number(session, old).measure == MEASURE
+    assert _report(cli, config, year) == before
+
+
+def _loose(sessions, key: str, klass: str, received: datetime) -> InboundRecord:
+    """A mail of no case (quarantine, spam, ...) stored through intake."""
+    raw = f"From: x@example.be\r\nMessage-ID: <{key}@x>\r\n\r\n{key}\r\n".encode()
+    record = InboundRecord(
+        raw=raw, sha256=hashlib.sha256(raw).hexdigest(), source="import",
+        received_at=received, klass=klass, reason="test", message_id=f"{key}@x",
+        sender="x@example.be", subject=key, body_text=key,
+    )  # fmt: skip
+    with transaction(sessions) as session:
+        assert register_inbound(session, CaseRules(), record).case_number is None
+    return record
+
+
+def _reclassified(sessions, n: int, at: datetime) -> str:
+    number = mail_case(sessions, n, email=f"r{n}@example.be", received=at)
+    with transaction(sessions) as session:
+        reclassify(session, number, "question", "els")
+        event = session.scalars(
+            select(Event)
+            .join(Case)
+            .where(Case.number == number, Event.kind == "reclassified")
+        ).one()
+        event.at = at + timedelta(days=1)
+    return number
+
+
+def test_retention_reaches_reclassified_cases_and_mail_of_no_case(
+    db_url, sessions, make_config, cli
+) -> None:
+    now = datetime.now(UTC)
+    long_ago, lately = now - timedelta(days=2300), now - timedelta(days=400)
+    old_question = _reclassified(sessions, 1, long_ago)
+    new_question = _reclassified(sessions, 2, lately)
+    old_mail = _loose(sessions, "old", "quarantined", long_ago)
+    _loose(sessions, "new", "spam", lately)
+    config = make_config(db_url)
+    year = long_ago.astimezone().year
+    before = _report(cli, config, year)
+    with transaction(sessions) as session:
+        dry = purge(session, now=now, years=5, dry_run=True)
+        assert dry.cases == (old_question,)
+        assert [(m.klass, m.received_at) for m in dry.messages] == [
+            ("quarantined", long_ago)
+        ]
+        assert session.get(Message, dry.messages[0].id).sender == "x@example.be"
+    with transaction(sessions) as session:
+        done = purge(session, now=now, years=5)
+        assert (done.cases, done.messages) == (dry.cases, dry.messages)
+    with transaction(sessions) as session:
+        erased = case_by_number(session, old_question)
+        assert erased.member_email is None and "erased" in erased.flags
+        assert case_by_number(session, new_question).member_email == "r2@example.be"
+        message = session.get(Message, dry.messages[0].id)
+        assert (message.raw, message.sender, message.body_text) == (b"", None, None)
+        assert message.dedupe_key.startswith("erased:")
+        assert message.klass == "quarantined"
+        loose = session.scalars(select(Message).where(Message.case_id.is_(None)))
+        assert sorted(m.sender or "-" for m in loose) == ["-", "x@example.be"]
+        event = session.scalars(
+            select(Event).where(Event.kind == "erased", Event.message_id.is_not(None))
+        ).one()
+        assert event.details == {
+            "how": "retention",
+            "reason": "received more than 5 years ago",
+        }
+        again = purge(session, now=now, years=5)  # idempotent
+        assert (again.cases, again.messages) == ((), ())
+        before_count = session.scalar(select(func.count()).select_from(Message))
+        register_inbound(session, CaseRules(), old_mail)  # never comes back
+        assert session.scalar(select(func.count()).select_from(Message)) == (
+            before_count
+        )
     assert _report(cli, config, year) == before

@@ -4,6 +4,7 @@ the zip and its index, 0600, audit events with the actor, and refusals
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import stat
@@ -14,9 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select, update
 
 from store.db import transaction
+from store.inbound import register_inbound
 from store.lifecycle import close
+from store.models import Event, Message
+from store.registration_input import CaseRules, InboundRecord
 from tests.casefactory import mail_case
 from tests.test_lifecycle import kinds, refused, show
 
@@ -135,15 +140,43 @@ def test_purge_dry_run_then_purge(run: Cli, sessions) -> None:
     old = mail_case(sessions, 1, email="o@example.be", received=now - timedelta(3000))
     with transaction(sessions) as session:
         close(session, old, "els", now=now - timedelta(days=2500))
+    spam = mail_case(sessions, 2, email="s@example.be", received=now - timedelta(3000))
+    assert run("case", "reclassify", spam, "--as", "spam").code == 0
+    with transaction(sessions) as session:
+        # Reclassified long ago: the audit event dates it.
+        session.execute(
+            update(Event)
+            .where(Event.kind == "reclassified")
+            .values(at=now - timedelta(days=2900))
+        )
+    loose = _quarantined(sessions, now - timedelta(days=2800))
     dry = run("purge", "--dry-run")
     assert dry.code == 0, dry.err
-    assert dry.out.splitlines()[0].startswith("would purge 1 cases closed before")
+    first, *listed = dry.out.splitlines()
+    assert first.startswith("would purge 2 cases closed or reclassified before")
+    assert first.endswith(" and 1 messages of no case received before it")
+    day = (now - timedelta(days=2800)).date().isoformat()
+    assert listed == [old, spam, f"message {loose}: quarantined, received {day}"]
     assert show(run, old)["member"]["email"] == "o@example.be"
     done = run("purge")
     assert done.code == 0, done.err
-    assert done.out.splitlines()[1:] == [old]
+    assert done.out.splitlines()[1:] == listed
     assert show(run, old)["member"]["email"] is None
+    assert show(run, spam)["member"]["email"] is None
     assert run("purge").out.startswith("purged 0 cases")
+
+
+def _quarantined(sessions, received: datetime) -> int:
+    """A mail of no case (quarantine), its message id."""
+    raw = b"From: q@example.be\r\nSubject: ?\r\n\r\n\xff\r\n"
+    record = InboundRecord(
+        raw=raw, sha256=hashlib.sha256(raw).hexdigest(), source="import",
+        received_at=received, klass="quarantined", reason="unreadable",
+        sender="q@example.be",
+    )  # fmt: skip
+    with transaction(sessions) as session:
+        register_inbound(session, CaseRules(), record)
+        return session.scalars(select(func.max(Message.id))).one()
 
 
 def test_erase_with_an_empty_reason_changes_nothing(run: Cli, anna) -> None:

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from contextlib import nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from store.db import make_engine, session_factory, transaction
 from store.restore_state import RESTORE_MARKER, restore_pending
@@ -125,27 +126,38 @@ def test_reconcile_finds_every_complaint_again_without_a_second_ack(
         assert len(_cases(cli, restored)) == 7
 
 
+def _fresh_database(db_url: str, purpose: str) -> AbstractContextManager[str]:
+    """No database on SQLite (the restore makes a file: an empty string); on
+    PostgreSQL an empty one named after this run's own database, so that runs
+    beside each other (other worktrees on the same server) never share it."""
+    if db_url.startswith("sqlite"):
+        return nullcontext("")
+    return own_postgres(f"{make_url(db_url).database}_{purpose}")
+
+
 @pytest.mark.slow
 def test_the_daemon_reconciles_at_start_after_a_restore(
-    cli, sqlite_url, imap, smtp_server, tmp_path: Path
+    cli, db_url, imap, smtp_server, tmp_path: Path
 ) -> None:
-    live = _config(tmp_path / "live.toml", sqlite_url, imap, smtp_server)
+    live = _config(tmp_path / "live.toml", db_url, imap, smtp_server)
     _flow(cli, live, imap, range(1, 3))
     backup = tmp_path / "klachten.backup"
     assert cli("--config", live, "backup", "--output", backup).code == 0
     _flow(cli, live, imap, range(3, 5))
     acks = len(smtp_server.wait_for(4, timeout=30))
-    url = _restore(sqlite_url, backup, tmp_path, "")
-    restored = _config(tmp_path / "restored.toml", url, imap, smtp_server)
-    daemon = DaemonProcess(restored, tmp_path / "daemon.log")
-    try:
-        daemon.wait_for_event("reconcile.after_restore", timeout=60)
-        assert daemon.stop(timeout=20)[0] == 0
-    finally:
-        daemon.kill()
-    assert len(_cases(cli, restored)) == 4
-    assert _pending(url) is None
-    assert len(smtp_server.received) == acks
+    with _fresh_database(db_url, "daemon_restore") as fresh_db:
+        url = _restore(db_url, backup, tmp_path, fresh_db)
+        assert _pending(url) is not None
+        restored = _config(tmp_path / "restored.toml", url, imap, smtp_server)
+        daemon = DaemonProcess(restored, tmp_path / "daemon.log")
+        try:
+            daemon.wait_for_event("reconcile.after_restore", timeout=60)
+            assert daemon.stop(timeout=20)[0] == 0
+        finally:
+            daemon.kill()
+        assert len(_cases(cli, restored)) == 4
+        assert _pending(url) is None
+        assert len(smtp_server.received) == acks
     assert RESTORE_MARKER == "restore:pending"
 
 

@@ -479,6 +479,25 @@ def test_editing_a_closed_case_shows_the_reason(coordinator, site) -> None:
     )
 
 
+def test_a_closed_case_offers_only_the_analysis_fields(coordinator, site) -> None:
+    page = f"/cases/{site.form_case}"
+    assert _post(coordinator, page + "/close", page).status_code == 303
+    edit = coordinator.get(page).text.split(f'action="{page}/edit"')[1]
+    edit = edit.split("</form>")[0]
+    assert 'name="cause"' in edit and 'name="measure"' in edit
+    assert 'name="subject"' not in edit and 'name="member.name"' not in edit
+    form = {"cause": "communicatie", "service": "onthaal", "measure": "Brief <b>"}
+    assert _post(coordinator, page + "/edit", page, **form).status_code == 303
+    case = coordinator.get(f"/api/cases/{site.form_case}").json()
+    assert (case["status"], case["cause"], case["service"], case["measure"]) == (
+        "closed",
+        "communicatie",
+        "onthaal",
+        "Brief <b>",
+    )
+    assert "Brief &lt;b&gt;" in coordinator.get(page).text
+
+
 def test_reclassify_takes_a_case_off_the_open_list(coordinator, site) -> None:
     page = f"/cases/{site.script_case}"
     response = _post(coordinator, page + "/reclassify", page, **{"as": "question"})

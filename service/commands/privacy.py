@@ -70,13 +70,20 @@ def purge(app: App, args: argparse.Namespace) -> int:
         done = purge_cases(
             session, now=utcnow(), years=years, dry_run=args.dry_run, actor=app.actor
         )
-    if done.cases and not args.dry_run:
+    if (done.cases or done.messages) and not args.dry_run:
         forget_old_pages(app.engine)
     verb = "would purge" if args.dry_run else "purged"
     cutoff = done.cutoff.date().isoformat()
-    print(f"{verb} {len(done.cases)} cases closed before {cutoff}")
+    print(
+        f"{verb} {len(done.cases)} cases closed or reclassified before {cutoff}"
+        f" and {len(done.messages)} messages of no case received before it"
+    )
     for number in done.cases:
         print(number)
+    # A message of no case by its id, class and day: nothing from the mail.
+    for message in done.messages:
+        day = message.received_at.date().isoformat()
+        print(f"message {message.id}: {message.klass}, received {day}")
     return 0
 
 
