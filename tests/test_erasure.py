@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from store.db import transaction
 from store.erasure import erase_cases, erase_member
@@ -21,8 +21,9 @@ from store.member_lookup import member_query
 from store.models import Attachment, Case, Event, FormFieldValue, Message, OutboxMail
 from store.privacy_keys import known_secret
 from store.reclassify import reclassify
-from store.registration import case_by_number, enqueue_acknowledgement
+from store.registration import case_by_number
 from store.registration_input import CaseRules, InboundRecord
+from store.registration_rows import acknowledgement_row
 from store.retention import purge
 from store.workspace import search_cases
 from tests.casefactory import mail_case
@@ -222,7 +223,10 @@ def test_retention_purges_cases_closed_long_ago(
         case = case_by_number(session, old)
         case.cause, case.service, case.measure = "communicatie", "onthaal", MEASURE
         # Closed with its acknowledgement still waiting (an SMTP outage).
-        enqueue_acknowledgement(session, CaseRules(), case, "a@example.be")
+        waiting = acknowledgement_row(
+            CaseRules(), case.id, case.number, case.language, "a@example.be"
+        )
+        session.execute(insert(OutboxMail.__table__), [waiting])
     config = make_config(db_url)
     year = (now - timedelta(days=2300)).astimezone().year
     before = _report(cli, config, year)
