@@ -470,6 +470,29 @@ def test_an_answer_by_post_gives_the_letter(coordinator, site) -> None:
     assert site.form_case in text
 
 
+def test_an_answer_by_post_without_address_is_refused(coordinator, site) -> None:
+    """Els wrote by e-mail: no street, postcode or municipality. The answer
+    by post is refused before anything is recorded (as `case answer
+    --by-post`), the form comes back with the reason and what was typed."""
+    page = f"/cases/{site.script_case}"
+    refused = _post(
+        coordinator,
+        page + "/answer",
+        page,
+        outcome="founded",
+        text="U krijgt gelijk.",
+        delivery="post",
+        step="send",
+    )
+    assert refused.status_code == 422
+    assert "no postal address" in refused.text
+    assert "U krijgt gelijk." in refused.text  # the answer as typed
+    assert "answer-letter.pdf" not in refused.text
+    case = coordinator.get(f"/api/cases/{site.script_case}").json()
+    assert case["status"] != "answered" and case["answered_at"] is None
+    assert "answered" not in [e["kind"] for e in case["events"]]
+
+
 def test_failed_sign_ins_lock_the_account(client, site) -> None:
     """The store counts every refused sign-in (the web commits it), so after
     five wrong passwords even the right one is refused for a while."""
