@@ -1,0 +1,56 @@
+"""Every code of the store's vocabularies the workspace shows has a Dutch and a
+French word (web/labels.py, with the yearly report's words); unknown codes
+are shown as they are."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+import pytest
+
+from store.member_mail import TEMPLATES
+from store.vocabulary import (
+    Channel,
+    Flag,
+    MailKind,
+    MessageClass,
+    Outcome,
+    Reclassification,
+    Status,
+)
+from web.labels import LANGUAGES, _own, term
+
+SHOWN: dict[str, tuple[str, ...]] = {
+    "status": tuple(Status),
+    "outcome": tuple(Outcome),
+    "channel": tuple(Channel),
+    "flag": tuple(Flag),
+    "class": tuple(MessageClass),
+    "reclassification": tuple(Reclassification),
+    "template": tuple(TEMPLATES),
+    "mail": tuple(MailKind),
+}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("kind", SHOWN)
+def test_every_code_has_a_word(language: str, kind: str) -> None:
+    missing = [code for code in SHOWN[kind] if not _own(language, kind, code)]
+    assert missing == []
+
+
+def test_the_words_of_the_report_and_the_workspace() -> None:
+    assert term("nl", "outcome", Outcome.PARTLY_FOUNDED) == "deels gegrond"
+    assert term("nl", "flag", "member_replied") == "lid reageerde"
+    assert term("fr", "status", "in_progress") == "en traitement"
+    assert term("fr", "event", "acknowledgement_sent") == "accusé de réception : envoyé"
+    assert term("nl", "event", "answer_failed") == "antwoord: mislukt"
+
+
+def test_an_unknown_code_shows_as_it_is() -> None:
+    assert term("nl", "event", "something_new") == "something_new"
+    assert term("fr", "flag", "<b>") == "<b>"  # escaped by the page, not here
+    assert term("de", "status", "closed") == term("nl", "status", "closed")
+    assert term("nl", "status", None) == ""
+    assert isinstance(term("nl", "status", Status.CLOSED), str)
+    assert not isinstance(term("nl", "nothing", Status.CLOSED), StrEnum)
