@@ -531,6 +531,7 @@ def test_case_words_show_in_dutch_and_french_not_codes(coordinator, site) -> Non
             "(deels gegrond)",
             "<dd>formulier</dd>",
             ">antwoord per post</td>",
+            "outcome: deels gegrond",  # in the trail's details too
             ">geregistreerd</td>",
             '<span class="flag">klacht</span>',
             ">gegrond</option>",

@@ -48,6 +48,8 @@ def choices() -> dict[str, tuple[Any, ...]]:
         "MEMBER_TEMPLATES": tuple(TEMPLATES),
         "ACK_AWAITED": ACK_AWAITED,
         "DELIVERIES": tuple(DELIVERY_WORDS.items()),
+        # Details of the trail's events that hold a code of these vocabularies.
+        "DETAIL_CODES": ("outcome", "channel", "status"),
     }
 
 
