@@ -4,6 +4,7 @@ are shown as they are."""
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 
 import pytest
@@ -54,3 +55,30 @@ def test_an_unknown_code_shows_as_it_is() -> None:
     assert term("nl", "status", None) == ""
     assert isinstance(term("nl", "status", Status.CLOSED), str)
     assert not isinstance(term("nl", "nothing", Status.CLOSED), StrEnum)
+
+
+def test_the_pages_offer_the_vocabularys_lists() -> None:
+    """Issue 13: the lists are written once, in store/vocabulary.py."""
+    from store.vocabulary import values
+    from web.actions import OUTCOMES
+    from web.listing import CHANNELS, STATUSES
+    from web.rendering import choices
+
+    assert OUTCOMES == choices()["OUTCOMES"] == values(Outcome)
+    assert CHANNELS == choices()["CHANNELS"] == values(Channel)
+    assert STATUSES[2:] == values(Status) and "reclassified" in STATUSES
+    assert choices()["RECLASSIFICATIONS"] == values(Reclassification)
+    assert choices()["MEMBER_TEMPLATES"] == tuple(TEMPLATES)
+
+
+def test_no_page_types_a_code_of_the_vocabulary() -> None:
+    from web.rendering import TEMPLATES as PAGES
+
+    codes = [*Outcome, *Status, *Reclassification, *TEMPLATES, Channel.ORAL]
+    for page in PAGES.glob("*.j2"):
+        if page.name == "register.html.j2":
+            continue  # the registration form is rewritten elsewhere
+        html = page.read_text(encoding="utf-8")
+        # t("answered") is a word of the page, not the status.
+        typed = [code for code in codes if re.search(f'(?<!t\\()"{code}"', html)]
+        assert typed == [], page.name

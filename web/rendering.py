@@ -35,7 +35,7 @@ def environment() -> jinja2.Environment:
     return env
 
 
-def choices() -> dict[str, tuple[Any, ...]]:
+def choices() -> dict[str, Any]:
     """The values the pages offer and test, derived from the store's words
     (store/vocabulary.py): no page types a list of them."""
     from store.member_mail import TEMPLATES
@@ -45,6 +45,9 @@ def choices() -> dict[str, tuple[Any, ...]]:
         "CHANNELS": CHANNELS,
         "OUTCOMES": values(Outcome),
         "RECLASSIFICATIONS": values(Reclassification),
+        # Chosen until a person picks another: most of what is not a
+        # complaint is a question.
+        "LIKELY_RECLASSIFICATION": Reclassification.QUESTION.value,
         "MEMBER_TEMPLATES": tuple(TEMPLATES),
         "ACK_AWAITED": ACK_AWAITED,
         "DELIVERIES": tuple(DELIVERY_WORDS.items()),
