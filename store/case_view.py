@@ -16,8 +16,10 @@ from typing import Any
 
 from sqlalchemy import Column
 
+from store.errors import UserError
 from store.member import Member
 from store.models import Case
+from store.vocabulary import Flag
 
 CASES = Case.__table__
 
@@ -67,6 +69,21 @@ class CaseView:
 _PLAIN = tuple(
     name for name in CaseView.__dataclass_fields__ if name not in ("member", "flags")
 )
+
+
+# What the workspace tells a person to do about a missing address; the command
+# line names its own options instead.
+COMPLETE_ADDRESS = "complete the member's street, postcode and municipality"
+
+
+def refuse_unpostable(case: CaseView, how: str = COMPLETE_ADDRESS) -> None:
+    """A letter nobody can post is not made, nor an answer by post recorded:
+    UserError while the member's street, postcode or municipality is missing
+    (flag awaiting_address, or not). `how` says how to complete it."""
+    if Flag.AWAITING_ADDRESS in case.flags or not case.member.postable:
+        raise UserError(
+            f"case {case.number} has no postal address to send a letter to: {how}"
+        )
 
 
 def case_columns(names: Iterable[str]) -> list[Column[Any]]:

@@ -16,6 +16,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from store.case_view import CaseView, refuse_unpostable
 from store.errors import UserError, WrongState
 from store.models import Case, Message, OutboxMail, utcnow
 from store.registration import (
@@ -92,6 +93,9 @@ def answer(
         raise WrongState(f"case {number} is {case.status}: reopen it first")
     if reply.delivery == "email" and not case.member_email:
         raise UserError(f"case {number} has no e-mail address: answer --by-post")
+    if reply.delivery == "post":
+        # An answer by post is a letter: without an address none can be made.
+        refuse_unpostable(CaseView.of(case))
     staff_acted(case)
     case.outcome = reply.outcome
     case.answered_at = now or utcnow()

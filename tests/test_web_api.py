@@ -144,6 +144,19 @@ def test_answering_a_closed_case_is_409(connect, cli, site) -> None:
     assert "closed" in response.json()["error"]
 
 
+def test_an_answer_by_post_without_address_is_422(connect, site) -> None:
+    """The store refuses it for the API as for the pages and the CLI."""
+    client = connect()
+    response = client.post(
+        f"/api/cases/{site.script_case}/answer",
+        json={"outcome": "founded", "text": "Ja.", "send": False, "delivery": "post"},
+    )
+    assert response.status_code == 422
+    assert "no postal address" in response.json()["error"]
+    case = client.get(f"/api/cases/{site.script_case}").json()
+    assert case["status"] == "registered" and case["outcome"] is None
+
+
 def test_patch_assigns(connect, site) -> None:
     response = connect().patch(
         f"/api/cases/{site.form_case}", json={"assigned_to": "els@libmutov.be"}

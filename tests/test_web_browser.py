@@ -172,7 +172,7 @@ def test_coordinator_main_path(served, browser, smtp_server) -> None:
         in answer.message.get_body(("plain",)).get_content()
     )
     page.reload()
-    assert "answered" in page.inner_text("h1 .status")
+    assert page.inner_text("h1 .status") == "beantwoord"  # the status in words
 
 
 def _wait_for_answer(smtp_server: Any, after: int, number: str) -> Any:

@@ -116,7 +116,7 @@ def test_case_page_shows_member_form_fields_and_trail(coordinator, site) -> None
         "9000",
         "formulier.pdf",
         "pdf-acroform",
-        "registered",
+        "geregistreerd",  # the status and the first event, in words
     ):
         assert expected in page, expected
 
@@ -588,6 +588,119 @@ def test_an_answer_by_post_gives_the_letter(coordinator, site) -> None:
     text = " ".join(" ".join(p.extract_text() for p in reader.pages).split())
     assert "deels gegrond" in text and "Gedeeltelijk gegrond." in text
     assert site.form_case in text
+
+
+def test_an_answer_by_post_without_address_is_refused(coordinator, site) -> None:
+    """Els wrote by e-mail: no street, postcode or municipality. The answer
+    by post is refused before anything is recorded (as `case answer
+    --by-post`), the form comes back with the reason and what was typed."""
+    page = f"/cases/{site.script_case}"
+    refused = _post(
+        coordinator,
+        page + "/answer",
+        page,
+        outcome="founded",
+        text="U krijgt gelijk.",
+        delivery="post",
+        step="send",
+    )
+    assert refused.status_code == 422
+    assert "no postal address" in refused.text
+    assert "U krijgt gelijk." in refused.text  # the answer as typed
+    assert "answer-letter.pdf" not in refused.text
+    case = coordinator.get(f"/api/cases/{site.script_case}").json()
+    assert case["status"] != "answered" and case["answered_at"] is None
+    assert "answered" not in [e["kind"] for e in case["events"]]
+
+
+def _flag(site: Seeded, number: str, *flags: str) -> None:
+    """Mark a case as intake and the store do (the member replied, ...)."""
+    from sqlalchemy import select
+
+    from config import load_settings
+    from store.db import make_engine, session_factory, transaction
+    from store.models import Case
+
+    engine = make_engine(load_settings(site.config, environ={}).store.url)
+    try:
+        with transaction(session_factory(engine)) as db:
+            case = db.scalars(select(Case).where(Case.number == number)).one()
+            case.flags = sorted(flags)
+    finally:
+        engine.dispose()
+
+
+def test_case_words_show_in_dutch_and_french_not_codes(coordinator, site) -> None:
+    """Statuses, outcomes, channels, flags, events and the forms' choices read
+    as words in the person's language; the JSON keeps the codes."""
+    page = f"/cases/{site.form_case}"
+    answered = _post(
+        coordinator,
+        page + "/answer",
+        page,
+        outcome="partly-founded",
+        text="Gedeeltelijk gegrond.",
+        delivery="post",
+        step="send",
+    )
+    assert answered.status_code == 303
+    _flag(site, site.script_case, "member_replied")
+    dutch = {
+        page: (
+            '<small class="status">beantwoord</small>',
+            "(deels gegrond)",
+            "<dd>formulier</dd>",
+            ">antwoord per post</td>",
+            "outcome: deels gegrond",  # in the trail's details too
+            ">geregistreerd</td>",
+            '<span class="flag">klacht</span>',
+            ">gegrond</option>",
+            ">deels gegrond</option>",
+            ">ongegrond</option>",
+            ">vraag</option>",
+            ">informatie vragen</option>",
+        ),
+        f"/cases/{site.script_case}": (">lid reageerde</span>",),
+        "/cases?status=all": (
+            ">lid reageerde</span>",
+            ">geen klacht</option>",  # the status reclassified
+            ">in behandeling</option>",
+            ">mondeling</option>",
+            "<td>formulier</td>",
+        ),
+    }
+    french = {
+        page: (
+            '<small class="status">répondue</small>',
+            "(partiellement fondée)",
+            ">réponse par courrier</td>",
+            ">non fondée</option>",
+            ">demander des informations</option>",
+        ),
+        "/cases?status=all": (
+            ">le membre a réagi</span>",
+            ">pas une plainte</option>",
+            ">courrier</option>",
+        ),
+    }
+    # ("oral" and "question" are French words too.)
+    codes = (">partly-founded<", ">member_replied<", ">answered<", ">in_progress<",
+             ">reclassified<", ">request-info<", ">answer_posted<", ">complaint<",
+             ">form<")  # fmt: skip
+    for words in (dutch, french):
+        if words is french:
+            assert _post(coordinator, "/language", "/cases", lang="fr").is_redirect
+        for path, expected in words.items():
+            html = coordinator.get(path).text
+            for text in expected:
+                assert text in html, (path, text)
+            for code in codes:
+                assert code not in html, (path, code)
+    shown = coordinator.get(f"/api/cases/{site.form_case}").json()
+    assert (shown["status"], shown["outcome"]) == ("answered", "partly-founded")
+    assert coordinator.get(f"/api/cases/{site.script_case}").json()["flags"] == [
+        "member_replied"
+    ]
 
 
 def test_failed_sign_ins_lock_the_account(client, site) -> None:

@@ -18,14 +18,16 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from store.errors import NotFound, UserError
+from store.vocabulary import Outcome, values
 from web.guard import guarded, need, status_of
+from web.labels import DELIVERY_WORDS
 from web.pages import case_view
 from web.people import Person
 from web.rendering import page
 from web.workspace import Workspace
 
-OUTCOMES = ("founded", "partly-founded", "unfounded", "withdrawn", "not-admissible")
-DELIVERIES = ("email", "post", "none")
+OUTCOMES = values(Outcome)
+DELIVERIES = tuple(DELIVERY_WORDS)
 
 
 def field(form: FormData, name: str) -> str:

@@ -83,6 +83,7 @@ def answer(request: Request, ws: Workspace, person: Person | None, form: FormDat
 @guarded("coordinator")
 def letter(request: Request, ws: Workspace, person: Person | None) -> Response:
     """The PDF of the case's latest answer, to print and post."""
+    from store.case_view import refuse_unpostable
     from store.outbox import case_view_by_number
     from store.queries import show_case
 
@@ -93,8 +94,7 @@ def letter(request: Request, ws: Workspace, person: Person | None) -> Response:
     answers = [e for e in events if e["kind"] == "answered"]
     if not answers:
         raise UserError(f"case {number} has not been answered")
-    if not facts.member.postable:  # as `case answer --by-post` refuses it
-        raise UserError(f"case {number} has no postal address to send a letter to")
+    refuse_unpostable(facts)  # as `case answer --by-post` refuses it
     pdf = answer_letter(ws.settings, facts, answers[-1]["details"].get("text", ""))
     return Response(
         pdf,

@@ -10,7 +10,7 @@ from starlette.datastructures import QueryParams
 
 from store.errors import UserError
 from store.queries import CaseFilter
-from store.vocabulary import Status
+from store.vocabulary import Channel, Status, values
 from web.people import Person
 
 if TYPE_CHECKING:
@@ -19,8 +19,11 @@ if TYPE_CHECKING:
     from store.workspace import CasePage
 
 PAGE_SIZE = 50
-CHANNELS = ("email", "form", "e-loket", "contact-form", "post", "oral")
-STATUSES = ("open", "all", *(s.value for s in Status))
+CHANNELS = values(Channel)
+STATUSES = ("open", "all", *values(Status))
+# Statuses in which a case without acknowledged_at shows "ack_not_sent" on the
+# cases page: its acknowledgement has not gone out (yet).
+ACK_AWAITED = values((Status.REGISTERED, Status.IN_PROGRESS))
 MAX_DAYS = 36_500  # as `cases list --due-within`
 
 

@@ -12,8 +12,10 @@ import jinja2
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from web.labels import word
+from store.vocabulary import Outcome, Reclassification, values
+from web.labels import DELIVERY_WORDS, term, word
 from web.language import current
+from web.listing import ACK_AWAITED, CHANNELS, STATUSES
 from web.security import csrf_token
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -30,7 +32,29 @@ def environment() -> jinja2.Environment:
     )
     env.filters["day"] = lambda value: (value or "")[:10]
     env.filters["when"] = lambda value: (value or "")[:16].replace("T", " ")
+    env.globals.update(choices())
     return env
+
+
+def choices() -> dict[str, Any]:
+    """The values the pages offer and test, derived from the store's words
+    (store/vocabulary.py): no page types a list of them."""
+    from store.member_mail import TEMPLATES
+
+    return {
+        "STATUSES": STATUSES,
+        "CHANNELS": CHANNELS,
+        "OUTCOMES": values(Outcome),
+        "RECLASSIFICATIONS": values(Reclassification),
+        # Chosen until a person picks another: most of what is not a
+        # complaint is a question.
+        "LIKELY_RECLASSIFICATION": Reclassification.QUESTION.value,
+        "MEMBER_TEMPLATES": tuple(TEMPLATES),
+        "ACK_AWAITED": ACK_AWAITED,
+        "DELIVERIES": tuple(DELIVERY_WORDS.items()),
+        # Details of the trail's events that hold a code of these vocabularies.
+        "DETAIL_CODES": ("outcome", "channel", "status"),
+    }
 
 
 def language(request: Request) -> str:
@@ -46,6 +70,7 @@ def page(
         "request": request,
         "lang": lang,
         "t": partial(word, lang),
+        "term": partial(term, lang),
         "person": getattr(request.state, "person", None),
         "csrf": csrf_token(request.session),
         "flash": request.session.pop("flash", None),

@@ -19,9 +19,9 @@ from responder.letter import member_address_lines, render_letter_pdf, sender_lin
 from responder.render import render_mail
 from service.app import App
 from service.output import write_private
+from store.case_view import refuse_unpostable as store_refuse
 from store.errors import UserError
 from store.models import utcnow
-from store.vocabulary import Flag
 
 if TYPE_CHECKING:
     from store.case_view import CaseView
@@ -47,14 +47,12 @@ def letter(app: App, args: argparse.Namespace) -> int:
 
 
 def refuse_unpostable(case: CaseView) -> None:
-    """A letter nobody can post is not made: exit 2 while the member's street,
-    postcode or municipality is missing (flag awaiting_address, or not)."""
-    if Flag.AWAITING_ADDRESS in case.flags or not case.member.postable:
-        raise UserError(
-            f"case {case.number} has no postal address to send a letter to: "
-            "complete it with case edit --member-street/--member-postcode/"
-            "--member-city"
-        )
+    """The store's refusal (exit 2), naming the options that complete it."""
+    store_refuse(
+        case,
+        how="complete it with case edit --member-street/--member-postcode/"
+        "--member-city",
+    )
 
 
 def write_letter(target: Path, pdf: bytes) -> None:
