@@ -101,6 +101,7 @@ def case_view(
     request: Request, ws: Workspace, number: str, **extra: Any
 ) -> dict[str, Any]:
     """What the case page shows; raises NotFound for an unknown number."""
+    from store.case_edit import may_change
     from store.queries import show_case
 
     with ws.transaction() as db:
@@ -109,6 +110,8 @@ def case_view(
     case["days_left"] = days_left(case["answer_due"], ws.timezone, now)
     return {
         "case": case,
+        # A closed case takes only the analysis fields (store.case_edit).
+        "full_edit": may_change(case["status"], ("subject",)),
         "settings": ws.settings,
         "errors": {},
         "values": {},
