@@ -29,6 +29,7 @@ from store.registration_input import (
     InboundRecord,
     NewCase,
 )
+from store.staff_actions import STAFF_UNVERIFIED
 from store.vocabulary import Channel, Flag, MessageClass
 
 RESTORED = Flag.RESTORED  # case flag and event kind
@@ -143,7 +144,7 @@ def _base(
         reason = verdict.sender_unverified_reason
         events.append(EventRecord("sender_unverified", {"reason": reason}))
     if verdict.staff_unverified:
-        events.append(EventRecord("staff_unverified", {"reason": verdict.reason}))
+        events.append(EventRecord(STAFF_UNVERIFIED, {"reason": verdict.reason}))
     return InboundRecord(
         **_origin(item),
         sha256=msg.sha256,

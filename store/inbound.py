@@ -46,7 +46,7 @@ from store.registration_rows import (
     event_rows,
     message_row,
 )
-from store.staff_actions import apply_staff_act, member_replied
+from store.staff_actions import act_for_stored_copy, apply_staff_act, member_replied
 from store.vocabulary import Flag, Status
 
 
@@ -83,7 +83,28 @@ def register_many(
             results[index] = Registered(
                 first.message_id, "duplicate", first.case_number
             )
+        if _acting_copy(step, records[index]):
+            results[index] = _copy_acts(session, rules, records[index], results[index])
     return [results[i] for i in range(len(records))]
+
+
+def _acting_copy(step: identity.Plan, record: InboundRecord) -> bool:
+    """A duplicate (not of an erased message) that would act on its case."""
+    if isinstance(step, InboundRecord) or record.staff_act is None:
+        return False
+    return not (isinstance(step, identity.Stored) and step.erased)
+
+
+def _copy_acts(
+    session: Session, rules: CaseRules, record: InboundRecord, done: Registered
+) -> Registered:
+    """A believed copy of a stored mail acts when the stored copy did not
+    (store/staff_actions.py `act_for_stored_copy`)."""
+    case = act_for_stored_copy(session, rules, done.message_id, record)
+    if case is None:
+        return done
+    search.reindex(session, [case.id])
+    return Registered(done.message_id, "duplicate", case.number)
 
 
 class _Batch:
