@@ -30,7 +30,7 @@ from store.accounts import recipient_names
 from store.case_edit import EditRules, edit_case
 from store.errors import UserError
 from store.models import Case, Event, Message
-from store.registration import add_event, case_by_number, enqueue_mail
+from store.registration import add_event, case_by_number, enqueue_mail, staff_acted
 from store.registration_input import CaseRules, InboundRecord, StaffAct
 from store.registration_rows import SYSTEM_ACTOR
 from store.vocabulary import (
@@ -107,6 +107,9 @@ def _acted(session: Session, message: Message) -> bool:
 
 def _answer(session: Session, rules: CaseRules, case: Case, act: StaffAct) -> None:
     if case.status in (*DONE_STATUSES, Status.RECLASSIFIED):
+        # Staff wrote to the member again (often about the member's reply):
+        # that reply has been seen to.
+        staff_acted(case)
         add_event(session, "staff_answer_seen", case=case, actor=act.actor,
                   status=case.status)  # fmt: skip
         return

@@ -278,6 +278,31 @@ def test_member_reply_after_the_answer_flags_and_tells_the_assignee_once(
     assert "member_replied" not in _show(cli, config, number)["flags"]
 
 
+def test_staff_answer_by_mail_clears_member_replied(
+    cli, make_config, db_url, imap, smtp_server
+) -> None:
+    """A coordinator answering the member's reply by mail has acted on the
+    case: the reply no longer rides along in the reminders."""
+    config = _config(make_config, db_url, imap, smtp_server)
+    imap.append(complaint(sender=MEMBER))
+    number = _one_case(cli, config)["number"]
+    imap.append(_answer(number, FULL_ANSWER))
+    assert cli("--config", config, "run", "--once").code == 0
+    imap.append(complaint(sender=MEMBER, subject=f"Re: {number} niet akkoord",
+                          body="Ik ben het niet eens."))  # fmt: skip
+    assert cli("--config", config, "run", "--once").code == 0
+    assert "member_replied" in _show(cli, config, number)["flags"]
+
+    again = _answer(number, "Beste heer Peeters,\n\nWij bekijken het opnieuw.\n",
+                    message_id="antwoord-2@libmutov.be")  # fmt: skip
+    imap.append(again)
+    assert cli("--config", config, "run", "--once").code == 0
+    shown = _show(cli, config, number)
+    assert "member_replied" not in shown["flags"]
+    kinds = [e["kind"] for e in shown["events"]]
+    assert kinds.count("answered") == 1 and "staff_answer_seen" in kinds
+
+
 def _command(number: str, body: str, *, auth: str | None = PASS,
              sender: str = COORDINATOR) -> bytes:  # fmt: skip
     message = EmailMessage()
