@@ -127,7 +127,12 @@ def _record(
             base, follow_up_number=verdict.case_number, stranger=verdict.stranger
         )
     if verdict.klass == MessageClass.STAFF and verdict.case_number:
-        return replace(base, follow_up_number=verdict.case_number, staff=True)
+        return replace(
+            base,
+            follow_up_number=verdict.case_number,
+            staff=True,
+            staff_unverified=verdict.staff_unverified,
+        )
     if verdict.klass == MessageClass.BOUNCE:
         facts = read_bounce(msg.raw)
         return replace(

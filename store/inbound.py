@@ -138,8 +138,11 @@ class _Batch:
             record = self.records[index]
             if record.staff:
                 # Staff mail changes nothing on the case unless it is believed
-                # and answers the member or runs commands.
-                if record.staff_act is not None:
+                # and answers the member or runs commands; one not believed
+                # is for a person to check.
+                if record.staff_unverified:
+                    self._flag_for_review(case)
+                elif record.staff_act is not None:
                     apply_staff_act(
                         self.session, self.rules, case, record.staff_act,
                         record.dedupe_key,
@@ -273,7 +276,7 @@ class _Batch:
 
     def _needs_review(self, case: Case, record: InboundRecord) -> None:
         """A stranger's mail that names the case: a person decides."""
-        case.flags = sorted({*(case.flags or ()), Flag.NEEDS_REVIEW})
+        self._flag_for_review(case)
         add_event(
             self.session,
             "stranger_mail",
@@ -282,6 +285,11 @@ class _Batch:
             sender=record.sender,
             subject=(record.subject or "")[:200],
         )
+        self.session.flush()
+
+    def _flag_for_review(self, case: Case) -> None:
+        # A new list, not an in-place change: JSON columns only see assignment.
+        case.flags = sorted({*(case.flags or ()), Flag.NEEDS_REVIEW})
         self.session.flush()
 
     def _confirm(self, case: Case, record: InboundRecord) -> None:
