@@ -30,6 +30,7 @@ from store.registration_input import (
     InboundRecord,
     NewCase,
 )
+from store.staff_actions import STAFF_UNVERIFIED
 from store.vocabulary import Channel, Flag, MessageClass
 
 RESTORED = Flag.RESTORED  # case flag and event kind
@@ -132,7 +133,12 @@ def _record(
             base, follow_up_number=verdict.case_number, stranger=verdict.stranger
         )
     if verdict.klass == MessageClass.STAFF and verdict.case_number:
-        return replace(base, follow_up_number=verdict.case_number, staff=True)
+        return replace(
+            base,
+            follow_up_number=verdict.case_number,
+            staff=True,
+            staff_unverified=verdict.staff_unverified,
+        )
     if verdict.klass == MessageClass.BOUNCE:
         facts = read_bounce(msg.raw)
         return replace(
@@ -149,7 +155,7 @@ def _base(
         reason = verdict.sender_unverified_reason
         events.append(EventRecord("sender_unverified", {"reason": reason}))
     if verdict.staff_unverified:
-        events.append(EventRecord("staff_unverified", {"reason": verdict.reason}))
+        events.append(EventRecord(STAFF_UNVERIFIED, {"reason": verdict.reason}))
     return InboundRecord(
         **_origin(item),
         sha256=msg.sha256,

@@ -119,7 +119,9 @@ def run_digest(
             )
         ):
             return 0
-        context = digest_context(store.open_cases(session), policy, now)
+        context = digest_context(
+            store.open_cases(session), policy, now, store.replied_cases(session)
+        )
         coordinators = list(policy.coordinators)
         recipients = {
             address: (policy.language(address), name)

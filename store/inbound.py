@@ -46,7 +46,7 @@ from store.registration_rows import (
     event_rows,
     message_row,
 )
-from store.staff_actions import apply_staff_act, member_replied
+from store.staff_actions import act_for_stored_copy, apply_staff_act, member_replied
 from store.vocabulary import Flag, Status
 
 
@@ -83,7 +83,28 @@ def register_many(
             results[index] = Registered(
                 first.message_id, "duplicate", first.case_number
             )
+        if _acting_copy(step, records[index]):
+            results[index] = _copy_acts(session, rules, records[index], results[index])
     return [results[i] for i in range(len(records))]
+
+
+def _acting_copy(step: identity.Plan, record: InboundRecord) -> bool:
+    """A duplicate (not of an erased message) that would act on its case."""
+    if isinstance(step, InboundRecord) or record.staff_act is None:
+        return False
+    return not (isinstance(step, identity.Stored) and step.erased)
+
+
+def _copy_acts(
+    session: Session, rules: CaseRules, record: InboundRecord, done: Registered
+) -> Registered:
+    """A believed copy of a stored mail acts when the stored copy did not
+    (store/staff_actions.py `act_for_stored_copy`)."""
+    case = act_for_stored_copy(session, rules, done.message_id, record)
+    if case is None:
+        return done
+    search.reindex(session, [case.id])
+    return Registered(done.message_id, "duplicate", case.number)
 
 
 class _Batch:
@@ -117,8 +138,11 @@ class _Batch:
             record = self.records[index]
             if record.staff:
                 # Staff mail changes nothing on the case unless it is believed
-                # and answers the member or runs commands.
-                if record.staff_act is not None:
+                # and answers the member or runs commands; one not believed
+                # is for a person to check.
+                if record.staff_unverified:
+                    self._flag_for_review(case)
+                elif record.staff_act is not None:
                     apply_staff_act(
                         self.session, self.rules, case, record.staff_act,
                         record.dedupe_key,
@@ -250,7 +274,7 @@ class _Batch:
 
     def _needs_review(self, case: Case, record: InboundRecord) -> None:
         """A stranger's mail that names the case: a person decides."""
-        case.flags = sorted({*(case.flags or ()), Flag.NEEDS_REVIEW})
+        self._flag_for_review(case)
         add_event(
             self.session,
             "stranger_mail",
@@ -259,6 +283,11 @@ class _Batch:
             sender=record.sender,
             subject=(record.subject or "")[:200],
         )
+        self.session.flush()
+
+    def _flag_for_review(self, case: Case) -> None:
+        # A new list, not an in-place change: JSON columns only see assignment.
+        case.flags = sorted({*(case.flags or ()), Flag.NEEDS_REVIEW})
         self.session.flush()
 
     def _confirm(self, case: Case, record: InboundRecord) -> None:

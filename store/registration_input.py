@@ -196,6 +196,9 @@ class InboundRecord:
     staff: bool = False
     # A believed staff mail that answers the member or runs commands.
     staff_act: StaffAct | None = None
+    # Staff mail that is not believed (no trusted dmarc=pass): it acts on
+    # nothing and flags the case it joins needs_review, for a person.
+    staff_unverified: bool = False
     form_fields: tuple[FormFieldRecord, ...] = ()
     events: tuple[EventRecord, ...] = ()
     # Where the acknowledgement goes; None: no acknowledgement is queued.

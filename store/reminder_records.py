@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, cast, or_, select, text
+from sqlalchemy import String, cast, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from store.case_view import CASES, CaseView
 from store.db import is_postgres
-from store.models import ReminderSent, ServiceState, utcnow
+from store.models import Event, ReminderSent, ServiceState, utcnow
 from store.registration import enqueue_mail
 from store.registration_input import CaseRules
 from store.vocabulary import (
@@ -94,6 +94,31 @@ def flagged_cases(session: Session) -> list[CaseView]:
         .order_by(CASES.c.answer_due, CASES.c.id)
     )
     return [CaseView.of(row) for row in rows]
+
+
+def replied_cases(session: Session) -> list[tuple[CaseView, datetime | None]]:
+    """Cases whose member wrote again after the answer and nobody has acted
+    on since (flag `member_replied`), with the time of the latest such reply
+    (its `member_replied` event; None when the trail has none)."""
+    text = cast(CASES.c.flags, String)
+    rows = session.execute(
+        select(CASES)
+        .where(CASES.c.status != Status.RECLASSIFIED)
+        .where(text.like(f'%"{Flag.MEMBER_REPLIED.value}"%'))
+        .order_by(CASES.c.id)
+    )
+    cases = [CaseView.of(row) for row in rows]
+    if not cases:
+        return []
+    latest = dict(
+        session.execute(
+            select(Event.case_id, func.max(Event.at))
+            .where(Event.kind == Flag.MEMBER_REPLIED.value)
+            .where(Event.case_id.in_([case.id for case in cases]))
+            .group_by(Event.case_id)
+        ).all()
+    )
+    return [(case, latest.get(case.id)) for case in cases]
 
 
 def reminder_cases(session: Session) -> list[CaseView]:

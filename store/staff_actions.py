@@ -7,8 +7,11 @@ through the outbox like every other mail.
 
 - An answer by mail: the case is answered at the mail's date. The same
   answer seen twice (a Cc copy and the sent folder's copy) is one message in
-  the store and never reaches here twice; a case already answered stays as it
-  is. An answer without the ombudsdienst mention tells its sender, once.
+  the store and acts once: when the copy stored first did not act (the Cc
+  copy came without a trusted dmarc=pass, or from klachten@ itself), the
+  believed copy acts for it (`act_for_stored_copy`). A case already answered
+  stays as it is. An answer without the ombudsdienst mention tells its
+  sender, once.
 - Commands: each runs on its own; one that cannot run is recorded and, with
   the lines not understood, answered by one short mail.
 - A member's mail that joins an answered or closed case flags it
@@ -19,17 +22,31 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from store import lifecycle
 from store.accounts import recipient_names
 from store.case_edit import EditRules, edit_case
 from store.errors import UserError
-from store.models import Case
-from store.registration import add_event, enqueue_mail
-from store.registration_input import CaseRules, StaffAct
+from store.models import Case, Event, Message
+from store.registration import add_event, case_by_number, enqueue_mail, staff_acted
+from store.registration_input import CaseRules, InboundRecord, StaffAct
 from store.registration_rows import SYSTEM_ACTOR
-from store.vocabulary import DONE_STATUSES, Audience, Flag, MailKind, Status
+from store.vocabulary import (
+    DONE_STATUSES,
+    Audience,
+    Flag,
+    MailKind,
+    MessageClass,
+    Status,
+)
+
+# The audit event of staff mail that is not believed (it acts on nothing).
+STAFF_UNVERIFIED = "staff_unverified"
+# The audit event of a believed copy that acted for the stored copy of the
+# same mail, which had not.
+COPY_ACTED = "staff_act_by_copy"
 
 _OMBUDS_LANGUAGES = ("nl", "fr", "de")
 _MAIL_LANGUAGES = ("nl", "fr", "de")
@@ -45,8 +62,54 @@ def apply_staff_act(
         _commands(session, rules, case, act, message_key)
 
 
+def act_for_stored_copy(
+    session: Session, rules: CaseRules, message_id: int, record: InboundRecord
+) -> Case | None:
+    """`record` is a believed copy of the stored message `message_id` (most
+    often the sent folder's copy of an answer whose Cc copy the inbox stored
+    first) and carries a staff act: carry it out when the stored copy did
+    not, and make that message the case's staff message. Returns the case
+    acted on, or None when the stored copy had acted already."""
+    act, number = record.staff_act, record.follow_up_number
+    if act is None or number is None:
+        return None
+    case = case_by_number(session, number, lock=True)
+    message = session.get(Message, message_id)
+    if message is None or _acted(session, message):
+        return None
+    earlier = f"{message.klass}: {message.reason}"
+    message.klass = MessageClass.STAFF
+    message.reason = f"{record.reason}; stored first as {earlier}"
+    if message.case_id is None:
+        message.case_id = case.id
+    add_event(session, COPY_ACTED, case=case, message=message, actor=act.actor,
+              mailbox=record.mailbox, act=act.kind)  # fmt: skip
+    apply_staff_act(session, rules, case, act, record.dedupe_key)
+    session.flush()
+    return case
+
+
+def _acted(session: Session, message: Message) -> bool:
+    """Did the stored copy act on its case (or had a copy act for it)? Only
+    believed staff mail joined to a case does; one not believed is stored
+    with its `staff_unverified` event."""
+    kinds = set(
+        session.scalars(select(Event.kind).where(Event.message_id == message.id))
+    )
+    if COPY_ACTED in kinds:
+        return True
+    return (
+        message.klass == MessageClass.STAFF
+        and message.case_id is not None
+        and STAFF_UNVERIFIED not in kinds
+    )
+
+
 def _answer(session: Session, rules: CaseRules, case: Case, act: StaffAct) -> None:
     if case.status in (*DONE_STATUSES, Status.RECLASSIFIED):
+        # Staff wrote to the member again (often about the member's reply):
+        # that reply has been seen to.
+        staff_acted(case)
         add_event(session, "staff_answer_seen", case=case, actor=act.actor,
                   status=case.status)  # fmt: skip
         return

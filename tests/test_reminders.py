@@ -12,10 +12,12 @@ import pytest
 from sqlalchemy import func, select
 
 from responder.reminder_job import due_at_send_time, run_digest, run_due, tick
+from store import lifecycle
 from store.member import Member
 from store.models import OutboxMail, ReminderSent
 from store.registration import case_by_number, register_case
 from store.registration_input import NewCase
+from store.staff_actions import member_replied
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 COORDINATORS = ["coord@libmutov.be", "els@libmutov.be"]
@@ -299,11 +301,52 @@ def test_weekly_digest_once_per_iso_week(app: Any) -> None:
         "due_within_7": 1,
         "awaiting_confirmation": 0,
         "awaiting_letter": 1,
+        "member_replied": 0,
     }
+    assert context["replied"] == []
     assert [c["days_left"] for c in context["cases"]] == [4, 24]
     assert context["recipient_name"] == "Coord"
     assert context["as_of"] == monday.isoformat()
     assert run_digest(app, at(monday + timedelta(days=7), 8)) == 2
+
+
+def test_weekly_digest_lists_the_cases_whose_member_wrote_again(app: Any) -> None:
+    """Issue 16: a member's reply to an answered case shows in the digest
+    (which otherwise lists open cases only), until a person acts on it."""
+    open_number = register(app, 1)
+    replied = register(app, 2)
+    quiet = register(app, 3)  # answered, no reply: not listed
+    with app.transaction() as session:
+        for number in (replied, quiet):
+            reply = lifecycle.Answer(outcome="founded", text="Antwoord.")
+            lifecycle.answer(session, app.rules, number, reply, "els@lm.be")
+        case = lifecycle.assign(session, replied, "an@libmutov.be", "els@lm.be")
+        member_replied(session, app.rules, case, "mid:<reply@example.be>")
+    monday = date(2026, 5, 25)
+    assert run_digest(app, at(monday, 8, 5)) == 2
+    with app.transaction() as session:
+        row = session.scalars(
+            select(OutboxMail).where(OutboxMail.kind == "digest")
+        ).first()
+        context = row.context
+    assert [c["number"] for c in context["cases"]] == [open_number]
+    assert context["counts"]["member_replied"] == 1
+    (line,) = context["replied"]
+    assert line["number"] == replied
+    assert line["assignee"] == "an@libmutov.be"
+    assert line["status"] == "answered"
+    assert datetime.fromisoformat(line["replied_at"]).tzinfo is not None
+
+    with app.transaction() as session:
+        lifecycle.note(session, replied, "Gebeld.", "an@libmutov.be")
+    assert run_digest(app, at(monday + timedelta(days=7), 8)) == 2
+    with app.transaction() as session:
+        row = session.scalars(
+            select(OutboxMail)
+            .where(OutboxMail.kind == "digest")
+            .order_by(OutboxMail.id.desc())
+        ).first()
+        assert row.context["replied"] == []
 
 
 def test_tick_respects_working_hours(app: Any) -> None:

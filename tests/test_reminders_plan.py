@@ -303,7 +303,9 @@ def test_digest_context_counts() -> None:
         "due_within_7": 2,
         "awaiting_confirmation": 1,
         "awaiting_letter": 1,
+        "member_replied": 0,
     }
+    assert context["replied"] == []
     assert context["as_of"] == "2026-06-10"
 
 

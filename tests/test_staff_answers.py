@@ -143,6 +143,81 @@ def test_answer_found_in_the_sent_folder_and_in_cc_is_one_answer(
     assert len(staff) == 1  # the Cc copy was the same message
 
 
+def _case_in_sent_folder_setup(cli, make_config, db_url, imap, smtp_server):
+    """A config watching the sent folder, and its acknowledged case's number."""
+    config = _config(make_config, db_url, imap, smtp_server,
+                     imap_values={"sent_mailbox": SENT})  # fmt: skip
+    imap.create_mailbox(SENT)
+    imap.append(complaint(sender=MEMBER, message_id="klacht-8@example.be"))
+    number = _one_case(cli, config)["number"]
+    _settle(smtp_server, 1)
+    return config, number
+
+
+def _answered_once(cli, config, number: str) -> dict:
+    shown = _show(cli, config, number)
+    assert shown["status"] == "answered"
+    kinds = [e["kind"] for e in shown["events"]]
+    assert kinds.count("answered") == 1
+    assert "staff_answer_seen" not in kinds
+    assert datetime.fromisoformat(shown["answered_at"]) == ANSWER_DATE
+    assert shown["outcome"] == "partly-founded"
+    return shown
+
+
+def test_unbelieved_cc_copy_first_then_the_sent_folder_answers_once(
+    cli, make_config, db_url, imap, smtp_server
+) -> None:
+    """Internal Exchange mail often has no Authentication-Results: the Cc copy
+    is stored first (the inbox is read before the sent folder) as staff mail
+    that is not believed; its copy in the sent folder is the same message and
+    still answers the case, once."""
+    config, number = _case_in_sent_folder_setup(
+        cli, make_config, db_url, imap, smtp_server
+    )
+    imap.append(_answer(number, FULL_ANSWER, auth=None))
+    imap.append(_answer(number, FULL_ANSWER, auth=None), mailbox=SENT)
+    assert cli("--config", config, "run", "--once").code == 0
+    assert cli("--config", config, "run", "--once").code == 0
+    shown = _answered_once(cli, config, number)
+    (answered,) = [e for e in shown["events"] if e["kind"] == "answered"]
+    assert answered["actor"] == COORDINATOR
+    staff = cli("--config", config, "messages", "list", "--class", "staff",
+                "--format", "json").json()  # fmt: skip
+    assert [m["case"] for m in staff] == [number]
+    _settle(smtp_server, 1)  # the answer names the ombudsdienst: no notice
+
+
+def test_cc_copy_from_the_shared_mailbox_then_the_sent_folder_answers_once(
+    cli, make_config, db_url, imap, smtp_server
+) -> None:
+    """Sent "as" klachten@ with klachten@ in Cc: the inbox copy is our own
+    address's mail (never acted on); the sent folder's copy answers."""
+    config, number = _case_in_sent_folder_setup(
+        cli, make_config, db_url, imap, smtp_server
+    )
+    mail = _answer(number, FULL_ANSWER, auth=None, sender="klachten@libmutov.be")
+    imap.append(mail)
+    imap.append(mail, mailbox=SENT)
+    assert cli("--config", config, "run", "--once").code == 0
+    assert cli("--config", config, "run", "--once").code == 0
+    shown = _answered_once(cli, config, number)
+    assert shown["message_count"] == 2  # the complaint and the answer
+
+
+def test_believed_cc_copy_first_then_the_sent_folder_answers_once(
+    cli, make_config, db_url, imap, smtp_server
+) -> None:
+    config, number = _case_in_sent_folder_setup(
+        cli, make_config, db_url, imap, smtp_server
+    )
+    imap.append(_answer(number, FULL_ANSWER))
+    assert cli("--config", config, "run", "--once").code == 0
+    imap.append(_answer(number, FULL_ANSWER, auth=None), mailbox=SENT)
+    assert cli("--config", config, "run", "--once").code == 0
+    _answered_once(cli, config, number)
+
+
 def test_answer_only_in_the_sent_folder_counts(
     cli, make_config, db_url, imap, smtp_server
 ) -> None:
@@ -201,6 +276,31 @@ def test_member_reply_after_the_answer_flags_and_tells_the_assignee_once(
     note = cli("--config", config, "case", "note", number, "Gebeld.")
     assert note.code == 0, note.err
     assert "member_replied" not in _show(cli, config, number)["flags"]
+
+
+def test_staff_answer_by_mail_clears_member_replied(
+    cli, make_config, db_url, imap, smtp_server
+) -> None:
+    """A coordinator answering the member's reply by mail has acted on the
+    case: the reply no longer rides along in the reminders."""
+    config = _config(make_config, db_url, imap, smtp_server)
+    imap.append(complaint(sender=MEMBER))
+    number = _one_case(cli, config)["number"]
+    imap.append(_answer(number, FULL_ANSWER))
+    assert cli("--config", config, "run", "--once").code == 0
+    imap.append(complaint(sender=MEMBER, subject=f"Re: {number} niet akkoord",
+                          body="Ik ben het niet eens."))  # fmt: skip
+    assert cli("--config", config, "run", "--once").code == 0
+    assert "member_replied" in _show(cli, config, number)["flags"]
+
+    again = _answer(number, "Beste heer Peeters,\n\nWij bekijken het opnieuw.\n",
+                    message_id="antwoord-2@libmutov.be")  # fmt: skip
+    imap.append(again)
+    assert cli("--config", config, "run", "--once").code == 0
+    shown = _show(cli, config, number)
+    assert "member_replied" not in shown["flags"]
+    kinds = [e["kind"] for e in shown["events"]]
+    assert kinds.count("answered") == 1 and "staff_answer_seen" in kinds
 
 
 def _command(number: str, body: str, *, auth: str | None = PASS,

@@ -101,6 +101,9 @@ def test_unverified_staff_mail_by_threading_is_flagged_not_acted_on(
     shown = cli("--config", config, "case", "show", case["number"], "--format", "json")
     kinds = [e["kind"] for e in shown.json()["events"]]
     assert "staff_unverified" in kinds
+    # Issue 16: "acts on nothing and is flagged for a person".
+    assert "needs_review" in shown.json()["flags"]
+    assert shown.json()["status"] == case["status"]
     _settle(smtp_server, 1)
 
 

@@ -588,9 +588,9 @@ def test_digest_in_french_and_german(
     counts_lines = [
         line for line in mail.text.splitlines() if re.fullmatch(r".+:\s+\d+", line)
     ]
-    assert len(counts_lines) == 5
+    assert len(counts_lines) == 6
     assert len({len(line) for line in counts_lines}) == 1  # the numbers align
-    assert counts_lines[-1].startswith(counted) and counts_lines[-1].endswith(" 4")
+    assert counts_lines[-2].startswith(counted) and counts_lines[-2].endswith(" 4")
     assert status in mail.text
     assert "in_progress" not in mail.text + mail.html
     assert mail.text.index("KL-2026-00001") < mail.text.index("KL-2026-00002")
@@ -604,6 +604,76 @@ def test_digest_in_french_and_german(
     )
     assert empty in empty_mail.text and empty in empty_mail.html
     assert "KL-2026" not in empty_mail.text
+
+
+def replied_case(i: int, replied_at: str | None, **extra: Any) -> dict[str, Any]:
+    """A digest line of a case whose member wrote again (weekly_digest)."""
+    number = f"KL-2026-{i:05d}"
+    values = {
+        "number": number,
+        "member_name": f"Lid {i}",
+        "subject": f"Onderwerp {i}",
+        "replied_at": replied_at,
+        "assignee": None,
+        "status": "answered",
+        "link": f"klachten case show {number}",
+    }
+    values.update(extra)
+    return values
+
+
+@pytest.mark.parametrize(
+    ("lang", "heading", "counted", "written", "unknown", "nobody"),
+    [
+        ("nl", "Het lid schreef opnieuw na het antwoord (2):",
+         "Lid schreef opnieuw na het antwoord:", "Geschreven:   27 november 2026",
+         "datum onbekend", "niet toegewezen"),
+        ("fr", "Le membre a réécrit après la réponse (2) :",
+         "Le membre a réécrit après la réponse :", "Réécrit le :   27 novembre 2026",
+         "date inconnue", "aucun"),
+        ("de", "Das Mitglied hat nach der Antwort erneut geschrieben (2):",
+         "Mitglied schrieb nach der Antwort erneut:",
+         "Geschrieben:   27. November 2026", "Datum unbekannt", "nicht zugewiesen"),
+    ],
+)  # fmt: skip
+def test_digest_lists_the_cases_whose_member_wrote_again(
+    env, lang, heading, counted, written, unknown, nobody
+):
+    """Issue 16: a member's reply after the answer shows in the digest."""
+    replied = [
+        replied_case(3, "2026-11-27T10:15:00+01:00", assignee="an@libmutov.be",
+                     member_name="<b>Jan</b>"),
+        replied_case(4, None, status="closed"),
+    ]  # fmt: skip
+    counts = {**DIGEST_COUNTS, "member_replied": 2}
+    context = {"cases": [reminder_case(1, 5)], "replied": replied, "counts": counts,
+               "as_of": "2026-11-30"}  # fmt: skip
+    mail = render_mail(env, "coordinator", "digest", lang, context)
+    text = mail.text
+    assert heading in text
+    (count_line,) = [line for line in text.splitlines() if line.startswith(counted)]
+    assert count_line.endswith(" 2")
+    assert (
+        text.index("KL-2026-00001") < text.index(heading) < text.index("KL-2026-00003")
+    )
+    assert text.index("KL-2026-00003") < text.index("KL-2026-00004")
+    assert written in text and unknown in text
+    assert "an@libmutov.be" in text and nobody in text
+    assert "27/11/2026" in mail.html and "an@libmutov.be" in mail.html
+    assert "&lt;b&gt;Jan&lt;/b&gt;" in mail.html and "<b>Jan" not in mail.html
+    assert "KL-2026-00004" in mail.html
+    quiet = render_mail(env, "coordinator", "digest", lang, {**context, "replied": []})
+    assert heading not in quiet.text and "KL-2026-00003" not in quiet.html
+
+
+def test_digest_queued_before_the_replied_section_still_renders(env):
+    """A digest queued by the previous version (no `replied`, no count) is
+    rendered at delivery: it still goes out."""
+    context = {"cases": [reminder_case(1, 5)], "counts": DIGEST_COUNTS,
+               "as_of": "2026-11-30"}  # fmt: skip
+    mail = render_mail(env, "coordinator", "digest", "nl", context)
+    assert "Lid schreef opnieuw na het antwoord:" in mail.text
+    assert "Het lid schreef opnieuw" not in mail.text
 
 
 def test_delivery_failed(env):
