@@ -239,6 +239,13 @@ def _lifecycle_commands(case: argparse._SubParsersAction) -> None:
     p.add_argument("text")
     _handler(p, "lifecycle:note")
 
+    p = case.add_parser(
+        "reviewed", help="clear needs_review: a person looked at what raised it"
+    )
+    p.add_argument("number")
+    p.add_argument("--note", default="", metavar="TEXT", help="what was found")
+    _handler(p, "lifecycle:reviewed")
+
     p = case.add_parser("answer", help="record (and send) the answer")
     p.add_argument("number")
     p.add_argument("--outcome", choices=values(Outcome), required=True)

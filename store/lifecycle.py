@@ -79,6 +79,19 @@ def note(session: Session, number: str, text: str, actor: str) -> Case:
     return case
 
 
+def reviewed(session: Session, number: str, text: str, actor: str) -> Case:
+    """A person looked at what made the case need review (a stranger's mail,
+    a form a limit stopped, staff mail that was not believed): the flag goes,
+    the audit trail says who and, when given, what they found."""
+    case = case_by_number(session, number, lock=True)
+    if Flag.NEEDS_REVIEW not in (case.flags or ()):
+        raise WrongState(f"case {number} is not flagged {Flag.NEEDS_REVIEW}")
+    # A new list, not an in-place change: JSON columns only see assignment.
+    case.flags = sorted(set(case.flags) - {Flag.NEEDS_REVIEW})
+    add_event(session, "reviewed", case=case, actor=actor, text=text.strip())
+    return case
+
+
 def answer(
     session: Session,
     rules: CaseRules,

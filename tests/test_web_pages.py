@@ -734,3 +734,44 @@ def test_the_office_filter_offers_the_configured_offices(
     app.state.ws.close()
     assert "<option selected>LM Oost-Vlaanderen</option>" in page.text
     assert "RegionalOffice(" not in page.text
+
+
+def _flag_for_review(site: Seeded, number: str) -> None:
+    """As intake does for a stranger's mail naming the case."""
+    from config import load_settings
+    from store.db import make_engine, session_factory, transaction
+    from store.registration import case_by_number
+
+    engine = make_engine(load_settings(site.config, environ={}).store.url)
+    try:
+        with transaction(session_factory(engine)) as session:
+            case = case_by_number(session, number)
+            case.flags = sorted({*(case.flags or ()), "needs_review"})
+    finally:
+        engine.dispose()
+
+
+def test_a_reviewed_case_loses_its_needs_review_flag(coordinator, site, cli) -> None:
+    page = f"/cases/{site.form_case}"
+    assert "/reviewed" not in coordinator.get(page).text  # nothing to review
+    _flag_for_review(site, site.form_case)
+    assert "/reviewed" in coordinator.get(page).text
+    note = "Zijn dochter; hoort erbij"
+    done = _post(coordinator, page + "/reviewed", page, text=note)
+    assert done.status_code == 303
+    case = coordinator.get(f"/api/cases/{site.form_case}").json()
+    assert "needs_review" not in case["flags"]
+    (event,) = [e for e in case["events"] if e["kind"] == "reviewed"]
+    assert event["actor"] == COORDINATOR
+    assert "Zijn dochter" in str(event)
+    assert "nagekeken" in coordinator.get(page).text
+    # Once is enough: the command line says so in one line, changes nothing.
+    again = cli("--config", site.config, "case", "reviewed", site.form_case)
+    assert again.code == 2 and again.err.count("\n") == 1, again.err
+    assert "not flagged needs_review" in again.err
+    _flag_for_review(site, site.form_case)
+    by_cli = cli("--config", site.config, "case", "reviewed", site.form_case)
+    assert by_cli.code == 0, by_cli.err
+    case = coordinator.get(f"/api/cases/{site.form_case}").json()
+    assert "needs_review" not in case["flags"]
+    assert [e["kind"] for e in case["events"]].count("reviewed") == 2

@@ -105,6 +105,19 @@ def note(request: Request, ws: Workspace, person: Person | None, form: FormData)
 
 
 @guarded("coordinator")
+def reviewed(request: Request, ws: Workspace, person: Person | None, form: FormData):
+    from store import lifecycle
+
+    number, text = request.path_params["number"], field(form, "text")
+    return act(
+        request,
+        ws,
+        lambda db: lifecycle.reviewed(db, number, text, need(person).email),
+        values={"review": text},
+    )
+
+
+@guarded("coordinator")
 def close(request: Request, ws: Workspace, person: Person | None, form: FormData):
     from store import lifecycle
 

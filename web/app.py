@@ -46,6 +46,7 @@ def routes() -> list[Route | Mount]:
         Route(CASE + "/attachments/{attachment_id}", pages.attachment),
         Route(CASE + "/assign", actions.assign, methods=["POST"]),
         Route(CASE + "/note", actions.note, methods=["POST"]),
+        Route(CASE + "/reviewed", actions.reviewed, methods=["POST"]),
         Route(CASE + "/close", actions.close, methods=["POST"]),
         Route(CASE + "/reopen", actions.reopen, methods=["POST"]),
         Route(CASE + "/refer", actions.refer, methods=["POST"]),

@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from store.errors import UserError
+from store.vocabulary import Flag
 from web.auth import Problem, client_address, sign_out, start_session
 from web.guard import guarded
 from web.language import remember
@@ -112,6 +113,7 @@ def case_view(
         "case": case,
         # A closed case takes only the analysis fields (store.case_edit).
         "full_edit": may_change(case["status"], ("subject",)),
+        "needs_review": Flag.NEEDS_REVIEW in case["flags"],
         "settings": ws.settings,
         "errors": {},
         "values": {},

@@ -49,6 +49,16 @@ def note(app: App, args: argparse.Namespace) -> int:
     )
 
 
+def reviewed(app: App, args: argparse.Namespace) -> int:
+    from store import lifecycle
+
+    return _change(
+        app,
+        lambda s: lifecycle.reviewed(s, args.number, args.note, app.actor),
+        lambda case: "reviewed: needs_review cleared",
+    )
+
+
 def answer(app: App, args: argparse.Namespace) -> int:
     from store import lifecycle
 
