@@ -22,6 +22,13 @@ from store.registration_input import CaseRules, NewCase
 from store.vocabulary import Channel, MessageClass
 
 
+def strangers_mail(klass: str, sender: str | None, member_email: str | None) -> bool:
+    """Whether a message of a case may become a case of its own: a follow-up
+    (it named the case) from an address that is not the member's."""
+    mine = (member_email or "").strip().lower()
+    return klass == MessageClass.FOLLOW_UP and (sender or "").strip().lower() != mine
+
+
 def open_case_from_message(
     session: Session, rules: CaseRules, message_id: int, actor: str
 ) -> Case:
@@ -36,8 +43,7 @@ def open_case_from_message(
             + (f" of case {old.number}" if old is not None else "")
             + ": only a stranger's mail that names a case becomes a case of its own"
         )
-    member_email = (old.member_email or "").strip().lower()
-    if (message.sender or "").strip().lower() == member_email:
+    if not strangers_mail(message.klass, message.sender, old.member_email):
         raise UserError(
             f"message {message_id} is the member's own mail in case {old.number}"
         )

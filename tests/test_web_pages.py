@@ -4,6 +4,7 @@ PostgreSQL: sign-in, the cases, one case, attachments, actions, escaping."""
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -775,3 +776,43 @@ def test_a_reviewed_case_loses_its_needs_review_flag(coordinator, site, cli) -> 
     case = coordinator.get(f"/api/cases/{site.form_case}").json()
     assert "needs_review" not in case["flags"]
     assert [e["kind"] for e in case["events"]].count("reviewed") == 2
+
+
+def test_a_strangers_mail_becomes_a_complaint_of_its_own(
+    coordinator, site, cli, tmp_path: Path
+) -> None:
+    """A neighbour quoting Marc's number is stored beside his case; the case
+    page offers the coordinator to make it a case of its own (as `messages
+    register` does), Marc's own mail gets no such button."""
+    from tests.web_support import mail
+
+    page = f"/cases/{site.form_case}"
+    assert "/own-complaint" not in coordinator.get(page).text  # Marc's own mail
+    inbox = tmp_path / "later"
+    inbox.mkdir()
+    (inbox / "3.eml").write_bytes(
+        mail(
+            "Buur <buur@example.be>",
+            f"Over {site.form_case}",
+            f"Ik heb dezelfde klacht als in {site.form_case}, maar over mijn bril.",
+        )
+    )
+    assert cli("--config", site.config, "import", inbox).code == 0
+    html = coordinator.get(page).text
+    (action,) = re.findall(r'action="(/cases/[^"]+/own-complaint)"', html)
+    done = _post(coordinator, action, page)
+    assert done.status_code == 303
+    new = done.headers["location"].removeprefix("/cases/")
+    assert new != site.form_case
+    opened = coordinator.get(f"/api/cases/{new}").json()
+    assert opened["member"]["email"] == "buur@example.be"
+    assert [e["kind"] for e in opened["events"]][-1] == "opened_from_message"
+    old = coordinator.get(f"/api/cases/{site.form_case}").json()
+    assert "buur@example.be" not in {m["sender"] for m in old["messages"]}
+    assert "message_moved" in [e["kind"] for e in old["events"]]
+    # The message is the new case's complaint now: no button on either page.
+    assert "/own-complaint" not in coordinator.get(page).text
+    assert "/own-complaint" not in coordinator.get(f"/cases/{new}").text
+    # A second post (a reload) is refused with the reason, nothing changed.
+    again = _post(coordinator, action, page)
+    assert again.status_code == 422 and "only a stranger" in again.text

@@ -19,6 +19,7 @@ from starlette.responses import RedirectResponse, Response
 
 from store.errors import NotFound, UserError
 from store.vocabulary import Outcome, values
+from web.auth import Problem
 from web.guard import guarded, need, status_of
 from web.labels import DELIVERY_WORDS
 from web.pages import case_view
@@ -225,6 +226,30 @@ def merge(request: Request, ws: Workspace, person: Person | None, form: FormData
     )
     if isinstance(response, RedirectResponse):
         response.headers["location"] = f"/cases/{into}"
+    return response
+
+
+@guarded("coordinator")
+def own_complaint(
+    request: Request, ws: Workspace, person: Person | None, form: FormData
+):
+    """A stranger's mail that named this case becomes a case of its own (as
+    `messages register`); the new case's page comes next."""
+    from store.stranger_case import open_case_from_message
+
+    try:
+        message_id = int(request.path_params["message_id"])
+    except ValueError:
+        raise Problem(404, "no such message") from None
+    opened: list[str] = []
+
+    def change(db: Session) -> None:
+        case = open_case_from_message(db, ws.rules, message_id, need(person).email)
+        opened.append(case.number)
+
+    response = act(request, ws, change)
+    if isinstance(response, RedirectResponse):
+        response.headers["location"] = f"/cases/{opened[0]}"
     return response
 
 

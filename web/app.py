@@ -47,6 +47,11 @@ def routes() -> list[Route | Mount]:
         Route(CASE + "/assign", actions.assign, methods=["POST"]),
         Route(CASE + "/note", actions.note, methods=["POST"]),
         Route(CASE + "/reviewed", actions.reviewed, methods=["POST"]),
+        Route(
+            CASE + "/messages/{message_id}/own-complaint",
+            actions.own_complaint,
+            methods=["POST"],
+        ),
         Route(CASE + "/close", actions.close, methods=["POST"]),
         Route(CASE + "/reopen", actions.reopen, methods=["POST"]),
         Route(CASE + "/refer", actions.refer, methods=["POST"]),

@@ -104,6 +104,7 @@ def case_view(
     """What the case page shows; raises NotFound for an unknown number."""
     from store.case_edit import may_change
     from store.queries import show_case
+    from store.stranger_case import strangers_mail
 
     with ws.transaction() as db:
         case = show_case(db, number, ws.timezone)
@@ -114,6 +115,12 @@ def case_view(
         # A closed case takes only the analysis fields (store.case_edit).
         "full_edit": may_change(case["status"], ("subject",)),
         "needs_review": Flag.NEEDS_REVIEW in case["flags"],
+        # Messages a coordinator may make a complaint of their own.
+        "strangers": {
+            m["id"]
+            for m in case["messages"]
+            if strangers_mail(m["class"], m["sender"], case["member"]["email"])
+        },
         "settings": ws.settings,
         "errors": {},
         "values": {},
