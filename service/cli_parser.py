@@ -14,15 +14,17 @@ from service.cli_privacy import add_privacy_commands
 from store.vocabulary import (
     REGISTER_CHANNELS,
     Channel,
+    MemberTemplate,
     MessageClass,
     Outcome,
     Reclassification,
+    Role,
     Status,
     values,
 )
 
-MEMBER_TEMPLATES = ("request-info", "request-confirmation", "delay")
-ROLES = ("viewer", "coordinator", "admin")
+MEMBER_TEMPLATES = values(MemberTemplate)
+ROLES = values(Role)
 
 
 def iso_date(text: str) -> date:

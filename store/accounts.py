@@ -30,8 +30,9 @@ from store.errors import NotFound, UserError
 from store.member_checks import valid_email
 from store.models import Account, SignInFailures, utcnow
 from store.registration import add_event, is_conflict
+from store.vocabulary import Role, values
 
-ROLES = ("viewer", "coordinator", "admin")
+ROLES = values(Role)
 MAX_FAILURES = 5
 WINDOW = timedelta(minutes=15)
 LOCK = timedelta(minutes=15)

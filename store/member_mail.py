@@ -16,14 +16,10 @@ from store.errors import UserError, WrongState
 from store.models import Message, OutboxMail
 from store.registration import add_event, case_by_number, enqueue_mail
 from store.registration_input import CaseRules
-from store.vocabulary import Audience, MailKind, Status
+from store.vocabulary import Audience, MailKind, MemberTemplate, Status
 
 # The command line's names -> the template names (member/<name>.<lang>...).
-TEMPLATES = {
-    "request-info": "request_info",
-    "request-confirmation": "request_confirmation",
-    "delay": "delay",
-}
+TEMPLATES = {name.value: name.value.replace("-", "_") for name in MemberTemplate}
 # The coordinator's own text is required where the template cannot know it.
 NEEDS_TEXT = frozenset({"request-info"})
 KIND = MailKind.MEMBER_MAIL

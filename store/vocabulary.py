@@ -201,6 +201,22 @@ UNSENT_MAIL_STATUSES: tuple[MailStatus, ...] = (MailStatus.PENDING, MailStatus.S
 ERASED_SKIP_REASON = "member data erased"
 
 
+class Role(StrEnum):
+    """What a workspace account may do, each role all of the one before."""
+
+    VIEWER = "viewer"
+    COORDINATOR = "coordinator"
+    ADMIN = "admin"
+
+
+class MemberTemplate(StrEnum):
+    """The mails a coordinator writes to a member (`case write --template`)."""
+
+    REQUEST_INFO = "request-info"
+    REQUEST_CONFIRMATION = "request-confirmation"
+    DELAY = "delay"
+
+
 class OwnHeader(StrEnum):
     """Headers of the mail we send that our own code reads back (a sent
     folder after a restore, a member's reply)."""

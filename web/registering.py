@@ -32,18 +32,27 @@ from ingest.hand_registration import (
 )
 from store.case_edit import MEMBER_FIELDS
 from store.registration_input import AttachmentRecord, NewCase
+from store.vocabulary import Channel, values
 from web.actions import field
 from web.guard import guarded, need
 from web.people import Person
 from web.rendering import page
 from web.workspace import Workspace
 
-CHANNELS = ("post", "oral")
+# The workspace registers what reaches a person: letters and conversations.
+CHANNELS = values((Channel.POST, Channel.ORAL))
 
 
 @guarded("coordinator")
 def register_form(request: Request, ws: Workspace, person: Person | None) -> Response:
-    return page(request, "register.html.j2", values={}, errors={}, settings=ws.settings)
+    return page(
+        request,
+        "register.html.j2",
+        values={},
+        errors={},
+        settings=ws.settings,
+        channels=CHANNELS,
+    )
 
 
 @guarded("coordinator")
@@ -64,6 +73,7 @@ def register(
             values=values,
             errors=errors,
             settings=ws.settings,
+            channels=CHANNELS,
         )
     acknowledge_to = acknowledgement_address(new)
     with ws.transaction() as db:
