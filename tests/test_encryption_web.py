@@ -16,7 +16,14 @@ from starlette.testclient import TestClient
 
 from store.crypto import new_key
 from tests.test_encryption import stored_bytes
-from tests.web_support import COORDINATOR, FORM_VALUES, Seeded, seed, web_sections
+from tests.web_support import (
+    COORDINATOR,
+    FORM_VALUES,
+    Seeded,
+    seed,
+    web_sections,
+    workspace_client,
+)
 
 
 @pytest.fixture
@@ -31,14 +38,8 @@ def site(cli, make_config, db_url, tmp_path) -> Seeded:
 
 @pytest.fixture
 def client(site: Seeded) -> Iterator[TestClient]:
-    from config import load_settings
-    from web.app import create_app
-
-    app = create_app(load_settings(site.config, environ={}), environ={})
-    with TestClient(app, client=("127.0.0.1", 40000)) as made:
-        made.headers["X-Remote-User"] = COORDINATOR
+    with workspace_client(site.config, peer="127.0.0.1", sso=COORDINATOR) as made:
         yield made
-    app.state.ws.close()
 
 
 def test_the_form_case_is_sealed_and_reads_back(client, site, db_url, cli) -> None:

@@ -13,7 +13,15 @@ import pytest
 from starlette.testclient import TestClient
 
 from tests.formfill import asset, fill_pdf
-from tests.web_support import COORDINATOR, Seeded, seed, sign_in, token, web_sections
+from tests.web_support import (
+    COORDINATOR,
+    Seeded,
+    seed,
+    sign_in,
+    token,
+    web_sections,
+    workspace_client,
+)
 
 TODAY = date.today().isoformat()
 GERMAN = "Guten Tag, seit drei Monaten keine Rückerstattung meiner Arztrechnung."
@@ -27,14 +35,9 @@ def site(cli, make_config, db_url, tmp_path) -> Seeded:
 
 @pytest.fixture
 def coordinator(site: Seeded) -> Iterator[TestClient]:
-    from config import load_settings
-    from web.app import create_app
-
-    app = create_app(load_settings(site.config, environ={}), environ={})
-    with TestClient(app, client=("10.1.2.3", 40000)) as client:
+    with workspace_client(site.config) as client:
         assert sign_in(client, COORDINATOR).status_code == 303
         yield client
-    app.state.ws.close()
 
 
 def web_register(client: TestClient, files: dict | None = None, **values: str):

@@ -154,11 +154,7 @@ def test_letters_print_the_offices_address_as_sender() -> None:
 def test_the_workspace_patch_takes_only_a_configured_office(
     cli: Cli, make_config: Callable[..., Path], db_url: str, tmp_path: Path
 ) -> None:
-    from starlette.testclient import TestClient
-
-    from config import load_settings
-    from tests.web_support import COORDINATOR, seed, web_sections
-    from web.app import create_app
+    from tests.web_support import COORDINATOR, seed, web_sections, workspace_client
 
     config = make_config(
         db_url,
@@ -166,18 +162,13 @@ def test_the_workspace_patch_takes_only_a_configured_office(
         cases={"regional_offices": [GENT, BRUSSEL]},
     )
     site = seed(cli, config, tmp_path)
-    app = create_app(load_settings(config, environ={}), environ={})
-    try:
-        with TestClient(app, client=("127.0.0.1", 40000)) as client:
-            client.headers["X-Remote-User"] = COORDINATOR
-            url = f"/api/cases/{site.form_case}"
-            before = client.get(url).json()["regional_office"]
-            refused = client.patch(url, json={"regional_office": "Planeet Mars"})
-            assert refused.status_code == 422
-            assert "regional_office" in refused.json()["fields"]
-            assert client.get(url).json()["regional_office"] == before
-            taken = client.patch(url, json={"regional_office": "lm brussel"})
-            assert taken.status_code == 200, taken.text
-            assert taken.json()["regional_office"] == "LM Brussel"
-    finally:
-        app.state.ws.close()
+    with workspace_client(config, peer="127.0.0.1", sso=COORDINATOR) as client:
+        url = f"/api/cases/{site.form_case}"
+        before = client.get(url).json()["regional_office"]
+        refused = client.patch(url, json={"regional_office": "Planeet Mars"})
+        assert refused.status_code == 422
+        assert "regional_office" in refused.json()["fields"]
+        assert client.get(url).json()["regional_office"] == before
+        taken = client.patch(url, json={"regional_office": "lm brussel"})
+        assert taken.status_code == 200, taken.text
+        assert taken.json()["regional_office"] == "LM Brussel"

@@ -22,6 +22,7 @@ from tests.web_support import (
     sign_in,
     token,
     web_sections,
+    workspace_client,
 )
 
 
@@ -33,13 +34,8 @@ def site(cli, make_config, db_url, tmp_path) -> Seeded:
 
 @pytest.fixture
 def client(site: Seeded) -> Iterator[TestClient]:
-    from config import load_settings
-    from web.app import create_app
-
-    app = create_app(load_settings(site.config, environ={}), environ={})
-    with TestClient(app, client=("10.1.2.3", 40000)) as test_client:
+    with workspace_client(site.config) as test_client:
         yield test_client
-    app.state.ws.close()
 
 
 @pytest.fixture
@@ -305,13 +301,8 @@ def test_a_bogus_language_cookie_means_dutch(client, bogus: str) -> None:
 @pytest.fixture
 def behind_proxy(site: Seeded) -> Iterator[TestClient]:
     """A client whose every connection comes from the trusted proxy."""
-    from config import load_settings
-    from web.app import create_app
-
-    app = create_app(load_settings(site.config, environ={}), environ={})
-    with TestClient(app, client=("127.0.0.1", 40000)) as test_client:
+    with workspace_client(site.config, peer="127.0.0.1") as test_client:
         yield test_client
-    app.state.ws.close()
 
 
 def _attempt(client: TestClient, email: str, password: str, **headers: str):
@@ -716,8 +707,6 @@ def test_failed_sign_ins_lock_the_account(client, site) -> None:
 def test_the_office_filter_offers_the_configured_offices(
     cli, make_config, db_url, tmp_path
 ) -> None:
-    from config import load_settings
-    from web.app import create_app
 
     office = {
         "name": "LM Oost-Vlaanderen",
@@ -728,11 +717,9 @@ def test_the_office_filter_offers_the_configured_offices(
         db_url, web=web_sections(tmp_path), cases={"regional_offices": [office]}
     )
     seed(cli, config, tmp_path)
-    app = create_app(load_settings(config, environ={}), environ={})
-    with TestClient(app, client=("10.1.2.3", 40000)) as client:
+    with workspace_client(config) as client:
         assert sign_in(client, COORDINATOR).status_code == 303
         page = client.get("/cases", params={"regional_office": "LM Oost-Vlaanderen"})
-    app.state.ws.close()
     assert "<option selected>LM Oost-Vlaanderen</option>" in page.text
     assert "RegionalOffice(" not in page.text
 

@@ -9,13 +9,18 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tests.formfill import asset, fill_pdf, insz
+
+if TYPE_CHECKING:
+    from starlette.testclient import TestClient
 
 PASSWORD = "correct horse battery"
 ADMIN = "admin@libmutov.be"
@@ -151,3 +156,25 @@ def sign_in(client: Any, email: str, password: str = PASSWORD) -> Any:
         data={"email": email, "password": password, "csrf": token(page.text)},
         follow_redirects=False,
     )
+
+
+@contextmanager
+def workspace_client(
+    config: Path, peer: str = "10.1.2.3", sso: str | None = None
+) -> Iterator[TestClient]:
+    """A client of the workspace built from `config`, every connection from
+    `peer`; with `sso`, each request names that account in the SSO header
+    (the peer must be a trusted proxy). The workspace's store is closed after."""
+    from starlette.testclient import TestClient
+
+    from config import load_settings
+    from web.app import create_app
+
+    app = create_app(load_settings(config, environ={}), environ={})
+    try:
+        with TestClient(app, client=(peer, 40000)) as client:
+            if sso is not None:
+                client.headers["X-Remote-User"] = sso
+            yield client
+    finally:
+        app.state.ws.close()
