@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 
 from tests.web_support import COORDINATOR, PASSWORD, VIEWER, seed, web_sections
+from tests.web_support import mail as member_mail
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -243,3 +244,40 @@ def test_a_form_from_another_origin_is_refused(served, browser) -> None:
         evil.server_close()
     page.goto(f"{base}/cases/{site.form_case}")
     assert "forged note" not in page.content()
+
+
+def test_a_strangers_mail_becomes_its_own_case_and_the_flag_is_cleared(
+    served, browser, cli, tmp_path: Path
+) -> None:
+    """A neighbour's mail quoting Marc's number joins nothing: it is stored
+    under his case, which is flagged for review. In the browser a coordinator
+    makes it a case of its own, then marks Marc's case reviewed."""
+    base, site = served
+    inbox = tmp_path / "later"
+    inbox.mkdir()
+    (inbox / "buur.eml").write_bytes(
+        member_mail(
+            "Buur <buur@example.be>",
+            f"Over {site.form_case}",
+            f"Zelfde probleem als {site.form_case}: <b>mijn</b> bril.",
+        )
+    )
+    assert cli("--config", site.config, "import", inbox).code == 0
+    page = _sign_in(browser, base, COORDINATOR)
+    page.goto(f"/cases/{site.form_case}")
+    flagged = page.locator(".flag", has_text="na te kijken")
+    assert flagged.count() >= 1
+    assert "<b>mijn</b> bril" in page.inner_text("article.message:last-of-type pre")
+    page.click("form[action$='/own-complaint'] button")
+    page.wait_for_selector(".flash")
+    new = page.url.rsplit("/", 1)[-1]
+    assert new != site.form_case
+    assert "buur@example.be" in page.inner_text("body")
+
+    page.goto(f"/cases/{site.form_case}")
+    assert page.locator("form[action$='/own-complaint']").count() == 0
+    page.fill("form[action$='/reviewed'] textarea", "De buur kreeg een eigen dossier")
+    page.click("form[action$='/reviewed'] button")
+    page.wait_for_selector(".flash")
+    assert page.locator("form[action$='/reviewed']").count() == 0
+    assert flagged.count() == 0
