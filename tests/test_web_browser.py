@@ -22,8 +22,14 @@ from typing import Any
 
 import pytest
 
-from tests.web_support import COORDINATOR, PASSWORD, VIEWER, seed, web_sections
-from tests.web_support import mail as member_mail
+from tests.web_support import (
+    COORDINATOR,
+    PASSWORD,
+    VIEWER,
+    import_neighbours_mail,
+    seed,
+    web_sections,
+)
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -253,16 +259,8 @@ def test_a_strangers_mail_becomes_its_own_case_and_the_flag_is_cleared(
     under his case, which is flagged for review. In the browser a coordinator
     makes it a case of its own, then marks Marc's case reviewed."""
     base, site = served
-    inbox = tmp_path / "later"
-    inbox.mkdir()
-    (inbox / "buur.eml").write_bytes(
-        member_mail(
-            "Buur <buur@example.be>",
-            f"Over {site.form_case}",
-            f"Zelfde probleem als {site.form_case}: <b>mijn</b> bril.",
-        )
-    )
-    assert cli("--config", site.config, "import", inbox).code == 0
+    body = f"Zelfde probleem als {site.form_case}: <b>mijn</b> bril."
+    import_neighbours_mail(cli, site, tmp_path, body)
     page = _sign_in(browser, base, COORDINATOR)
     page.goto(f"/cases/{site.form_case}")
     flagged = page.locator(".flag", has_text="na te kijken")

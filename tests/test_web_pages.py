@@ -18,6 +18,7 @@ from tests.web_support import (
     SCRIPT_SUBJECT,
     VIEWER,
     Seeded,
+    import_neighbours_mail,
     seed,
     sign_in,
     token,
@@ -555,10 +556,10 @@ def test_register_refuses_a_bad_postcode(coordinator, site) -> None:
     assert len(coordinator.get("/api/cases").json()) == 2  # nothing registered
 
 
-def test_an_answer_by_post_gives_the_letter(coordinator, site) -> None:
-    page = f"/cases/{site.form_case}"
-    sent = _post(
-        coordinator,
+def _answer_by_post(client: TestClient, page: str):
+    """Send the answer "partly founded" by post from the case `page`."""
+    return _post(
+        client,
         page + "/answer",
         page,
         outcome="partly-founded",
@@ -566,6 +567,11 @@ def test_an_answer_by_post_gives_the_letter(coordinator, site) -> None:
         delivery="post",
         step="send",
     )
+
+
+def test_an_answer_by_post_gives_the_letter(coordinator, site) -> None:
+    page = f"/cases/{site.form_case}"
+    sent = _answer_by_post(coordinator, page)
     assert sent.status_code == 303
     assert "answer-letter.pdf" in coordinator.get(page).text
     letter = coordinator.get(page + "/answer-letter.pdf")
@@ -626,15 +632,7 @@ def test_case_words_show_in_dutch_and_french_not_codes(coordinator, site) -> Non
     """Statuses, outcomes, channels, flags, events and the forms' choices read
     as words in the person's language; the JSON keeps the codes."""
     page = f"/cases/{site.form_case}"
-    answered = _post(
-        coordinator,
-        page + "/answer",
-        page,
-        outcome="partly-founded",
-        text="Gedeeltelijk gegrond.",
-        delivery="post",
-        step="send",
-    )
+    answered = _answer_by_post(coordinator, page)
     assert answered.status_code == 303
     _flag(site, site.script_case, "member_replied")
     dutch = {
@@ -771,20 +769,10 @@ def test_a_strangers_mail_becomes_a_complaint_of_its_own(
     """A neighbour quoting Marc's number is stored beside his case; the case
     page offers the coordinator to make it a case of its own (as `messages
     register` does), Marc's own mail gets no such button."""
-    from tests.web_support import mail
-
     page = f"/cases/{site.form_case}"
     assert "/own-complaint" not in coordinator.get(page).text  # Marc's own mail
-    inbox = tmp_path / "later"
-    inbox.mkdir()
-    (inbox / "3.eml").write_bytes(
-        mail(
-            "Buur <buur@example.be>",
-            f"Over {site.form_case}",
-            f"Ik heb dezelfde klacht als in {site.form_case}, maar over mijn bril.",
-        )
-    )
-    assert cli("--config", site.config, "import", inbox).code == 0
+    body = f"Ik heb dezelfde klacht als in {site.form_case}, maar over mijn bril."
+    import_neighbours_mail(cli, site, tmp_path, body)
     html = coordinator.get(page).text
     (action,) = re.findall(r'action="(/cases/[^"]+/own-complaint)"', html)
     done = _post(coordinator, action, page)

@@ -178,3 +178,13 @@ def workspace_client(
             yield client
     finally:
         app.state.ws.close()
+
+
+def import_neighbours_mail(cli: Any, site: Seeded, tmp: Path, body: str) -> None:
+    """A neighbour's mail naming Marc's case, taken in by `klachten import`:
+    intake stores it under his case as a stranger's mail, for review."""
+    inbox = tmp / "later"
+    inbox.mkdir()
+    raw = mail("Buur <buur@example.be>", f"Over {site.form_case}", body)
+    (inbox / "buur.eml").write_bytes(raw)
+    assert cli("--config", site.config, "import", inbox).code == 0

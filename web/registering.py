@@ -32,7 +32,7 @@ from ingest.hand_registration import (
 )
 from store.case_edit import MEMBER_FIELDS
 from store.registration_input import AttachmentRecord, NewCase
-from store.vocabulary import Channel, values
+from store.vocabulary import Channel
 from web.actions import field
 from web.guard import guarded, need
 from web.people import Person
@@ -40,7 +40,7 @@ from web.rendering import page
 from web.workspace import Workspace
 
 # The workspace registers what reaches a person: letters and conversations.
-CHANNELS = values((Channel.POST, Channel.ORAL))
+CHANNELS = (Channel.POST.value, Channel.ORAL.value)
 
 
 @guarded("coordinator")
